@@ -1,0 +1,109 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{PendingCode, SignedInUser};
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::use_context;
+
+    use crate::error::AppError;
+    use crate::server::cookies;
+    use crate::server::service::{AuthService, CodeSent};
+    use crate::server::web::AppState;
+
+    pub fn auth() -> Result<AuthService, AppError> {
+        use_context::<AppState>().map(|s| s.auth).ok_or_else(|| {
+            tracing::error!("AppState missing from server function context");
+            AppError::Internal
+        })
+    }
+
+    /// Hands the browser its challenge and moves it to the code step.
+    pub fn go_to_code_step(auth: &AuthService, sent: &CodeSent) {
+        cookies::set(
+            cookies::CHALLENGE,
+            &sent.challenge_key,
+            auth.config.otp.challenge_max_age_secs,
+            auth.config.cookie_secure,
+        );
+        leptos_axum::redirect("/verify");
+    }
+
+    pub fn challenge() -> String {
+        cookies::read(cookies::CHALLENGE).unwrap_or_default()
+    }
+}
+
+/// Creates an unverified account and sends a code to its phone.
+#[server(endpoint = "register")]
+pub async fn register(
+    username: String,
+    full_name: String,
+    phone: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::server::service::Registration;
+    let auth = ssr::auth()?;
+    let sent = auth
+        .register(Registration { username, full_name, phone, email, password })
+        .await?;
+    ssr::go_to_code_step(&auth, &sent);
+    Ok(())
+}
+
+/// Checks username and password; on success sends a code to that user's own phone.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<(), AppError> {
+    let auth = ssr::auth()?;
+    let sent = auth.sign_in(&username, password).await?;
+    ssr::go_to_code_step(&auth, &sent);
+    Ok(())
+}
+
+/// Where the pending code went and how long it lasts; None if there is no code step.
+#[server(endpoint = "pending_code")]
+pub async fn pending_code() -> Result<Option<PendingCode>, AppError> {
+    ssr::auth()?.pending(&ssr::challenge()).await
+}
+
+/// Checks the code; on success starts a new session (replacing any earlier one).
+#[server(endpoint = "verify_code")]
+pub async fn verify_code(code: String) -> Result<(), AppError> {
+    use crate::server::cookies;
+    let auth = ssr::auth()?;
+    let token = auth.verify(&ssr::challenge(), &code).await?;
+    if let Some(old) = cookies::read(cookies::SESSION) {
+        auth.sign_out(&old).await?;
+    }
+    let secure = auth.config.cookie_secure;
+    cookies::set(cookies::SESSION, &token, auth.config.session_ttl_secs, secure);
+    cookies::clear(cookies::CHALLENGE, secure);
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "resend_code")]
+pub async fn resend_code() -> Result<PendingCode, AppError> {
+    ssr::auth()?.resend(&ssr::challenge()).await
+}
+
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+    use crate::server::cookies;
+    let token = cookies::read(cookies::SESSION).unwrap_or_default();
+    ssr::auth()?.current_user(&token).await
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::cookies;
+    let auth = ssr::auth()?;
+    if let Some(token) = cookies::read(cookies::SESSION) {
+        auth.sign_out(&token).await?;
+    }
+    cookies::clear(cookies::SESSION, auth.config.cookie_secure);
+    leptos_axum::redirect("/login");
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Server functions: the typed API the pages call. Each checks its input through the service and
+//! handles only cookies and redirects.
+
+pub mod auth;
+
+pub use auth::*;

@@ -1,0 +1,5 @@
+//! Reusable pieces of the forms.
+
+mod field;
+
+pub use field::{Field, FormError};

@@ -1,0 +1,102 @@
+//! One error type for every server function: a short sentence the user can act on, and an
+//! HTTP status the server answers with. Detail about infrastructure faults stays in the log.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Per-field validation messages for the registration form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors {
+    pub username: Option<String>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+impl FieldErrors {
+    pub fn is_empty(&self) -> bool {
+        self.username.is_none()
+            && self.full_name.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+            && self.password.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please correct the highlighted fields.")]
+    InvalidFields(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    /// Same sentence whether the username is unknown or the password is wrong.
+    #[error("That username and password do not match. Please try again.")]
+    SignInFailed,
+    #[error("That code is not right. {}", tries_left_sentence(*.tries_left))]
+    WrongCode { tries_left: u32 },
+    #[error("This code has expired or can no longer be used. Please sign in again to get a new code.")]
+    CodeExpired,
+    #[error("Please wait {wait_secs} seconds before asking for another code.")]
+    ResendTooSoon { wait_secs: u64 },
+    #[error("We could not send the code. Please try again in a moment.")]
+    SmsFailed,
+    #[error("Please sign in first.")]
+    NotSignedIn,
+    #[error("The server is busy. Please try again in a few seconds.")]
+    Busy,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Transport(String),
+}
+
+fn tries_left_sentence(tries_left: u32) -> String {
+    match tries_left {
+        0 => "No tries left: please ask for a new code.".to_string(),
+        1 => "1 try left.".to_string(),
+        n => format!("{n} tries left."),
+    }
+}
+
+impl AppError {
+    /// The HTTP status the server answers with for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::InvalidFields(_) => 422,
+            AppError::BadRequest(_) => 400,
+            AppError::SignInFailed | AppError::NotSignedIn => 401,
+            AppError::WrongCode { .. } => 400,
+            AppError::CodeExpired => 410,
+            AppError::ResendTooSoon { .. } => 429,
+            AppError::SmsFailed => 502,
+            AppError::Busy => 503,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// The message for one registration field, if this error names it.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::InvalidFields(fields) => Some(fields),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest("The form was incomplete. Please fill in every field.".into())
+            }
+            ServerFnErrorErr::Request(detail) | ServerFnErrorErr::Response(detail) => {
+                AppError::Transport(detail)
+            }
+            _ => AppError::Internal,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Types the browser and the server share. Nothing here carries a secret.
+
+use serde::{Deserialize, Serialize};
+
+/// What the signed-in home page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub username: String,
+    pub full_name: String,
+    /// For example "+91 ******3210".
+    pub masked_phone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodePurpose {
+    /// Proves a new account's phone; verifying also signs the user in.
+    VerifyPhone,
+    SignIn,
+}
+
+/// The code step: where the code went and how long it and the resend wait last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCode {
+    pub purpose: CodePurpose,
+    pub masked_phone: String,
+    pub expires_in_secs: u64,
+    pub resend_in_secs: u64,
+}

@@ -1,0 +1,7 @@
+//! Authentication domain logic, free of the web layer.
+
+pub mod otp;
+pub mod password;
+pub mod phone;
+pub mod token;
+pub mod validate;

@@ -1,0 +1,147 @@
+//! One-time codes: generation, keyed storage form, and the rules for accepting one.
+
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::Rng;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+pub const CODE_DIGITS: usize = 6;
+
+/// Six digits from the OS CSPRNG; `gen_range` samples uniformly, so no modulo bias.
+pub fn generate_code() -> String {
+    let n: u32 = OsRng.gen_range(0..1_000_000);
+    format!("{n:06}")
+}
+
+/// Strips what people paste around a code ("123 456", "123-456"); None if it is not 6 digits.
+pub fn normalise_code(input: &str) -> Option<String> {
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    (digits.len() == CODE_DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
+}
+
+/// Codes are stored only as an HMAC under the server secret, bound to their challenge, so a
+/// database leak reveals no code and a code from one challenge is worthless in another.
+#[derive(Clone)]
+pub struct CodeKey {
+    key: Vec<u8>,
+}
+
+impl CodeKey {
+    pub fn new(key: &[u8]) -> Self {
+        CodeKey { key: key.to_vec() }
+    }
+
+    pub fn mac(&self, challenge_id: &str, code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC accepts keys of any length");
+        mac.update(challenge_id.as_bytes());
+        mac.update(b":");
+        mac.update(code.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    pub fn matches(&self, challenge_id: &str, code: &str, stored_mac: &str) -> bool {
+        let expected = self.mac(challenge_id, code);
+        expected.as_bytes().ct_eq(stored_mac.as_bytes()).into()
+    }
+}
+
+/// What a challenge looks like when a code is checked against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeState {
+    pub consumed: bool,
+    pub attempts: u32,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accept,
+    Wrong,
+    /// Expired, used, or out of tries: no code can open it any more.
+    Dead,
+}
+
+/// The rule, in one place: a dead challenge refuses even the right code.
+pub fn check_code(
+    key: &CodeKey,
+    challenge_id: &str,
+    state: &ChallengeState,
+    stored_mac: &str,
+    submitted: &str,
+    max_attempts: u32,
+    now_ms: i64,
+) -> CodeCheck {
+    if state.consumed || state.attempts >= max_attempts || now_ms >= state.expires_at_ms {
+        return CodeCheck::Dead;
+    }
+    if key.matches(challenge_id, submitted, stored_mac) {
+        CodeCheck::Accept
+    } else {
+        CodeCheck::Wrong
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_and_spread() {
+        let mut first_digit = [0u32; 10];
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..5000 {
+            let code = generate_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.chars().all(|c| c.is_ascii_digit()));
+            first_digit[(code.as_bytes()[0] - b'0') as usize] += 1;
+            seen.insert(code);
+        }
+        // 5000 draws from a million: duplicates are rare, every leading digit appears often.
+        assert!(seen.len() > 4950, "only {} distinct codes", seen.len());
+        assert!(first_digit.iter().all(|&n| (350..=650).contains(&n)), "{first_digit:?}");
+    }
+
+    #[test]
+    fn pasted_codes_are_normalised() {
+        assert_eq!(normalise_code(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(normalise_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalise_code("12345"), None);
+        assert_eq!(normalise_code("12345a"), None);
+        assert_eq!(normalise_code("१२३४५६"), None);
+    }
+
+    fn live(attempts: u32) -> ChallengeState {
+        ChallengeState { consumed: false, attempts, expires_at_ms: 1_000 }
+    }
+
+    #[test]
+    fn right_wrong_expired_sixth_try_and_reuse() {
+        let key = CodeKey::new(b"server secret");
+        let mac = key.mac("ch1", "123456");
+        let check = |state: &ChallengeState, code: &str| {
+            check_code(&key, "ch1", state, &mac, code, 5, 500)
+        };
+        assert_eq!(check(&live(0), "123456"), CodeCheck::Accept);
+        assert_eq!(check(&live(0), "654321"), CodeCheck::Wrong);
+        assert_eq!(check(&live(4), "123456"), CodeCheck::Accept, "5th try still counts");
+        assert_eq!(check(&live(5), "123456"), CodeCheck::Dead, "6th try refused");
+        let expired = ChallengeState { expires_at_ms: 500, ..live(0) };
+        assert_eq!(check(&expired, "123456"), CodeCheck::Dead);
+        let used = ChallengeState { consumed: true, ..live(0) };
+        assert_eq!(check(&used, "123456"), CodeCheck::Dead);
+    }
+
+    #[test]
+    fn mac_is_bound_to_challenge_and_key() {
+        let key = CodeKey::new(b"k1");
+        assert_ne!(key.mac("a", "123456"), key.mac("b", "123456"));
+        assert_ne!(key.mac("a", "123456"), CodeKey::new(b"k2").mac("a", "123456"));
+        assert!(key.matches("a", "123456", &key.mac("a", "123456")));
+        assert!(!key.matches("b", "123456", &key.mac("a", "123456")));
+    }
+}

@@ -1,0 +1,122 @@
+//! Argon2id password hashing, run on the blocking pool behind a bound on concurrent hashes so
+//! sign-ins cannot starve the async runtime.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::server::config::Argon2Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("invalid argon2 parameters: {0}")]
+    Params(String),
+    #[error("hashing failed: {0}")]
+    Hash(String),
+    #[error("hashing task failed: {0}")]
+    Task(String),
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// Verified against when the user is unknown, so that path costs the same as a real one.
+    dummy_hash: Arc<str>,
+}
+
+impl PasswordHasher {
+    pub fn new(config: &Argon2Config) -> Result<Self, PasswordError> {
+        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
+            .map_err(|e| PasswordError::Params(e.to_string()))?;
+        let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
+        Ok(PasswordHasher {
+            params,
+            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let params = self.params.clone();
+        self.run(move || hash_blocking(&params, &password)).await?
+    }
+
+    /// True only if `stored` is given and matches. With `None`, checks the dummy hash and
+    /// returns false, taking the same time.
+    pub async fn verify(&self, stored: Option<String>, password: String) -> Result<bool, PasswordError> {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let matched = self.run(move || verify_blocking(&hash, &password)).await?;
+        Ok(known && matched)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PasswordError::Task(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| PasswordError::Task(e.to_string()))
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_blocking(params: &Params, password: &str) -> Result<String, PasswordError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2(params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+/// Parameters come from the stored hash itself, so old hashes keep verifying after a change.
+fn verify_blocking(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owasp() -> Argon2Config {
+        Argon2Config { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 2 }
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let hasher = PasswordHasher::new(&owasp()).unwrap();
+        let hash = hasher.hash("correct horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify(Some(hash.clone()), "correct horse".into()).await.unwrap());
+        assert!(!hasher.verify(Some(hash.clone()), "correct horsE".into()).await.unwrap());
+        let again = hasher.hash("correct horse".into()).await.unwrap();
+        assert_ne!(hash, again, "each hash has its own salt");
+    }
+
+    #[tokio::test]
+    async fn unknown_user_never_verifies() {
+        let hasher = PasswordHasher::new(&owasp()).unwrap();
+        assert!(!hasher
+            .verify(None, "dummy password for unknown users".into())
+            .await
+            .unwrap());
+        assert!(!hasher.verify(Some("not a hash".into()), "x".into()).await.unwrap());
+    }
+}

@@ -1,0 +1,354 @@
+//! Runtime settings: built-in defaults, then the `[app]` table of Leptos.toml, then environment
+//! variables of the same name in upper case. Unknown keys in the file are refused so a typo
+//! never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Every setting: (key, default, what it does). README's settings table mirrors this list.
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    ("database_url", "surrealkv://data/app.db", "SurrealDB endpoint: surrealkv://PATH (embedded, fsync on commit), mem:// or ws://HOST:PORT"),
+    ("database_ns", "dynamic_otp", "SurrealDB namespace"),
+    ("database_db", "main", "SurrealDB database"),
+    ("database_user", "", "root user for a remote SurrealDB server (empty: no sign-in)"),
+    ("database_pass", "", "password for database_user"),
+    ("data_dir", "data", "where the embedded store and the generated code secret live"),
+    ("dev_mode", "", "true enables /dev/outbox and the console provider; empty means: on when LEPTOS_ENV is DEV"),
+    ("cookie_secure", "", "Secure flag on cookies; empty means: on unless dev_mode"),
+    ("public_url", "", "the site's public URL, for the WebOTP line; empty means http://<site-addr>"),
+    ("otp_secret", "", "HMAC key for stored codes; empty means: generated once into <data_dir>/otp_secret"),
+    ("otp_ttl_secs", "300", "how long a code is valid"),
+    ("otp_max_attempts", "5", "wrong tries before a code is dead"),
+    ("otp_resend_cooldown_secs", "30", "wait before \"Resend code\" works"),
+    ("challenge_max_age_secs", "1800", "how long one sign-in or registration may keep asking for codes; unverified registrations older than this free their username and phone"),
+    ("session_ttl_secs", "604800", "how long a session lasts"),
+    ("argon2_memory_kib", "19456", "argon2id memory (OWASP minimum: 19456)"),
+    ("argon2_iterations", "2", "argon2id passes (OWASP minimum with 19 MiB: 2)"),
+    ("argon2_parallelism", "1", "argon2id lanes"),
+    ("argon2_max_concurrent", "0", "password hashes at once; 0 means one per core"),
+    ("default_region", "IN", "region for phone numbers typed without +country code"),
+    ("sms_provider", "console", "console, webhook or twilio"),
+    ("sms_timeout_secs", "5", "HTTP timeout for one SMS send"),
+    ("sms_webhook_url", "", "webhook provider: URL that receives POST {\"to\",\"message\"}"),
+    ("sms_webhook_token", "", "webhook provider: optional bearer token"),
+    ("twilio_account_sid", "", "Twilio account SID"),
+    ("twilio_auth_token", "", "Twilio auth token"),
+    ("twilio_from", "", "Twilio sender number or messaging service"),
+    ("twilio_api_base", "https://api.twilio.com", "Twilio API base URL (tests point it at loopback)"),
+];
+
+/// A value that must never reach a log line or a response.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "<unset>" } else { "<redacted>" })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub pass: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct OtpConfig {
+    pub ttl_secs: u64,
+    pub max_attempts: u32,
+    pub resend_cooldown_secs: u64,
+    pub challenge_max_age_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum SmsConfig {
+    Console,
+    Webhook {
+        url: String,
+        token: Secret,
+    },
+    Twilio {
+        account_sid: String,
+        auth_token: Secret,
+        from: String,
+        api_base: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub data_dir: PathBuf,
+    pub dev_mode: bool,
+    pub cookie_secure: bool,
+    pub public_url: String,
+    pub otp_secret: Secret,
+    pub otp: OtpConfig,
+    pub session_ttl_secs: u64,
+    pub argon2: Argon2Config,
+    pub default_region: phonenumber::country::Id,
+    pub sms: SmsConfig,
+    pub sms_timeout_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("Leptos.toml: {0}")]
+    File(String),
+    #[error("Leptos.toml [app]: unknown setting `{0}` (see README for the list)")]
+    UnknownKey(String),
+    #[error("setting `{key}`: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+/// Where the raw values come from: the file's `[app]` table and a lookup into the environment.
+pub struct Sources<E: Fn(&str) -> Option<String>> {
+    file: BTreeMap<String, String>,
+    env: E,
+}
+
+impl<E: Fn(&str) -> Option<String>> Sources<E> {
+    pub fn new(leptos_toml: Option<&str>, env: E) -> Result<Self, ConfigError> {
+        let mut file = BTreeMap::new();
+        if let Some(text) = leptos_toml {
+            let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File(e.message().to_string()))?;
+            if let Some(app) = doc.get("app") {
+                let table = app
+                    .as_table()
+                    .ok_or_else(|| ConfigError::File("[app] must be a table".into()))?;
+                for (key, value) in table {
+                    if !SETTINGS.iter().any(|(known, _, _)| known == key) {
+                        return Err(ConfigError::UnknownKey(key.clone()));
+                    }
+                    let text = match value {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    file.insert(key.clone(), text);
+                }
+            }
+        }
+        Ok(Sources { file, env })
+    }
+
+    fn raw(&self, key: &str) -> String {
+        if let Some(value) = (self.env)(&key.to_ascii_uppercase()) {
+            return value;
+        }
+        if let Some(value) = self.file.get(key) {
+            return value.clone();
+        }
+        SETTINGS
+            .iter()
+            .find(|(known, _, _)| *known == key)
+            .map(|(_, default, _)| default.to_string())
+            .unwrap_or_default()
+    }
+
+    fn optional(&self, key: &str) -> Option<String> {
+        let value = self.raw(key);
+        (!value.trim().is_empty()).then(|| value.trim().to_string())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str) -> Result<T, ConfigError> {
+        let value = self.raw(key);
+        value.trim().parse().map_err(|_| ConfigError::Invalid {
+            key: key.into(),
+            problem: format!("`{value}` is not a valid value"),
+        })
+    }
+
+    fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.optional(key).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some("false" | "0" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError::Invalid {
+                key: key.into(),
+                problem: format!("`{other}` is not true or false"),
+            }),
+        }
+    }
+
+    fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
+        self.optional(key).ok_or_else(|| ConfigError::Invalid {
+            key: key.into(),
+            problem: format!("must be set {why}"),
+        })
+    }
+}
+
+impl Config {
+    /// `leptos_dev` is whether Leptos itself runs in DEV; `site_addr` is its listen address.
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+        leptos_dev: bool,
+        site_addr: &str,
+    ) -> Result<Config, ConfigError> {
+        let dev_mode = sources.flag("dev_mode", leptos_dev)?;
+        let sms = match sources.raw("sms_provider").trim() {
+            "console" => SmsConfig::Console,
+            "webhook" => SmsConfig::Webhook {
+                url: sources.required("sms_webhook_url", "when sms_provider is webhook")?,
+                token: Secret::new(sources.optional("sms_webhook_token").unwrap_or_default()),
+            },
+            "twilio" => SmsConfig::Twilio {
+                account_sid: sources.required("twilio_account_sid", "when sms_provider is twilio")?,
+                auth_token: Secret::new(
+                    sources.required("twilio_auth_token", "when sms_provider is twilio")?,
+                ),
+                from: sources.required("twilio_from", "when sms_provider is twilio")?,
+                api_base: sources.raw("twilio_api_base").trim().trim_end_matches('/').to_string(),
+            },
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "sms_provider".into(),
+                    problem: format!("`{other}` is not one of console, webhook, twilio"),
+                })
+            }
+        };
+        if matches!(sms, SmsConfig::Console) && !dev_mode {
+            return Err(ConfigError::Invalid {
+                key: "sms_provider".into(),
+                problem: "console only prints codes to the log and is for development; \
+                          set dev_mode=true or choose webhook or twilio"
+                    .into(),
+            });
+        }
+        let region: String = sources.raw("default_region").trim().to_ascii_uppercase();
+        let default_region = region.parse().map_err(|_| ConfigError::Invalid {
+            key: "default_region".into(),
+            problem: format!("`{region}` is not a two-letter region code"),
+        })?;
+        let max_concurrent: usize = sources.parse("argon2_max_concurrent")?;
+        let max_attempts: u32 = sources.parse("otp_max_attempts")?;
+        if max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                key: "otp_max_attempts".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            database: DatabaseConfig {
+                url: sources.raw("database_url").trim().to_string(),
+                namespace: sources.raw("database_ns").trim().to_string(),
+                database: sources.raw("database_db").trim().to_string(),
+                user: sources.optional("database_user"),
+                pass: Secret::new(sources.optional("database_pass").unwrap_or_default()),
+            },
+            data_dir: PathBuf::from(sources.raw("data_dir").trim()),
+            dev_mode,
+            cookie_secure: sources.flag("cookie_secure", !dev_mode)?,
+            public_url: sources
+                .optional("public_url")
+                .unwrap_or_else(|| format!("http://{site_addr}")),
+            otp_secret: Secret::new(sources.optional("otp_secret").unwrap_or_default()),
+            otp: OtpConfig {
+                ttl_secs: sources.parse("otp_ttl_secs")?,
+                max_attempts,
+                resend_cooldown_secs: sources.parse("otp_resend_cooldown_secs")?,
+                challenge_max_age_secs: sources.parse("challenge_max_age_secs")?,
+            },
+            session_ttl_secs: sources.parse("session_ttl_secs")?,
+            argon2: Argon2Config {
+                memory_kib: sources.parse("argon2_memory_kib")?,
+                iterations: sources.parse("argon2_iterations")?,
+                parallelism: sources.parse("argon2_parallelism")?,
+                max_concurrent: if max_concurrent == 0 {
+                    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+                } else {
+                    max_concurrent
+                },
+            },
+            default_region,
+            sms,
+            sms_timeout_secs: sources.parse("sms_timeout_secs")?,
+        })
+    }
+
+    /// The host name browsers match the WebOTP line against.
+    pub fn public_host(&self) -> String {
+        let without_scheme = self
+            .public_url
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(&self.public_url);
+        let authority = without_scheme.split('/').next().unwrap_or_default();
+        authority
+            .rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map(|(host, _)| host)
+            .unwrap_or(authority)
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        let file = "[package.metadata.leptos]\noutput-name = \"x\"\n[app]\notp_ttl_secs = 120\nsms_provider = \"webhook\"\nsms_webhook_url = \"http://127.0.0.1:9/hook\"\n";
+        let sources = Sources::new(Some(file), env_of(&[("OTP_TTL_SECS", "60")])).unwrap();
+        let config = Config::load(&sources, true, "127.0.0.1:3000").unwrap();
+        assert_eq!(config.otp.ttl_secs, 60, "env beats file");
+        assert_eq!(config.otp.max_attempts, 5, "default");
+        assert!(matches!(config.sms, SmsConfig::Webhook { ref url, .. } if url == "http://127.0.0.1:9/hook"));
+        assert!(config.dev_mode && !config.cookie_secure);
+        assert_eq!(config.public_host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let unknown = Sources::new(Some("[app]\notp_ttl = 3\n"), env_of(&[]));
+        assert_eq!(unknown.err(), Some(ConfigError::UnknownKey("otp_ttl".into())));
+        let sources = Sources::new(None, env_of(&[("OTP_MAX_ATTEMPTS", "many")])).unwrap();
+        assert!(Config::load(&sources, true, "x:1").is_err());
+    }
+
+    #[test]
+    fn console_provider_needs_dev_mode() {
+        let sources = Sources::new(None, env_of(&[])).unwrap();
+        assert!(Config::load(&sources, false, "x:1").is_err());
+        let config = Config::load(&sources, true, "x:1").unwrap();
+        assert!(matches!(config.sms, SmsConfig::Console));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "<redacted>");
+    }
+}

@@ -1,0 +1,225 @@
+//! The `otp_challenge` table: one per sign-in or registration attempt.
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{errors_mention, Db, DbError};
+use crate::model::CodePurpose;
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct ChallengeRow {
+    pub id: RecordId,
+    pub account: RecordId,
+    pub purpose: String,
+    pub phone: String,
+    pub code_mac: String,
+    pub attempts: i64,
+    pub consumed: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub resend_after: i64,
+}
+
+impl ChallengeRow {
+    pub fn purpose(&self) -> CodePurpose {
+        if self.purpose == "verify_phone" {
+            CodePurpose::VerifyPhone
+        } else {
+            CodePurpose::SignIn
+        }
+    }
+}
+
+/// The stored fields of a new challenge, bound as one object.
+#[derive(SurrealValue)]
+pub struct ChallengeContent {
+    account: RecordId,
+    purpose: String,
+    phone: String,
+    code_mac: String,
+    attempts: i64,
+    consumed: bool,
+    created_at: i64,
+    expires_at: i64,
+    resend_after: i64,
+}
+
+pub struct NewChallenge {
+    pub key: String,
+    pub account: RecordId,
+    pub purpose: CodePurpose,
+    pub phone: String,
+    pub code_mac: String,
+    pub now: i64,
+    pub expires_at: i64,
+    pub resend_after: i64,
+}
+
+impl NewChallenge {
+    pub fn into_row(self) -> ChallengeContent {
+        ChallengeContent {
+            account: self.account,
+            purpose: purpose_name(self.purpose).to_string(),
+            phone: self.phone,
+            code_mac: self.code_mac,
+            attempts: 0,
+            consumed: false,
+            created_at: self.now,
+            expires_at: self.expires_at,
+            resend_after: self.resend_after,
+        }
+    }
+}
+
+fn purpose_name(purpose: CodePurpose) -> &'static str {
+    match purpose {
+        CodePurpose::VerifyPhone => "verify_phone",
+        CodePurpose::SignIn => "sign_in",
+    }
+}
+
+pub fn record(key: &str) -> RecordId {
+    RecordId::new("otp_challenge", key)
+}
+
+/// A new sign-in challenge replaces any earlier unfinished one of the same account.
+pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
+    let account = challenge.account.clone();
+    let id = record(&challenge.key);
+    db.query(
+        "BEGIN TRANSACTION;
+         DELETE otp_challenge WHERE account = $account AND consumed = false;
+         CREATE $id CONTENT $row;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("account", account))
+    .bind(("id", id))
+    .bind(("row", challenge.into_row()))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, key: &str) -> Result<Option<ChallengeRow>, DbError> {
+    let mut res = db
+        .query("SELECT * FROM $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let rows: Vec<ChallengeRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
+    db.query("DELETE $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Counts a wrong code; returns the attempts used so far, or None if the challenge was already
+/// dead. Conditional, so concurrent wrong guesses cannot exceed the limit.
+pub async fn record_wrong_attempt(db: &Db, key: &str, max_attempts: u32) -> Result<Option<u32>, DbError> {
+    let mut res = db
+        .query(
+            "UPDATE $id SET attempts += 1 WHERE consumed = false AND attempts < $max RETURN VALUE attempts",
+        )
+        .bind(("id", record(key)))
+        .bind(("max", max_attempts as i64))
+        .await?
+        .check()?;
+    let attempts: Vec<i64> = res.take(0)?;
+    Ok(attempts.first().map(|&n| n as u32))
+}
+
+/// What redeeming a correct code starts.
+pub struct Redemption {
+    pub session_key: String,
+    pub session_expires_at: i64,
+}
+
+/// Marks the challenge used, marks the phone verified and creates the session, all in one
+/// transaction that only one racer can win. Returns the account, or None if the challenge was
+/// no longer usable (used, expired, out of tries, replaced by a resend, or lost a race).
+pub async fn redeem(
+    db: &Db,
+    key: &str,
+    code_mac: &str,
+    max_attempts: u32,
+    now: i64,
+    redemption: Redemption,
+) -> Result<Option<RecordId>, DbError> {
+    let mut res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $won = (UPDATE $id SET consumed = true WHERE consumed = false AND attempts < $max \
+                 AND expires_at > $now AND code_mac = $mac RETURN VALUE account);
+             IF array::len($won) != 1 { THROW 'challenge_unavailable' };
+             LET $account = $won[0];
+             UPDATE $account SET phone_verified = true;
+             CREATE $session CONTENT { account: $account, created_at: $now, expires_at: $expires };
+             RETURN $account;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", record(key)))
+        .bind(("max", max_attempts as i64))
+        .bind(("now", now))
+        .bind(("mac", code_mac.to_string()))
+        .bind(("session", super::sessions::record(&redemption.session_key)))
+        .bind(("expires", redemption.session_expires_at))
+        .await?;
+    let errors = res.take_errors();
+    if errors.is_empty() {
+        let last = res.num_statements().saturating_sub(1);
+        let account: Option<RecordId> = res.take(last)?;
+        return Ok(account);
+    }
+    // Losing a race shows up as our own THROW or as a write conflict; both mean "not usable".
+    if errors_mention(&errors, "challenge_unavailable")
+        || errors.values().any(|e| e.message().to_lowercase().contains("conflict"))
+    {
+        return Ok(None);
+    }
+    let first = errors.into_values().find(|e| !e.message().contains("not executed"));
+    Err(DbError::from(first.unwrap_or_else(|| {
+        surrealdb::Error::internal("redeem transaction failed".into())
+    })))
+}
+
+/// Puts a fresh code on a live challenge once its resend wait is over; the old code dies with
+/// the old MAC. Returns the updated challenge, or None if it is used, too old or waiting.
+pub async fn replace_code(
+    db: &Db,
+    key: &str,
+    code_mac: &str,
+    now: i64,
+    expires_at: i64,
+    resend_after: i64,
+    created_after: i64,
+) -> Result<Option<ChallengeRow>, DbError> {
+    let mut res = db
+        .query(
+            "UPDATE $id SET code_mac = $mac, attempts = 0, expires_at = $expires, resend_after = $resend_after \
+             WHERE consumed = false AND resend_after <= $now AND created_at > $created_after RETURN AFTER",
+        )
+        .bind(("id", record(key)))
+        .bind(("mac", code_mac.to_string()))
+        .bind(("now", now))
+        .bind(("expires", expires_at))
+        .bind(("resend_after", resend_after))
+        .bind(("created_after", created_after))
+        .await?
+        .check()?;
+    let rows: Vec<ChallengeRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+/// After a failed send the user may try again at once.
+pub async fn allow_resend_now(db: &Db, key: &str, now: i64) -> Result<(), DbError> {
+    db.query("UPDATE $id SET resend_after = $now WHERE consumed = false")
+        .bind(("id", record(key)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! SurrealDB access: one connection path for embedded, in-memory and remote stores, the schema,
+//! and one repository module per table.
+
+pub mod challenges;
+pub mod outbox;
+pub mod sessions;
+pub mod users;
+
+use surrealdb::engine::any::Any;
+use surrealdb::opt::auth::Root;
+use surrealdb::Surreal;
+
+use crate::server::config::DatabaseConfig;
+
+pub type Db = Surreal<Any>;
+
+const SCHEMA: &str = include_str!("schema.surql");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Surreal(#[from] surrealdb::Error),
+    #[error("database: cannot create {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Connects by URL (`surrealkv://`, `mem://`, `ws://`), signs in if credentials are given, and
+/// applies the schema.
+pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
+    if let Some(path) = config.url.strip_prefix("surrealkv://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::Dir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    let db = surrealdb::engine::any::connect(config.url.as_str()).await?;
+    if let Some(user) = &config.user {
+        db.signin(Root {
+            username: user.clone(),
+            password: config.pass.expose().to_string(),
+        })
+        .await?;
+    }
+    db.use_ns(config.namespace.as_str())
+        .use_db(config.database.as_str())
+        .await?;
+    db.query(SCHEMA).await?.check()?;
+    Ok(db)
+}
+
+/// Runs a query and surfaces statement errors, which otherwise hide inside `Ok`.
+pub(crate) fn errors_mention(errors: &std::collections::HashMap<usize, surrealdb::Error>, needle: &str) -> bool {
+    errors.values().any(|e| e.message().contains(needle))
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+pub(crate) async fn memory() -> Db {
+    connect(&DatabaseConfig {
+        url: "mem://".into(),
+        namespace: "test".into(),
+        database: "test".into(),
+        user: None,
+        pass: Default::default(),
+    })
+    .await
+    .expect("in-memory database")
+}

@@ -1,0 +1,46 @@
+//! The `session` table. Keys are hashes of the cookie token (see auth::token).
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::users::UserRow;
+use super::{Db, DbError};
+
+pub fn record(key: &str) -> RecordId {
+    RecordId::new("session", key)
+}
+
+/// The signed-in account of a live session.
+pub async fn account(db: &Db, key: &str, now: i64) -> Result<Option<UserRow>, DbError> {
+    let mut res = db
+        .query("SELECT VALUE account.* FROM $id WHERE expires_at > $now")
+        .bind(("id", record(key)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let rows: Vec<UserRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
+    db.query("DELETE $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+#[derive(Debug, SurrealValue)]
+pub struct SessionCount {
+    pub count: i64,
+}
+
+/// How many live sessions an account has (used by tests and the race check).
+pub async fn count_for(db: &Db, account: &RecordId) -> Result<i64, DbError> {
+    let mut res = db
+        .query("SELECT count() AS count FROM session WHERE account = $account GROUP ALL")
+        .bind(("account", account.clone()))
+        .await?
+        .check()?;
+    let rows: Vec<SessionCount> = res.take(0)?;
+    Ok(rows.first().map(|r| r.count).unwrap_or(0))
+}

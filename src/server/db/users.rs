@@ -1,0 +1,170 @@
+//! The `user` table.
+
+use std::fmt;
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{errors_mention, Db, DbError};
+
+#[derive(Clone, SurrealValue)]
+pub struct UserRow {
+    pub id: RecordId,
+    pub username: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: String,
+    pub password_hash: String,
+    pub phone_verified: bool,
+    pub created_at: i64,
+}
+
+/// Never prints the password hash or the full phone number.
+impl fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRow")
+            .field("username", &self.username)
+            .field("phone", &crate::server::auth::phone::mask_e164(&self.phone))
+            .field("phone_verified", &self.phone_verified)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewUser {
+    pub key: String,
+    pub username: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub username: bool,
+    pub phone: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("username or phone taken")]
+    Taken(Taken),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub fn record(key: &str) -> RecordId {
+    RecordId::new("user", key)
+}
+
+pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
+    let mut res = db
+        .query("SELECT * FROM user WHERE username = $username LIMIT 1")
+        .bind(("username", username.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<UserRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn find(db: &Db, id: &RecordId) -> Result<Option<UserRow>, DbError> {
+    let mut res = db
+        .query("SELECT * FROM $id")
+        .bind(("id", id.clone()))
+        .await?
+        .check()?;
+    let rows: Vec<UserRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
+/// Which of username and phone belong to a verified account, or to a registration still
+/// within its time (`stale_before` is when abandoned registrations stop holding them).
+pub async fn taken(db: &Db, username: &str, phone: &str, stale_before: i64) -> Result<Taken, DbError> {
+    let mut res = db
+        .query(
+            "SELECT username, phone FROM user \
+             WHERE (username = $username OR phone = $phone) \
+             AND (phone_verified = true OR created_at >= $stale_before)",
+        )
+        .bind(("username", username.to_string()))
+        .bind(("phone", phone.to_string()))
+        .bind(("stale_before", stale_before))
+        .await?
+        .check()?;
+    #[derive(SurrealValue)]
+    struct Holder {
+        username: String,
+        phone: String,
+    }
+    let rows: Vec<Holder> = res.take(0)?;
+    Ok(Taken {
+        username: rows.iter().any(|r| r.username == username),
+        phone: rows.iter().any(|r| r.phone == phone),
+    })
+}
+
+/// Creates an unverified account together with its first code challenge, in one transaction.
+/// Abandoned registrations that hold the same username or phone are cleared first.
+pub async fn create_with_challenge(
+    db: &Db,
+    user: NewUser,
+    challenge: super::challenges::NewChallenge,
+    now: i64,
+    stale_before: i64,
+) -> Result<(), CreateError> {
+    let mut res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $stale = (SELECT VALUE id FROM user WHERE phone_verified = false \
+                 AND created_at < $stale_before AND (username = $username OR phone = $phone));
+             DELETE otp_challenge WHERE account IN $stale;
+             DELETE session WHERE account IN $stale;
+             DELETE user WHERE id IN $stale;
+             CREATE $user CONTENT {
+                 username: $username, full_name: $full_name, phone: $phone, email: $email,
+                 password_hash: $password_hash, phone_verified: false, created_at: $now
+             };
+             CREATE $challenge CONTENT $challenge_row;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("stale_before", stale_before))
+        .bind(("user", record(&user.key)))
+        .bind(("username", user.username))
+        .bind(("full_name", user.full_name))
+        .bind(("phone", user.phone))
+        .bind(("email", user.email))
+        .bind(("password_hash", user.password_hash))
+        .bind(("now", now))
+        .bind(("challenge", super::challenges::record(&challenge.key)))
+        .bind(("challenge_row", challenge.into_row()))
+        .await
+        .map_err(DbError::from)?;
+    let errors = res.take_errors();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let taken = Taken {
+        username: errors_mention(&errors, "user_username"),
+        phone: errors_mention(&errors, "user_phone"),
+    };
+    if taken.username || taken.phone {
+        return Err(CreateError::Taken(taken));
+    }
+    let first = errors.into_values().find(|e| !e.message().contains("not executed"));
+    Err(CreateError::Db(DbError::from(first.unwrap_or_else(|| {
+        surrealdb::Error::internal("registration transaction failed".into())
+    }))))
+}
+
+/// Removes an account that never got verified, with its challenges (after a failed send).
+pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         DELETE otp_challenge WHERE account = $id;
+         DELETE $id WHERE phone_verified = false;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.clone()))
+    .await?
+    .check()?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Process start-up: logging, configuration, state, listening, graceful shutdown.
+
+use std::process::ExitCode;
+
+use leptos::config::{get_configuration, Env};
+use tracing_subscriber::EnvFilter;
+
+use crate::server::config::{Config, Sources};
+use crate::server::web::{build_state, router};
+
+const CONFIG_FILE: &str = "Leptos.toml";
+
+pub async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")),
+        )
+        .init();
+    match start().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> Result<(), String> {
+    let file = std::fs::read_to_string(CONFIG_FILE).ok();
+    let leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
+        .map_err(|e| format!("Leptos configuration: {e}"))?
+        .leptos_options;
+    let sources = Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
+    let site_addr = leptos.site_addr;
+    let config = Config::load(&sources, leptos.env == Env::DEV, &site_addr.to_string())
+        .map_err(|e| e.to_string())?;
+    let state = build_state(config, leptos).await?;
+    let listener = tokio::net::TcpListener::bind(site_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
+    let app = router(state);
+    tracing::info!("Dynamic OTP is ready at http://{site_addr}");
+    println!("Dynamic OTP is ready at http://{site_addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,325 @@
+//! The sign-in flows: registration, password sign-in, the code step, sessions. Server functions
+//! call these and only translate cookies and redirects.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use crate::error::{AppError, FieldErrors};
+use crate::model::{CodePurpose, PendingCode, SignedInUser};
+use crate::server::auth::otp::{self, CodeCheck, CodeKey};
+use crate::server::auth::password::PasswordHasher;
+use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::{token, validate};
+use crate::server::config::Config;
+use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, Redemption};
+use crate::server::db::users::{self, CreateError, NewUser, Taken};
+use crate::server::db::{now_ms, sessions, Db};
+use crate::server::sms::SmsSender;
+
+/// What registration asks for, as typed.
+pub struct Registration {
+    pub username: String,
+    pub full_name: String,
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// A code is on its way; the challenge key goes into the browser's cookie.
+pub struct CodeSent {
+    pub challenge_key: String,
+    pub pending: PendingCode,
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    pub db: Db,
+    pub hasher: PasswordHasher,
+    pub code_key: CodeKey,
+    pub sms: SmsSender,
+    pub config: Arc<Config>,
+}
+
+/// Logs the detail, gives the user the short sentence.
+fn internal(context: &str, e: impl Display) -> AppError {
+    tracing::error!("{context}: {e}");
+    AppError::Internal
+}
+
+const SECOND_MS: i64 = 1000;
+
+impl AuthService {
+    fn ms(secs: u64) -> i64 {
+        secs as i64 * SECOND_MS
+    }
+
+    fn pending_of(&self, row: &ChallengeRow, now: i64) -> PendingCode {
+        PendingCode {
+            purpose: row.purpose(),
+            masked_phone: Phone::from_e164(&row.phone)
+                .map(|p| p.masked_for_display())
+                .unwrap_or_else(|| mask_e164(&row.phone)),
+            expires_in_secs: secs_until(row.expires_at, now),
+            resend_in_secs: secs_until(row.resend_after, now),
+        }
+    }
+
+    fn new_challenge(&self, account: surrealdb::types::RecordId, purpose: CodePurpose, phone: &str, now: i64) -> (NewChallenge, String) {
+        let key = token::new_token();
+        let code = otp::generate_code();
+        let challenge = NewChallenge {
+            code_mac: self.code_key.mac(&key, &code),
+            key,
+            account,
+            purpose,
+            phone: phone.to_string(),
+            now,
+            expires_at: now + Self::ms(self.config.otp.ttl_secs),
+            resend_after: now + Self::ms(self.config.otp.resend_cooldown_secs),
+        };
+        (challenge, code)
+    }
+
+    fn stale_before(&self, now: i64) -> i64 {
+        now - Self::ms(self.config.otp.challenge_max_age_secs)
+    }
+
+    pub async fn register(&self, input: Registration) -> Result<CodeSent, AppError> {
+        let mut errors = FieldErrors::default();
+        let username = validate::username(&input.username).map_err(|e| errors.username = Some(e)).ok();
+        let full_name = validate::full_name(&input.full_name).map_err(|e| errors.full_name = Some(e)).ok();
+        let phone = Phone::parse(&input.phone, self.config.default_region)
+            .map_err(|e| errors.phone = Some(e.to_string()))
+            .ok();
+        let email = validate::email(&input.email).map_err(|e| errors.email = Some(e)).ok();
+        let _ = validate::password(&input.password).map_err(|e| errors.password = Some(e));
+        let (Some(username), Some(full_name), Some(phone), Some(email), true) =
+            (username, full_name, phone, email, errors.is_empty())
+        else {
+            return Err(AppError::InvalidFields(errors));
+        };
+
+        let now = now_ms();
+        // Cheap check first so a taken name costs no hash; the unique indexes still decide races.
+        let taken = users::taken(&self.db, &username, phone.e164(), self.stale_before(now))
+            .await
+            .map_err(|e| internal("register: taken check", e))?;
+        if taken != Taken::default() {
+            return Err(taken_error(&taken));
+        }
+        let password_hash = self
+            .hasher
+            .hash(input.password)
+            .await
+            .map_err(|e| internal("register: hash", e))?;
+
+        let user_key = token::new_token();
+        let account = users::record(&user_key);
+        let (challenge, code) = self.new_challenge(account.clone(), CodePurpose::VerifyPhone, phone.e164(), now);
+        let challenge_key = challenge.key.clone();
+        let user = NewUser {
+            key: user_key,
+            username,
+            full_name,
+            phone: phone.e164().to_string(),
+            email,
+            password_hash,
+        };
+        match users::create_with_challenge(&self.db, user, challenge, now, self.stale_before(now)).await {
+            Ok(()) => {}
+            Err(CreateError::Taken(taken)) => return Err(taken_error(&taken)),
+            Err(CreateError::Db(e)) => return Err(internal("register: create", e)),
+        }
+
+        if self.sms.send_code(phone.e164(), &code).await.is_err() {
+            // Leave nothing half-made: the account only exists once its phone can be verified.
+            if let Err(e) = users::delete_unverified(&self.db, &account).await {
+                tracing::error!("register: cleanup after failed send: {e}");
+            }
+            return Err(AppError::SmsFailed);
+        }
+        self.sent(challenge_key, now).await
+    }
+
+    async fn sent(&self, challenge_key: String, now: i64) -> Result<CodeSent, AppError> {
+        let row = challenges::get(&self.db, &challenge_key)
+            .await
+            .map_err(|e| internal("challenge read", e))?
+            .ok_or(AppError::CodeExpired)?;
+        Ok(CodeSent { pending: self.pending_of(&row, now), challenge_key })
+    }
+
+    /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
+    /// Unknown users and wrong passwords get the same answer after the same work.
+    pub async fn sign_in(&self, username: &str, password: String) -> Result<CodeSent, AppError> {
+        let username = username.trim().to_lowercase();
+        let user = if validate::username(&username).is_ok() {
+            users::find_by_username(&self.db, &username)
+                .await
+                .map_err(|e| internal("sign-in: lookup", e))?
+        } else {
+            None
+        };
+        let matched = self
+            .hasher
+            .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
+            .await
+            .map_err(|e| internal("sign-in: verify", e))?;
+        let Some(user) = user.filter(|_| matched) else {
+            return Err(AppError::SignInFailed);
+        };
+
+        let now = now_ms();
+        // An account whose phone was never verified finishes that step now.
+        let purpose = if user.phone_verified { CodePurpose::SignIn } else { CodePurpose::VerifyPhone };
+        let (challenge, code) = self.new_challenge(user.id.clone(), purpose, &user.phone, now);
+        let challenge_key = challenge.key.clone();
+        challenges::create(&self.db, challenge)
+            .await
+            .map_err(|e| internal("sign-in: challenge", e))?;
+        if self.sms.send_code(&user.phone, &code).await.is_err() {
+            if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
+                tracing::error!("sign-in: cleanup after failed send: {e}");
+            }
+            return Err(AppError::SmsFailed);
+        }
+        self.sent(challenge_key, now).await
+    }
+
+    pub async fn pending(&self, challenge_key: &str) -> Result<Option<PendingCode>, AppError> {
+        if !token::is_well_formed(challenge_key) {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("pending: read", e))?;
+        Ok(row
+            .filter(|r| !r.consumed && r.created_at > self.stale_before(now))
+            .map(|r| self.pending_of(&r, now)))
+    }
+
+    /// Checks a code; on success returns a new session token.
+    pub async fn verify(&self, challenge_key: &str, code: &str) -> Result<String, AppError> {
+        let code = otp::normalise_code(code)
+            .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))?;
+        if !token::is_well_formed(challenge_key) {
+            return Err(AppError::CodeExpired);
+        }
+        let now = now_ms();
+        let max = self.config.otp.max_attempts;
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("verify: read", e))?
+            .ok_or(AppError::CodeExpired)?;
+        let state = otp::ChallengeState {
+            consumed: row.consumed,
+            attempts: row.attempts.max(0) as u32,
+            expires_at_ms: row.expires_at,
+        };
+        match otp::check_code(&self.code_key, challenge_key, &state, &row.code_mac, &code, max, now) {
+            CodeCheck::Dead => Err(AppError::CodeExpired),
+            CodeCheck::Wrong => {
+                let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
+                    .await
+                    .map_err(|e| internal("verify: count attempt", e))?;
+                match used {
+                    Some(used) => Err(AppError::WrongCode { tries_left: max.saturating_sub(used) }),
+                    None => Err(AppError::CodeExpired),
+                }
+            }
+            CodeCheck::Accept => {
+                let session_token = token::new_token();
+                let redemption = Redemption {
+                    session_key: token::storage_key(&session_token),
+                    session_expires_at: now + Self::ms(self.config.session_ttl_secs),
+                };
+                let account = challenges::redeem(&self.db, challenge_key, &row.code_mac, max, now, redemption)
+                    .await
+                    .map_err(|e| internal("verify: redeem", e))?;
+                match account {
+                    Some(_) => Ok(session_token),
+                    None => Err(AppError::CodeExpired),
+                }
+            }
+        }
+    }
+
+    /// A new code for the same challenge, once the cooldown allows; the old code stops working.
+    pub async fn resend(&self, challenge_key: &str) -> Result<PendingCode, AppError> {
+        if !token::is_well_formed(challenge_key) {
+            return Err(AppError::CodeExpired);
+        }
+        let now = now_ms();
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("resend: read", e))?
+            .ok_or(AppError::CodeExpired)?;
+        if row.consumed || row.created_at <= self.stale_before(now) {
+            return Err(AppError::CodeExpired);
+        }
+        if row.resend_after > now {
+            return Err(AppError::ResendTooSoon { wait_secs: secs_until(row.resend_after, now) });
+        }
+        let code = otp::generate_code();
+        let updated = challenges::replace_code(
+            &self.db,
+            challenge_key,
+            &self.code_key.mac(challenge_key, &code),
+            now,
+            now + Self::ms(self.config.otp.ttl_secs),
+            now + Self::ms(self.config.otp.resend_cooldown_secs),
+            self.stale_before(now),
+        )
+        .await
+        .map_err(|e| internal("resend: replace", e))?
+        // Another resend won the race; its cooldown now applies.
+        .ok_or(AppError::ResendTooSoon { wait_secs: self.config.otp.resend_cooldown_secs })?;
+        if self.sms.send_code(&updated.phone, &code).await.is_err() {
+            if let Err(e) = challenges::allow_resend_now(&self.db, challenge_key, now).await {
+                tracing::error!("resend: reset cooldown: {e}");
+            }
+            return Err(AppError::SmsFailed);
+        }
+        Ok(self.pending_of(&updated, now))
+    }
+
+    pub async fn current_user(&self, session_token: &str) -> Result<Option<SignedInUser>, AppError> {
+        if !token::is_well_formed(session_token) {
+            return Ok(None);
+        }
+        let user = sessions::account(&self.db, &token::storage_key(session_token), now_ms())
+            .await
+            .map_err(|e| internal("session lookup", e))?;
+        Ok(user.map(|u| SignedInUser {
+            masked_phone: Phone::from_e164(&u.phone)
+                .map(|p| p.masked_for_display())
+                .unwrap_or_else(|| mask_e164(&u.phone)),
+            username: u.username,
+            full_name: u.full_name,
+        }))
+    }
+
+    pub async fn sign_out(&self, session_token: &str) -> Result<(), AppError> {
+        if !token::is_well_formed(session_token) {
+            return Ok(());
+        }
+        sessions::delete(&self.db, &token::storage_key(session_token))
+            .await
+            .map_err(|e| internal("sign-out", e))
+    }
+}
+
+fn taken_error(taken: &Taken) -> AppError {
+    AppError::InvalidFields(FieldErrors {
+        username: taken.username.then(|| "That username is taken. Please choose another.".to_string()),
+        phone: taken
+            .phone
+            .then(|| "That phone number is already registered. Sign in instead.".to_string()),
+        ..FieldErrors::default()
+    })
+}
+
+fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
+    ((at_ms - now_ms).max(0) as u64).div_ceil(1000)
+}

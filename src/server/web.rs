@@ -1,0 +1,130 @@
+//! The HTTP server: shared state, routes, the dev outbox, and error statuses for server fns.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos::server_fn::error::FromServerFnError;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use crate::error::AppError;
+use crate::server::auth::otp::CodeKey;
+use crate::server::auth::password::PasswordHasher;
+use crate::server::config::Config;
+use crate::server::db::{self, outbox};
+use crate::server::secret::load_code_key;
+use crate::server::service::AuthService;
+use crate::server::sms::SmsSender;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub auth: AuthService,
+}
+
+/// Connects the database, loads the code key, builds the hasher and the SMS sender.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
+    let db = db::connect(&config.database).await.map_err(|e| e.to_string())?;
+    let code_key = CodeKey::new(&load_code_key(&config)?);
+    let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
+    let sms = SmsSender::from_config(&config, db.clone())?;
+    tracing::info!("SMS provider: {}", sms.provider_name());
+    Ok(AppState {
+        leptos_options,
+        auth: AuthService { db, hasher, code_key, sms, config: Arc::new(config) },
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/dev/outbox", get(outbox_page))
+        .route("/dev/outbox.json", get(outbox_json))
+        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(server_fn_status))
+        .with_state(state)
+}
+
+/// Server functions answer every error with 500; give each its own status (400, 401, 429 …)
+/// from the error itself, so API clients see what kind of failure it was.
+async fn server_fn_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let error = AppError::de(bytes.clone());
+    parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn dev_only(state: &AppState) -> Result<(), Response> {
+    if state.auth.config.dev_mode {
+        Ok(())
+    } else {
+        Err(StatusCode::NOT_FOUND.into_response())
+    }
+}
+
+async fn outbox_json(State(state): State<AppState>) -> Response {
+    if let Err(not_found) = dev_only(&state) {
+        return not_found;
+    }
+    match outbox::latest(&state.auth.db, 100).await {
+        Ok(messages) => Json(messages).into_response(),
+        Err(e) => {
+            tracing::error!("outbox: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn outbox_page(State(state): State<AppState>) -> Response {
+    if let Err(not_found) = dev_only(&state) {
+        return not_found;
+    }
+    let messages = match outbox::latest(&state.auth.db, 100).await {
+        Ok(messages) => messages,
+        Err(e) => {
+            tracing::error!("outbox: {e}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let rows: String = messages
+        .iter()
+        .map(|m| {
+            format!(
+                "<li><p class=\"to\">To {}</p><pre>{}</pre></li>",
+                escape(&m.recipient),
+                escape(&m.body)
+            )
+        })
+        .collect();
+    let empty = if messages.is_empty() { "<p>No messages yet.</p>" } else { "" };
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"5\"><title>Dev outbox</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/{}.css\"></head><body><main class=\"card outbox\">\
+         <h1>Dev outbox</h1><p class=\"hint\">Messages the console SMS provider would have sent, newest first. \
+         Development mode only.</p>{empty}<ul>{rows}</ul></main></body></html>",
+        state.leptos_options.output_name
+    );
+    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
