@@ -36,7 +36,9 @@ pub enum AppError {
     SignInFailed,
     #[error("That code is not right. {}", tries_left_sentence(*.tries_left))]
     WrongCode { tries_left: u32 },
-    #[error("This code has expired or can no longer be used. Please sign in again to get a new code.")]
+    #[error(
+        "This code has expired or can no longer be used. Please sign in again to get a new code."
+    )]
     CodeExpired,
     #[error("Please wait {wait_secs} seconds before asking for another code.")]
     ResendTooSoon { wait_secs: u64 },

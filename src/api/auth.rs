@@ -47,7 +47,13 @@ pub async fn register(
     use crate::server::service::Registration;
     let auth = ssr::auth()?;
     let sent = auth
-        .register(Registration { username, full_name, phone, email, password })
+        .register(Registration {
+            username,
+            full_name,
+            phone,
+            email,
+            password,
+        })
         .await?;
     ssr::go_to_code_step(&auth, &sent);
     Ok(())
@@ -63,8 +69,8 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
 }
 
 /// Where the pending code went and how long it lasts; None if there is no code step.
-#[server(endpoint = "pending_code")]
-pub async fn pending_code() -> Result<Option<PendingCode>, AppError> {
+#[server(endpoint = "code_status")]
+pub async fn code_status() -> Result<Option<PendingCode>, AppError> {
     ssr::auth()?.pending(&ssr::challenge()).await
 }
 
@@ -78,7 +84,12 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
         auth.sign_out(&old).await?;
     }
     let secure = auth.config.cookie_secure;
-    cookies::set(cookies::SESSION, &token, auth.config.session_ttl_secs, secure);
+    cookies::set(
+        cookies::SESSION,
+        &token,
+        auth.config.session_ttl_secs,
+        secure,
+    );
     cookies::clear(cookies::CHALLENGE, secure);
     leptos_axum::redirect("/");
     Ok(())

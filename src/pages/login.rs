@@ -6,7 +6,13 @@ use crate::components::{Field, FormError};
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
-    let error = Signal::derive(move || login.value().get().and_then(Result::err).map(|e| e.to_string()));
+    let error = Signal::derive(move || {
+        login
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    });
     view! {
         <section class="card">
             <h1>"Sign in"</h1>

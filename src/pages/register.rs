@@ -9,7 +9,11 @@ pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let failure = Signal::derive(move || register.value().get().and_then(Result::err));
     let field = move |pick: fn(&FieldErrors) -> &Option<String>| {
-        Signal::derive(move || failure.get().and_then(|e| e.fields().and_then(|f| pick(f).clone())))
+        Signal::derive(move || {
+            failure
+                .get()
+                .and_then(|e| e.fields().and_then(|f| pick(f).clone()))
+        })
     };
     let form_error = Signal::derive(move || {
         failure

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::{pending_code, ResendCode, VerifyCode};
+use crate::api::{code_status, ResendCode, VerifyCode};
 use crate::components::{Field, FormError};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
@@ -8,7 +8,7 @@ use crate::model::{CodePurpose, PendingCode};
 /// The code step of both registration and sign-in.
 #[component]
 pub fn VerifyPage() -> impl IntoView {
-    let pending = Resource::new(|| (), |_| pending_code());
+    let pending = Resource::new(|| (), |_| code_status());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -122,7 +122,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                     <button
                         type="submit"
                         class="link"
-                        disabled=move || resend.pending().get() || resend_in.get() > 0
+                        disabled=move || { resend.pending().get() || resend_in.get() > 0 }
                     >
                         "Resend code"
                     </button>

@@ -56,7 +56,11 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "<unset>" } else { "<redacted>" })
+        f.write_str(if self.0.is_empty() {
+            "<unset>"
+        } else {
+            "<redacted>"
+        })
     }
 }
 
@@ -136,7 +140,9 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
     pub fn new(leptos_toml: Option<&str>, env: E) -> Result<Self, ConfigError> {
         let mut file = BTreeMap::new();
         if let Some(text) = leptos_toml {
-            let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File(e.message().to_string()))?;
+            let doc: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::File(e.message().to_string()))?;
             if let Some(app) = doc.get("app") {
                 let table = app
                     .as_table()
@@ -218,12 +224,17 @@ impl Config {
                 token: Secret::new(sources.optional("sms_webhook_token").unwrap_or_default()),
             },
             "twilio" => SmsConfig::Twilio {
-                account_sid: sources.required("twilio_account_sid", "when sms_provider is twilio")?,
+                account_sid: sources
+                    .required("twilio_account_sid", "when sms_provider is twilio")?,
                 auth_token: Secret::new(
                     sources.required("twilio_auth_token", "when sms_provider is twilio")?,
                 ),
                 from: sources.required("twilio_from", "when sms_provider is twilio")?,
-                api_base: sources.raw("twilio_api_base").trim().trim_end_matches('/').to_string(),
+                api_base: sources
+                    .raw("twilio_api_base")
+                    .trim()
+                    .trim_end_matches('/')
+                    .to_string(),
             },
             other => {
                 return Err(ConfigError::Invalid {
@@ -280,7 +291,9 @@ impl Config {
                 iterations: sources.parse("argon2_iterations")?,
                 parallelism: sources.parse("argon2_parallelism")?,
                 max_concurrent: if max_concurrent == 0 {
-                    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1)
                 } else {
                     max_concurrent
                 },
@@ -313,8 +326,10 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |key| map.get(key).cloned()
     }
 
@@ -325,7 +340,9 @@ mod tests {
         let config = Config::load(&sources, true, "127.0.0.1:3000").unwrap();
         assert_eq!(config.otp.ttl_secs, 60, "env beats file");
         assert_eq!(config.otp.max_attempts, 5, "default");
-        assert!(matches!(config.sms, SmsConfig::Webhook { ref url, .. } if url == "http://127.0.0.1:9/hook"));
+        assert!(
+            matches!(config.sms, SmsConfig::Webhook { ref url, .. } if url == "http://127.0.0.1:9/hook")
+        );
         assert!(config.dev_mode && !config.cookie_secure);
         assert_eq!(config.public_host(), "127.0.0.1");
     }
@@ -333,7 +350,10 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_are_refused() {
         let unknown = Sources::new(Some("[app]\notp_ttl = 3\n"), env_of(&[]));
-        assert_eq!(unknown.err(), Some(ConfigError::UnknownKey("otp_ttl".into())));
+        assert_eq!(
+            unknown.err(),
+            Some(ConfigError::UnknownKey("otp_ttl".into()))
+        );
         let sources = Sources::new(None, env_of(&[("OTP_MAX_ATTEMPTS", "many")])).unwrap();
         assert!(Config::load(&sources, true, "x:1").is_err());
     }

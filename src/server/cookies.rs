@@ -37,7 +37,10 @@ pub fn clear(name: &str, secure: bool) {
 }
 
 fn write(cookie: String) {
-    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
         response.append_header(SET_COOKIE, value);
     }
 }

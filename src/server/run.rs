@@ -12,10 +12,9 @@ const CONFIG_FILE: &str = "Leptos.toml";
 
 pub async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
+        }))
         .init();
     match start().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,7 +31,8 @@ async fn start() -> Result<(), String> {
     let leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
-    let sources = Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
+    let sources =
+        Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
     let site_addr = leptos.site_addr;
     let config = Config::load(&sources, leptos.env == Env::DEV, &site_addr.to_string())
         .map_err(|e| e.to_string())?;
@@ -55,7 +55,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -14,7 +14,10 @@ pub fn load_code_key(config: &Config) -> Result<Vec<u8>, String> {
     let path = config.data_dir.join("otp_secret");
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().len() >= 32 => Ok(text.trim().as_bytes().to_vec()),
-        Ok(_) => Err(format!("{} is too short; delete it to generate a new one", path.display())),
+        Ok(_) => Err(format!(
+            "{} is too short; delete it to generate a new one",
+            path.display()
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
@@ -22,7 +25,8 @@ pub fn load_code_key(config: &Config) -> Result<Vec<u8>, String> {
 
 fn create(path: &Path) -> Result<Vec<u8>, String> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let secret = token::new_token();
     let mut options = std::fs::OpenOptions::new();

@@ -64,7 +64,13 @@ impl AuthService {
         }
     }
 
-    fn new_challenge(&self, account: surrealdb::types::RecordId, purpose: CodePurpose, phone: &str, now: i64) -> (NewChallenge, String) {
+    fn new_challenge(
+        &self,
+        account: surrealdb::types::RecordId,
+        purpose: CodePurpose,
+        phone: &str,
+        now: i64,
+    ) -> (NewChallenge, String) {
         let key = token::new_token();
         let code = otp::generate_code();
         let challenge = NewChallenge {
@@ -86,12 +92,18 @@ impl AuthService {
 
     pub async fn register(&self, input: Registration) -> Result<CodeSent, AppError> {
         let mut errors = FieldErrors::default();
-        let username = validate::username(&input.username).map_err(|e| errors.username = Some(e)).ok();
-        let full_name = validate::full_name(&input.full_name).map_err(|e| errors.full_name = Some(e)).ok();
+        let username = validate::username(&input.username)
+            .map_err(|e| errors.username = Some(e))
+            .ok();
+        let full_name = validate::full_name(&input.full_name)
+            .map_err(|e| errors.full_name = Some(e))
+            .ok();
         let phone = Phone::parse(&input.phone, self.config.default_region)
             .map_err(|e| errors.phone = Some(e.to_string()))
             .ok();
-        let email = validate::email(&input.email).map_err(|e| errors.email = Some(e)).ok();
+        let email = validate::email(&input.email)
+            .map_err(|e| errors.email = Some(e))
+            .ok();
         let _ = validate::password(&input.password).map_err(|e| errors.password = Some(e));
         let (Some(username), Some(full_name), Some(phone), Some(email), true) =
             (username, full_name, phone, email, errors.is_empty())
@@ -115,7 +127,8 @@ impl AuthService {
 
         let user_key = token::new_token();
         let account = users::record(&user_key);
-        let (challenge, code) = self.new_challenge(account.clone(), CodePurpose::VerifyPhone, phone.e164(), now);
+        let (challenge, code) =
+            self.new_challenge(account.clone(), CodePurpose::VerifyPhone, phone.e164(), now);
         let challenge_key = challenge.key.clone();
         let user = NewUser {
             key: user_key,
@@ -125,7 +138,9 @@ impl AuthService {
             email,
             password_hash,
         };
-        match users::create_with_challenge(&self.db, user, challenge, now, self.stale_before(now)).await {
+        match users::create_with_challenge(&self.db, user, challenge, now, self.stale_before(now))
+            .await
+        {
             Ok(()) => {}
             Err(CreateError::Taken(taken)) => return Err(taken_error(&taken)),
             Err(CreateError::Db(e)) => return Err(internal("register: create", e)),
@@ -146,7 +161,10 @@ impl AuthService {
             .await
             .map_err(|e| internal("challenge read", e))?
             .ok_or(AppError::CodeExpired)?;
-        Ok(CodeSent { pending: self.pending_of(&row, now), challenge_key })
+        Ok(CodeSent {
+            pending: self.pending_of(&row, now),
+            challenge_key,
+        })
     }
 
     /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
@@ -171,7 +189,11 @@ impl AuthService {
 
         let now = now_ms();
         // An account whose phone was never verified finishes that step now.
-        let purpose = if user.phone_verified { CodePurpose::SignIn } else { CodePurpose::VerifyPhone };
+        let purpose = if user.phone_verified {
+            CodePurpose::SignIn
+        } else {
+            CodePurpose::VerifyPhone
+        };
         let (challenge, code) = self.new_challenge(user.id.clone(), purpose, &user.phone, now);
         let challenge_key = challenge.key.clone();
         challenges::create(&self.db, challenge)
@@ -217,14 +239,24 @@ impl AuthService {
             attempts: row.attempts.max(0) as u32,
             expires_at_ms: row.expires_at,
         };
-        match otp::check_code(&self.code_key, challenge_key, &state, &row.code_mac, &code, max, now) {
+        match otp::check_code(
+            &self.code_key,
+            challenge_key,
+            &state,
+            &row.code_mac,
+            &code,
+            max,
+            now,
+        ) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
             CodeCheck::Wrong => {
                 let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
                     .await
                     .map_err(|e| internal("verify: count attempt", e))?;
                 match used {
-                    Some(used) => Err(AppError::WrongCode { tries_left: max.saturating_sub(used) }),
+                    Some(used) => Err(AppError::WrongCode {
+                        tries_left: max.saturating_sub(used),
+                    }),
                     None => Err(AppError::CodeExpired),
                 }
             }
@@ -234,9 +266,16 @@ impl AuthService {
                     session_key: token::storage_key(&session_token),
                     session_expires_at: now + Self::ms(self.config.session_ttl_secs),
                 };
-                let account = challenges::redeem(&self.db, challenge_key, &row.code_mac, max, now, redemption)
-                    .await
-                    .map_err(|e| internal("verify: redeem", e))?;
+                let account = challenges::redeem(
+                    &self.db,
+                    challenge_key,
+                    &row.code_mac,
+                    max,
+                    now,
+                    redemption,
+                )
+                .await
+                .map_err(|e| internal("verify: redeem", e))?;
                 match account {
                     Some(_) => Ok(session_token),
                     None => Err(AppError::CodeExpired),
@@ -259,7 +298,9 @@ impl AuthService {
             return Err(AppError::CodeExpired);
         }
         if row.resend_after > now {
-            return Err(AppError::ResendTooSoon { wait_secs: secs_until(row.resend_after, now) });
+            return Err(AppError::ResendTooSoon {
+                wait_secs: secs_until(row.resend_after, now),
+            });
         }
         let code = otp::generate_code();
         let updated = challenges::replace_code(
@@ -274,7 +315,9 @@ impl AuthService {
         .await
         .map_err(|e| internal("resend: replace", e))?
         // Another resend won the race; its cooldown now applies.
-        .ok_or(AppError::ResendTooSoon { wait_secs: self.config.otp.resend_cooldown_secs })?;
+        .ok_or(AppError::ResendTooSoon {
+            wait_secs: self.config.otp.resend_cooldown_secs,
+        })?;
         if self.sms.send_code(&updated.phone, &code).await.is_err() {
             if let Err(e) = challenges::allow_resend_now(&self.db, challenge_key, now).await {
                 tracing::error!("resend: reset cooldown: {e}");
@@ -284,7 +327,10 @@ impl AuthService {
         Ok(self.pending_of(&updated, now))
     }
 
-    pub async fn current_user(&self, session_token: &str) -> Result<Option<SignedInUser>, AppError> {
+    pub async fn current_user(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<SignedInUser>, AppError> {
         if !token::is_well_formed(session_token) {
             return Ok(None);
         }
@@ -312,7 +358,9 @@ impl AuthService {
 
 fn taken_error(taken: &Taken) -> AppError {
     AppError::InvalidFields(FieldErrors {
-        username: taken.username.then(|| "That username is taken. Please choose another.".to_string()),
+        username: taken
+            .username
+            .then(|| "That username is taken. Please choose another.".to_string()),
         phone: taken
             .phone
             .then(|| "That phone number is already registered. Sign in instead.".to_string()),

@@ -29,15 +29,26 @@ pub struct AppState {
 }
 
 /// Connects the database, loads the code key, builds the hasher and the SMS sender.
-pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, String> {
-    let db = db::connect(&config.database).await.map_err(|e| e.to_string())?;
+pub async fn build_state(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<AppState, String> {
+    let db = db::connect(&config.database)
+        .await
+        .map_err(|e| e.to_string())?;
     let code_key = CodeKey::new(&load_code_key(&config)?);
     let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
     let sms = SmsSender::from_config(&config, db.clone())?;
     tracing::info!("SMS provider: {}", sms.provider_name());
     Ok(AppState {
         leptos_options,
-        auth: AuthService { db, hasher, code_key, sms, config: Arc::new(config) },
+        auth: AuthService {
+            db,
+            hasher,
+            code_key,
+            sms,
+            config: Arc::new(config),
+        },
     })
 }
 
@@ -66,7 +77,8 @@ async fn server_fn_status(response: Response) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let error = AppError::de(bytes.clone());
-    parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.status =
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -112,7 +124,11 @@ async fn outbox_page(State(state): State<AppState>) -> Response {
             )
         })
         .collect();
-    let empty = if messages.is_empty() { "<p>No messages yet.</p>" } else { "" };
+    let empty = if messages.is_empty() {
+        "<p>No messages yet.</p>"
+    } else {
+        ""
+    };
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -126,5 +142,8 @@ async fn outbox_page(State(state): State<AppState>) -> Response {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -103,7 +103,10 @@ mod tests {
         }
         // 5000 draws from a million: duplicates are rare, every leading digit appears often.
         assert!(seen.len() > 4950, "only {} distinct codes", seen.len());
-        assert!(first_digit.iter().all(|&n| (350..=650).contains(&n)), "{first_digit:?}");
+        assert!(
+            first_digit.iter().all(|&n| (350..=650).contains(&n)),
+            "{first_digit:?}"
+        );
     }
 
     #[test]
@@ -116,23 +119,40 @@ mod tests {
     }
 
     fn live(attempts: u32) -> ChallengeState {
-        ChallengeState { consumed: false, attempts, expires_at_ms: 1_000 }
+        ChallengeState {
+            consumed: false,
+            attempts,
+            expires_at_ms: 1_000,
+        }
     }
 
     #[test]
     fn right_wrong_expired_sixth_try_and_reuse() {
         let key = CodeKey::new(b"server secret");
         let mac = key.mac("ch1", "123456");
-        let check = |state: &ChallengeState, code: &str| {
-            check_code(&key, "ch1", state, &mac, code, 5, 500)
-        };
+        let check =
+            |state: &ChallengeState, code: &str| check_code(&key, "ch1", state, &mac, code, 5, 500);
         assert_eq!(check(&live(0), "123456"), CodeCheck::Accept);
         assert_eq!(check(&live(0), "654321"), CodeCheck::Wrong);
-        assert_eq!(check(&live(4), "123456"), CodeCheck::Accept, "5th try still counts");
-        assert_eq!(check(&live(5), "123456"), CodeCheck::Dead, "6th try refused");
-        let expired = ChallengeState { expires_at_ms: 500, ..live(0) };
+        assert_eq!(
+            check(&live(4), "123456"),
+            CodeCheck::Accept,
+            "5th try still counts"
+        );
+        assert_eq!(
+            check(&live(5), "123456"),
+            CodeCheck::Dead,
+            "6th try refused"
+        );
+        let expired = ChallengeState {
+            expires_at_ms: 500,
+            ..live(0)
+        };
         assert_eq!(check(&expired, "123456"), CodeCheck::Dead);
-        let used = ChallengeState { consumed: true, ..live(0) };
+        let used = ChallengeState {
+            consumed: true,
+            ..live(0)
+        };
         assert_eq!(check(&used, "123456"), CodeCheck::Dead);
     }
 
@@ -140,7 +160,10 @@ mod tests {
     fn mac_is_bound_to_challenge_and_key() {
         let key = CodeKey::new(b"k1");
         assert_ne!(key.mac("a", "123456"), key.mac("b", "123456"));
-        assert_ne!(key.mac("a", "123456"), CodeKey::new(b"k2").mac("a", "123456"));
+        assert_ne!(
+            key.mac("a", "123456"),
+            CodeKey::new(b"k2").mac("a", "123456")
+        );
         assert!(key.matches("a", "123456", &key.mac("a", "123456")));
         assert!(!key.matches("b", "123456", &key.mac("a", "123456")));
     }

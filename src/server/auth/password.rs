@@ -30,8 +30,13 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(config: &Argon2Config) -> Result<Self, PasswordError> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| PasswordError::Params(e.to_string()))?;
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| PasswordError::Params(e.to_string()))?;
         let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
         Ok(PasswordHasher {
             params,
@@ -47,7 +52,11 @@ impl PasswordHasher {
 
     /// True only if `stored` is given and matches. With `None`, checks the dummy hash and
     /// returns false, taking the same time.
-    pub async fn verify(&self, stored: Option<String>, password: String) -> Result<bool, PasswordError> {
+    pub async fn verify(
+        &self,
+        stored: Option<String>,
+        password: String,
+    ) -> Result<bool, PasswordError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let matched = self.run(move || verify_blocking(&hash, &password)).await?;
@@ -96,16 +105,30 @@ mod tests {
     use super::*;
 
     fn owasp() -> Argon2Config {
-        Argon2Config { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 2 }
+        Argon2Config {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: 2,
+        }
     }
 
     #[tokio::test]
     async fn hash_and_verify() {
         let hasher = PasswordHasher::new(&owasp()).unwrap();
         let hash = hasher.hash("correct horse".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify(Some(hash.clone()), "correct horse".into()).await.unwrap());
-        assert!(!hasher.verify(Some(hash.clone()), "correct horsE".into()).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(hasher
+            .verify(Some(hash.clone()), "correct horse".into())
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify(Some(hash.clone()), "correct horsE".into())
+            .await
+            .unwrap());
         let again = hasher.hash("correct horse".into()).await.unwrap();
         assert_ne!(hash, again, "each hash has its own salt");
     }
@@ -117,6 +140,9 @@ mod tests {
             .verify(None, "dummy password for unknown users".into())
             .await
             .unwrap());
-        assert!(!hasher.verify(Some("not a hash".into()), "x".into()).await.unwrap());
+        assert!(!hasher
+            .verify(Some("not a hash".into()), "x".into())
+            .await
+            .unwrap());
     }
 }

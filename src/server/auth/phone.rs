@@ -29,7 +29,8 @@ impl Phone {
         if input.chars().any(|c| c.is_alphabetic()) {
             return Err(PhoneError::Invalid);
         }
-        let number = phonenumber::parse(Some(default_region), input).map_err(|_| PhoneError::Invalid)?;
+        let number =
+            phonenumber::parse(Some(default_region), input).map_err(|_| PhoneError::Invalid)?;
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid);
         }
@@ -94,7 +95,12 @@ mod tests {
 
     #[test]
     fn three_ways_of_typing_one_number() {
-        let forms = ["98765 43210", "+91 98765 43210", "+919876543210", "098765-43210"];
+        let forms = [
+            "98765 43210",
+            "+91 98765 43210",
+            "+919876543210",
+            "098765-43210",
+        ];
         for form in forms {
             let phone = Phone::parse(form, country::Id::IN).unwrap();
             assert_eq!(phone.e164(), "+919876543210", "{form}");
@@ -111,12 +117,27 @@ mod tests {
     #[test]
     fn invalid_and_non_mobile_numbers_are_refused() {
         assert_eq!(Phone::parse("", country::Id::IN), Err(PhoneError::Empty));
-        assert_eq!(Phone::parse("12345", country::Id::IN), Err(PhoneError::Invalid));
-        assert_eq!(Phone::parse("call me", country::Id::IN), Err(PhoneError::Invalid));
-        assert_eq!(Phone::parse("+91 98765 4321", country::Id::IN), Err(PhoneError::Invalid));
+        assert_eq!(
+            Phone::parse("12345", country::Id::IN),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(
+            Phone::parse("call me", country::Id::IN),
+            Err(PhoneError::Invalid)
+        );
+        assert_eq!(
+            Phone::parse("+91 98765 4321", country::Id::IN),
+            Err(PhoneError::Invalid)
+        );
         // A Delhi landline and an Indian toll-free number cannot receive SMS.
-        assert_eq!(Phone::parse("+91 11 2345 6789", country::Id::IN), Err(PhoneError::NotMobile));
-        assert_eq!(Phone::parse("1800 123 4567", country::Id::IN), Err(PhoneError::NotMobile));
+        assert_eq!(
+            Phone::parse("+91 11 2345 6789", country::Id::IN),
+            Err(PhoneError::NotMobile)
+        );
+        assert_eq!(
+            Phone::parse("1800 123 4567", country::Id::IN),
+            Err(PhoneError::NotMobile)
+        );
     }
 
     #[test]

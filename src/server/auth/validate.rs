@@ -44,8 +44,7 @@ pub fn email(input: &str) -> Result<String, String> {
     if email.is_empty() {
         return Err("Enter your email address.".into());
     }
-    if email.len() > 254 || !email_address::EmailAddress::is_valid(email) || !email.contains('.')
-    {
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
         return Err("That does not look like an email address.".into());
     }
     Ok(email.to_string())
@@ -55,10 +54,14 @@ pub fn email(input: &str) -> Result<String, String> {
 pub fn password(input: &str) -> Result<(), String> {
     let length = input.chars().count();
     if length < PASSWORD_MIN {
-        return Err(format!("Password must be at least {PASSWORD_MIN} characters."));
+        return Err(format!(
+            "Password must be at least {PASSWORD_MIN} characters."
+        ));
     }
     if length > PASSWORD_MAX {
-        return Err(format!("Password must be at most {PASSWORD_MAX} characters."));
+        return Err(format!(
+            "Password must be at most {PASSWORD_MAX} characters."
+        ));
     }
     Ok(())
 }

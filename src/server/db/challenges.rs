@@ -119,7 +119,11 @@ pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
 
 /// Counts a wrong code; returns the attempts used so far, or None if the challenge was already
 /// dead. Conditional, so concurrent wrong guesses cannot exceed the limit.
-pub async fn record_wrong_attempt(db: &Db, key: &str, max_attempts: u32) -> Result<Option<u32>, DbError> {
+pub async fn record_wrong_attempt(
+    db: &Db,
+    key: &str,
+    max_attempts: u32,
+) -> Result<Option<u32>, DbError> {
     let mut res = db
         .query(
             "UPDATE $id SET attempts += 1 WHERE consumed = false AND attempts < $max RETURN VALUE attempts",
@@ -176,11 +180,15 @@ pub async fn redeem(
     }
     // Losing a race shows up as our own THROW or as a write conflict; both mean "not usable".
     if errors_mention(&errors, "challenge_unavailable")
-        || errors.values().any(|e| e.message().to_lowercase().contains("conflict"))
+        || errors
+            .values()
+            .any(|e| e.message().to_lowercase().contains("conflict"))
     {
         return Ok(None);
     }
-    let first = errors.into_values().find(|e| !e.message().contains("not executed"));
+    let first = errors
+        .into_values()
+        .find(|e| !e.message().contains("not executed"));
     Err(DbError::from(first.unwrap_or_else(|| {
         surrealdb::Error::internal("redeem transaction failed".into())
     })))
@@ -222,4 +230,149 @@ pub async fn allow_resend_now(db: &Db, key: &str, now: i64) -> Result<(), DbErro
         .await?
         .check()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::{memory, sessions, users};
+
+    async fn setup(db: &Db, key: &str, now: i64) -> RecordId {
+        let user = users::NewUser {
+            key: format!("u{key}"),
+            username: format!("user_{key}"),
+            full_name: "राज शर्मा".into(),
+            phone: format!("+9198765{key:0>5}"),
+            email: "raj@example.in".into(),
+            password_hash: "$argon2id$stub".into(),
+        };
+        let account = users::record(&user.key);
+        let challenge = NewChallenge {
+            key: key.into(),
+            account: account.clone(),
+            purpose: CodePurpose::VerifyPhone,
+            phone: user.phone.clone(),
+            code_mac: "mac".into(),
+            now,
+            expires_at: now + 300_000,
+            resend_after: now + 30_000,
+        };
+        users::create_with_challenge(db, user, challenge, now, now - 1_800_000)
+            .await
+            .unwrap();
+        account
+    }
+
+    fn redemption(session: &str) -> Redemption {
+        Redemption {
+            session_key: session.into(),
+            session_expires_at: i64::MAX,
+        }
+    }
+
+    #[tokio::test]
+    async fn redeem_wins_once_and_verifies_the_phone() {
+        let db = memory().await;
+        let account = setup(&db, "1", 1_000).await;
+        let won = redeem(&db, "1", "mac", 5, 2_000, redemption("s1"))
+            .await
+            .unwrap();
+        assert_eq!(won, Some(account.clone()));
+        assert!(
+            users::find(&db, &account)
+                .await
+                .unwrap()
+                .unwrap()
+                .phone_verified
+        );
+        let again = redeem(&db, "1", "mac", 5, 2_000, redemption("s2"))
+            .await
+            .unwrap();
+        assert_eq!(again, None, "a used challenge cannot be redeemed again");
+        assert_eq!(sessions::count_for(&db, &account).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_redeems_make_one_session() {
+        let db = memory().await;
+        let account = setup(&db, "2", 1_000).await;
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    redeem(&db, "2", "mac", 5, 2_000, redemption(&format!("r{i}"))).await
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            if task.await.unwrap().unwrap().is_some() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(sessions::count_for(&db, &account).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn expired_wrong_mac_or_exhausted_challenges_do_not_redeem() {
+        let db = memory().await;
+        setup(&db, "3", 1_000).await;
+        assert_eq!(
+            redeem(&db, "3", "mac", 5, 301_000, redemption("a"))
+                .await
+                .unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            redeem(&db, "3", "other", 5, 2_000, redemption("b"))
+                .await
+                .unwrap(),
+            None,
+            "replaced code"
+        );
+        for expected in 1..=5 {
+            assert_eq!(
+                record_wrong_attempt(&db, "3", 5).await.unwrap(),
+                Some(expected)
+            );
+        }
+        assert_eq!(
+            record_wrong_attempt(&db, "3", 5).await.unwrap(),
+            None,
+            "never past the limit"
+        );
+        assert_eq!(
+            redeem(&db, "3", "mac", 5, 2_000, redemption("c"))
+                .await
+                .unwrap(),
+            None,
+            "out of tries"
+        );
+    }
+
+    #[tokio::test]
+    async fn resend_waits_and_replaces_the_code() {
+        let db = memory().await;
+        setup(&db, "4", 1_000).await;
+        let early = replace_code(&db, "4", "mac2", 2_000, 302_000, 32_000, 0)
+            .await
+            .unwrap();
+        assert!(early.is_none(), "cooldown not over");
+        let fresh = replace_code(&db, "4", "mac2", 31_000, 331_000, 61_000, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (fresh.code_mac.as_str(), fresh.attempts, fresh.resend_after),
+            ("mac2", 0, 61_000)
+        );
+        assert_eq!(
+            redeem(&db, "4", "mac", 5, 32_000, redemption("old"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
 }

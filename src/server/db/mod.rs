@@ -57,7 +57,10 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
 }
 
 /// Runs a query and surfaces statement errors, which otherwise hide inside `Ok`.
-pub(crate) fn errors_mention(errors: &std::collections::HashMap<usize, surrealdb::Error>, needle: &str) -> bool {
+pub(crate) fn errors_mention(
+    errors: &std::collections::HashMap<usize, surrealdb::Error>,
+    needle: &str,
+) -> bool {
     errors.values().any(|e| e.message().contains(needle))
 }
 

@@ -78,7 +78,12 @@ pub async fn find(db: &Db, id: &RecordId) -> Result<Option<UserRow>, DbError> {
 
 /// Which of username and phone belong to a verified account, or to a registration still
 /// within its time (`stale_before` is when abandoned registrations stop holding them).
-pub async fn taken(db: &Db, username: &str, phone: &str, stale_before: i64) -> Result<Taken, DbError> {
+pub async fn taken(
+    db: &Db,
+    username: &str,
+    phone: &str,
+    stale_before: i64,
+) -> Result<Taken, DbError> {
     let mut res = db
         .query(
             "SELECT username, phone FROM user \
@@ -149,7 +154,9 @@ pub async fn create_with_challenge(
     if taken.username || taken.phone {
         return Err(CreateError::Taken(taken));
     }
-    let first = errors.into_values().find(|e| !e.message().contains("not executed"));
+    let first = errors
+        .into_values()
+        .find(|e| !e.message().contains("not executed"));
     Err(CreateError::Db(DbError::from(first.unwrap_or_else(|| {
         surrealdb::Error::internal("registration transaction failed".into())
     }))))
@@ -167,4 +174,109 @@ pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
     .await?
     .check()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CodePurpose;
+    use crate::server::db::challenges::NewChallenge;
+    use crate::server::db::memory;
+
+    fn new_user(key: &str, username: &str, phone: &str) -> (NewUser, NewChallenge) {
+        let user = NewUser {
+            key: key.into(),
+            username: username.into(),
+            full_name: "प्रिया पटेल".into(),
+            phone: phone.into(),
+            email: "priya@example.in".into(),
+            password_hash: "$argon2id$stub".into(),
+        };
+        let challenge = NewChallenge {
+            key: format!("c{key}"),
+            account: record(key),
+            purpose: CodePurpose::VerifyPhone,
+            phone: phone.into(),
+            code_mac: "mac".into(),
+            now: 0,
+            expires_at: 300_000,
+            resend_after: 30_000,
+        };
+        (user, challenge)
+    }
+
+    #[tokio::test]
+    async fn usernames_and_phones_are_unique() {
+        let db = memory().await;
+        let (user, challenge) = new_user("a", "priya", "+918765432109");
+        create_with_challenge(&db, user, challenge, 1_000, 0)
+            .await
+            .unwrap();
+        let (user, challenge) = new_user("b", "priya", "+917654321098");
+        match create_with_challenge(&db, user, challenge, 2_000, 0).await {
+            Err(CreateError::Taken(taken)) => assert_eq!(
+                taken,
+                Taken {
+                    username: true,
+                    phone: false
+                }
+            ),
+            other => panic!("expected taken username, got {other:?}"),
+        }
+        let (user, challenge) = new_user("c", "other", "+918765432109");
+        match create_with_challenge(&db, user, challenge, 2_000, 0).await {
+            Err(CreateError::Taken(taken)) => assert_eq!(
+                taken,
+                Taken {
+                    username: false,
+                    phone: true
+                }
+            ),
+            other => panic!("expected taken phone, got {other:?}"),
+        }
+        // Nothing half-written: the failed attempts left no user and no challenge.
+        assert!(find(&db, &record("b")).await.unwrap().is_none());
+        assert!(super::super::challenges::get(&db, "cb")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            taken(&db, "priya", "+910000000000", 0).await.unwrap(),
+            Taken {
+                username: true,
+                phone: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn abandoned_registrations_free_their_name_and_phone() {
+        let db = memory().await;
+        let (user, challenge) = new_user("old", "amit", "+917654321098");
+        create_with_challenge(&db, user, challenge, 1_000, 0)
+            .await
+            .unwrap();
+        // Later than the stale horizon, the unverified account no longer holds the name.
+        assert_eq!(
+            taken(&db, "amit", "+917654321098", 5_000).await.unwrap(),
+            Taken::default()
+        );
+        let (user, challenge) = new_user("new", "amit", "+917654321098");
+        create_with_challenge(&db, user, challenge, 10_000, 5_000)
+            .await
+            .unwrap();
+        assert!(find(&db, &record("old")).await.unwrap().is_none());
+        assert!(super::super::challenges::get(&db, "cold")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            find_by_username(&db, "amit")
+                .await
+                .unwrap()
+                .unwrap()
+                .created_at,
+            10_000
+        );
+    }
 }

@@ -59,7 +59,11 @@ pub struct SmsSender {
 
 impl SmsSender {
     pub fn new(provider: Arc<dyn SmsProvider>, host: String, ttl_secs: u64) -> Self {
-        SmsSender { provider, host, ttl_minutes: ttl_secs.div_ceil(60).max(1) }
+        SmsSender {
+            provider,
+            host,
+            ttl_minutes: ttl_secs.div_ceil(60).max(1),
+        }
     }
 
     pub fn from_config(config: &Config, db: Db) -> Result<Self, String> {
@@ -69,11 +73,24 @@ impl SmsSender {
             SmsConfig::Webhook { url, token } => {
                 Arc::new(webhook::Webhook::new(url.clone(), token.clone(), timeout)?)
             }
-            SmsConfig::Twilio { account_sid, auth_token, from, api_base } => Arc::new(
-                twilio::Twilio::new(account_sid.clone(), auth_token.clone(), from.clone(), api_base.clone(), timeout)?,
-            ),
+            SmsConfig::Twilio {
+                account_sid,
+                auth_token,
+                from,
+                api_base,
+            } => Arc::new(twilio::Twilio::new(
+                account_sid.clone(),
+                auth_token.clone(),
+                from.clone(),
+                api_base.clone(),
+                timeout,
+            )?),
         };
-        Ok(SmsSender::new(provider, config.public_host(), config.otp.ttl_secs))
+        Ok(SmsSender::new(
+            provider,
+            config.public_host(),
+            config.otp.ttl_secs,
+        ))
     }
 
     pub fn provider_name(&self) -> &'static str {
@@ -82,10 +99,18 @@ impl SmsSender {
 
     pub async fn send_code(&self, to: &str, code: &str) -> Result<(), SmsError> {
         let body = code_message(code, self.ttl_minutes, &self.host);
-        tracing::info!("Sending OTP via {} to {}", self.provider.name(), mask_e164(to));
+        tracing::info!(
+            "Sending OTP via {} to {}",
+            self.provider.name(),
+            mask_e164(to)
+        );
         let result = self.provider.send(to, &body).await;
         if let Err(e) = &result {
-            tracing::warn!("SMS via {} to {} failed: {e}", self.provider.name(), mask_e164(to));
+            tracing::warn!(
+                "SMS via {} to {} failed: {e}",
+                self.provider.name(),
+                mask_e164(to)
+            );
         }
         result
     }
@@ -93,8 +118,14 @@ impl SmsSender {
 
 /// The SMS text; the last line lets browsers fill the code in by themselves (WebOTP).
 pub fn code_message(code: &str, ttl_minutes: u64, host: &str) -> String {
-    let unit = if ttl_minutes == 1 { "minute" } else { "minutes" };
-    format!("Your verification code is {code}. It expires in {ttl_minutes} {unit}.\n\n@{host} #{code}")
+    let unit = if ttl_minutes == 1 {
+        "minute"
+    } else {
+        "minutes"
+    };
+    format!(
+        "Your verification code is {code}. It expires in {ttl_minutes} {unit}.\n\n@{host} #{code}"
+    )
 }
 
 pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {

@@ -22,11 +22,20 @@ impl Twilio {
         api_base: String,
         timeout: Duration,
     ) -> Result<Self, String> {
-        Ok(Twilio { account_sid, auth_token, from, api_base, client: http_client(timeout)? })
+        Ok(Twilio {
+            account_sid,
+            auth_token,
+            from,
+            api_base,
+            client: http_client(timeout)?,
+        })
     }
 
     fn messages_url(&self) -> String {
-        format!("{}/2010-04-01/Accounts/{}/Messages.json", self.api_base, self.account_sid)
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.api_base, self.account_sid
+        )
     }
 }
 
@@ -48,7 +57,9 @@ impl SmsProvider for Twilio {
             if response.status().is_success() {
                 Ok(())
             } else {
-                Err(SmsError::Rejected { status: response.status().as_u16() })
+                Err(SmsError::Rejected {
+                    status: response.status().as_u16(),
+                })
             }
         })
     }

@@ -13,7 +13,11 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn new(url: String, token: Secret, timeout: Duration) -> Result<Self, String> {
-        Ok(Webhook { url, token, client: http_client(timeout)? })
+        Ok(Webhook {
+            url,
+            token,
+            client: http_client(timeout)?,
+        })
     }
 }
 
@@ -30,7 +34,10 @@ impl SmsProvider for Webhook {
 
     fn send<'a>(&'a self, to: &'a str, body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
-            let mut request = self.client.post(&self.url).json(&Payload { to, message: body });
+            let mut request = self
+                .client
+                .post(&self.url)
+                .json(&Payload { to, message: body });
             if !self.token.is_empty() {
                 request = request.bearer_auth(self.token.expose());
             }
@@ -38,7 +45,9 @@ impl SmsProvider for Webhook {
             if response.status().is_success() {
                 Ok(())
             } else {
-                Err(SmsError::Rejected { status: response.status().as_u16() })
+                Err(SmsError::Rejected {
+                    status: response.status().as_u16(),
+                })
             }
         })
     }

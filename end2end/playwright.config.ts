@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+
+// The server binary must already be built (`cargo leptos build`); Playwright starts it with an
+// in-memory database and the console SMS provider, whose outbox the tests read codes from.
+const port = Number(process.env.E2E_PORT ?? 3107);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "off",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: "./target/debug/dynamic_otp",
+    cwd: "..",
+    url: `${baseURL}/login`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_OUTPUT_NAME: "dynamic_otp",
+      LEPTOS_ENV: "DEV",
+      DATABASE_URL: "mem://",
+      DEV_MODE: "true",
+      SMS_PROVIDER: "console",
+      DATA_DIR: "target/e2e-data",
+      RUST_LOG: "info",
+    },
+  },
+});

@@ -1,0 +1,153 @@
+import { expect, type APIRequestContext, type Page, test } from "@playwright/test";
+
+type Person = {
+  username: string;
+  fullName: string;
+  phone: string; // as typed
+  e164: string;
+  email: string;
+  password: string;
+};
+
+const raj: Person = {
+  username: "raj_sharma",
+  fullName: "राज शर्मा",
+  phone: "98765 43210",
+  e164: "+919876543210",
+  email: "raj@example.in",
+  password: "raj-password-1",
+};
+
+const priya: Person = {
+  username: "priya_patel",
+  fullName: "प्रिया पटेल",
+  phone: "+91 87654 32109",
+  e164: "+918765432109",
+  email: "priya@example.in",
+  password: "priya-password-2",
+};
+
+/** The newest code the console provider "sent" to `e164`, newer than `after` messages. */
+async function codeFor(request: APIRequestContext, e164: string, seen: number): Promise<string> {
+  let code = "";
+  await expect
+    .poll(async () => {
+      const res = await request.get("/dev/outbox.json");
+      const messages: { recipient: string; body: string }[] = await res.json();
+      const mine = messages.filter((m) => m.recipient === e164);
+      if (mine.length <= seen) return "";
+      code = /code is (\d{6})/.exec(mine[0].body)?.[1] ?? "";
+      return code;
+    })
+    .not.toBe("");
+  return code;
+}
+
+async function messagesTo(request: APIRequestContext, e164: string): Promise<number> {
+  const res = await request.get("/dev/outbox.json");
+  const messages: { recipient: string }[] = await res.json();
+  return messages.filter((m) => m.recipient === e164).length;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+}
+
+async function enterCode(page: Page, code: string) {
+  await page.getByLabel("Code").fill(code);
+  await page.getByRole("button", { name: "Verify" }).click();
+}
+
+async function expectSignedIn(page: Page, p: Person) {
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: `Welcome, ${p.fullName}` })).toBeVisible();
+  await expect(page.getByTestId("username")).toHaveText(p.username);
+  const last4 = p.e164.slice(-4);
+  await expect(page.getByTestId("phone")).toHaveText(`+91 ******${last4}`);
+}
+
+async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}
+
+for (const person of [raj, priya]) {
+  test(`${person.username}: register, verify, sign out, sign in with a code to their own phone`, async ({
+    page,
+    request,
+  }) => {
+    await page.goto("/register");
+    await hydrated(page);
+    await page.getByLabel("Username").fill(person.username);
+    await page.getByLabel("Full name").fill(person.fullName);
+    await page.getByLabel("Phone number").fill(person.phone);
+    await page.getByLabel("Email").fill(person.email);
+    await page.getByLabel("Password").fill(person.password);
+    const before = await messagesTo(request, person.e164);
+    await page.getByRole("button", { name: "Create account" }).click();
+
+    await expect(page).toHaveURL(/\/verify$/);
+    await expect(page.getByRole("heading", { name: "Verify your phone" })).toBeVisible();
+    await expect(page.getByTestId("masked-phone")).toHaveText(`+91 ******${person.e164.slice(-4)}`);
+    const codeInput = page.getByLabel("Code");
+    await expect(codeInput).toHaveAttribute("autocomplete", "one-time-code");
+    await expect(codeInput).toHaveAttribute("inputmode", "numeric");
+    await enterCode(page, await codeFor(request, person.e164, before));
+    await expectSignedIn(page, person);
+
+    await signOut(page);
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login$/);
+
+    await hydrated(page);
+    await page.getByLabel("Username").fill(person.username);
+    await page.getByLabel("Password").fill(person.password);
+    const beforeLogin = await messagesTo(request, person.e164);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/verify$/);
+    await expect(page.getByRole("heading", { name: "Enter your code" })).toBeVisible();
+    await enterCode(page, await codeFor(request, person.e164, beforeLogin));
+    await expectSignedIn(page, person);
+    await signOut(page);
+  });
+}
+
+test("a wrong code and a wrong password show clear errors", async ({ page, request }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username").fill("raj_sharma");
+  await page.getByLabel("Password").fill("not-the-password");
+  const before = await messagesTo(request, raj.e164);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText(
+    "That username and password do not match. Please try again.",
+  );
+  expect(await messagesTo(request, raj.e164)).toBe(before);
+
+  await page.getByLabel("Password").fill(raj.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await hydrated(page);
+  const code = await codeFor(request, raj.e164, before);
+  const wrong = code === "000000" ? "111111" : "000000";
+  await enterCode(page, wrong);
+  await expect(page.getByRole("alert")).toHaveText("That code is not right. 4 tries left.");
+  await expect(page.getByLabel("Code")).toHaveAttribute("aria-invalid", "true");
+  await enterCode(page, code);
+  await expectSignedIn(page, raj);
+});
+
+test("registration errors sit next to their fields", async ({ page }) => {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Username").fill("Raj Sharma");
+  await page.getByLabel("Full name").fill("राज");
+  await page.getByLabel("Phone number").fill("12345");
+  await page.getByLabel("Email").fill("raj@example.in");
+  await page.getByLabel("Password").fill("long-enough-password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#field-username-error")).toContainText("Username may use only");
+  await expect(page.locator("#field-phone-error")).toHaveText("That is not a valid phone number.");
+  await expect(page.getByLabel("Phone number")).toHaveAttribute("aria-describedby", /field-phone-error/);
+  await expect(page).toHaveURL(/\/register$/);
+});

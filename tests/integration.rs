@@ -1,0 +1,731 @@
+//! The whole flow over real HTTP: the real server on a free port, the in-memory SurrealDB engine,
+//! real argon2, and loopback HTTP servers playing the SMS providers. One binary on purpose:
+//! each test binary is another long link.
+#![cfg(feature = "ssr")]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use dynamic_otp::error::AppError;
+use dynamic_otp::model::SignedInUser;
+use dynamic_otp::server::config::{Config, Sources};
+use dynamic_otp::server::db::{sessions, users, Db};
+use dynamic_otp::server::web::{build_state, router};
+use leptos::config::LeptosOptions;
+use reqwest::header::{ACCEPT, COOKIE, SET_COOKIE};
+
+/// One request as a loopback provider received it.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// A loopback HTTP server that plays an SMS provider: records requests, answers `status`.
+#[derive(Clone)]
+struct Gateway {
+    base: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    failing: Arc<AtomicBool>,
+}
+
+impl Gateway {
+    async fn start(success: StatusCode) -> Gateway {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(AtomicBool::new(false));
+        let shared = (received.clone(), failing.clone(), success);
+        let app = Router::new()
+            .route("/{*path}", post(record))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Gateway {
+            base: format!("http://{addr}"),
+            received,
+            failing,
+        }
+    }
+
+    fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Webhook messages as (to, message).
+    fn messages(&self) -> Vec<(String, String)> {
+        self.all()
+            .iter()
+            .map(|r| {
+                let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                (
+                    json["to"].as_str().unwrap().to_string(),
+                    json["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn fail(&self, on: bool) {
+        self.failing.store(on, Ordering::SeqCst);
+    }
+}
+
+type GatewayState = (Arc<Mutex<Vec<Received>>>, Arc<AtomicBool>, StatusCode);
+
+async fn record(
+    State((received, failing, success)): State<GatewayState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    if failing.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "{\"error\":\"down\"}");
+    }
+    received.lock().unwrap().push(Received {
+        path: uri.path().to_string(),
+        headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    });
+    (success, "{\"sid\":\"SM123\",\"status\":\"queued\"}")
+}
+
+/// The app, booted for real on a free loopback port.
+struct TestApp {
+    base: String,
+    gateway: Gateway,
+    db: Db,
+}
+
+async fn start_app(overrides: &[(&str, &str)]) -> TestApp {
+    let gateway = Gateway::start(StatusCode::OK).await;
+    start_app_with(gateway, overrides).await
+}
+
+async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let hook = format!("{}/sms", gateway.base);
+    let mut env: BTreeMap<String, String> = [
+        ("DATABASE_URL", "mem://"),
+        ("SMS_PROVIDER", "webhook"),
+        ("SMS_WEBHOOK_URL", hook.as_str()),
+        ("SMS_WEBHOOK_TOKEN", "gateway-token"),
+        ("DEV_MODE", "false"),
+        ("COOKIE_SECURE", "false"),
+        ("OTP_SECRET", "integration-test-secret-0123456789abcdef"),
+        ("PUBLIC_URL", "https://otp.example.in"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (key, value) in overrides {
+        env.insert(key.to_string(), value.to_string());
+    }
+    let sources = Sources::new(None, move |key| env.get(key).cloned()).unwrap();
+    let config = Config::load(&sources, false, &addr.to_string()).unwrap();
+    let options = LeptosOptions::builder()
+        .output_name("dynamic_otp")
+        .site_addr(addr)
+        .build();
+    let state = build_state(config, options).await.unwrap();
+    let db = state.auth.db.clone();
+    let app = router(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service())
+            .await
+            .unwrap()
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        gateway,
+        db,
+    }
+}
+
+/// One browser: its own cookie jar, no automatic redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+struct Person {
+    username: &'static str,
+    full_name: &'static str,
+    phone: &'static str,
+    typed_phone: &'static str,
+    email: &'static str,
+    password: &'static str,
+}
+
+const SEED: [Person; 4] = [
+    Person {
+        username: "raj_sharma",
+        full_name: "राज शर्मा",
+        phone: "+919876543210",
+        typed_phone: "98765 43210",
+        email: "raj@example.in",
+        password: "raj-password-1",
+    },
+    Person {
+        username: "priya_patel",
+        full_name: "प्रिया पटेल",
+        phone: "+918765432109",
+        typed_phone: "+91 87654 32109",
+        email: "priya@example.in",
+        password: "priya-password-2",
+    },
+    Person {
+        username: "amit_kumar",
+        full_name: "अमित कुमार",
+        phone: "+917654321098",
+        typed_phone: "+917654321098",
+        email: "amit@example.in",
+        password: "amit-password-3",
+    },
+    Person {
+        username: "your_username",
+        full_name: "Your Name",
+        phone: "+918780378086",
+        typed_phone: "87803 78086",
+        email: "you@example.in",
+        password: "your-password-4",
+    },
+];
+
+impl TestApp {
+    async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn register(&self, client: &reqwest::Client, p: &Person) -> reqwest::Response {
+        self.call(
+            client,
+            "register",
+            &[
+                ("username", p.username),
+                ("full_name", p.full_name),
+                ("phone", p.typed_phone),
+                ("email", p.email),
+                ("password", p.password),
+            ],
+        )
+        .await
+    }
+
+    async fn login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.call(
+            client,
+            "login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
+    async fn verify(&self, client: &reqwest::Client, code: &str) -> reqwest::Response {
+        self.call(client, "verify_code", &[("code", code)]).await
+    }
+
+    async fn me(&self, client: &reqwest::Client) -> Option<SignedInUser> {
+        let res = self.call(client, "current_user", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// The code in the newest message, checking it went to `phone`.
+    fn last_code_to(&self, phone: &str) -> String {
+        let messages = self.gateway.messages();
+        let (to, message) = messages.last().expect("a message was sent");
+        assert_eq!(to, phone, "the code went to the wrong phone");
+        code_in(message)
+    }
+
+    /// Registers and verifies; leaves the client signed in.
+    async fn sign_up(&self, client: &reqwest::Client, p: &Person) {
+        let res = self.register(client, p).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let code = self.last_code_to(p.phone);
+        let res = self.verify(client, &code).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+}
+
+fn code_in(message: &str) -> String {
+    let start = message.find("code is ").expect("code sentence") + "code is ".len();
+    message[start..start + 6].to_string()
+}
+
+async fn error_of(res: reqwest::Response) -> (u16, AppError) {
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not an AppError: {body}")),
+    )
+}
+
+fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+#[tokio::test]
+async fn every_user_gets_codes_on_their_own_phone() {
+    let app = start_app(&[]).await;
+    for p in &SEED {
+        let client = browser();
+        let before = app.gateway.messages().len();
+        let res = app.register(&client, p).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        assert_eq!(
+            app.gateway.messages().len(),
+            before + 1,
+            "one SMS per registration"
+        );
+        let code = app.last_code_to(p.phone);
+        assert_eq!(app.verify(&client, &code).await.status(), 200);
+        let me = app.me(&client).await.expect("signed in after verifying");
+        assert_eq!(me.username, p.username);
+        assert_eq!(me.full_name, p.full_name);
+        assert!(me.masked_phone.ends_with(&p.phone[p.phone.len() - 4..]));
+        assert!(!me.masked_phone.contains(&p.phone[3..9]), "phone is masked");
+
+        assert_eq!(app.call(&client, "logout", &[]).await.status(), 200);
+        assert_eq!(app.me(&client).await, None);
+    }
+    // Now sign each in: the code goes to the number stored for that username and no other.
+    for p in SEED.iter().rev() {
+        let client = browser();
+        let before = app.gateway.messages().len();
+        let res = app
+            .login(&client, &p.username.to_uppercase(), p.password)
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let messages = app.gateway.messages();
+        assert_eq!(messages.len(), before + 1);
+        let code = app.last_code_to(p.phone);
+        assert_eq!(app.verify(&client, &code).await.status(), 200);
+        assert_eq!(app.me(&client).await.unwrap().username, p.username);
+    }
+    // Every message carries the code, its validity and the WebOTP line.
+    for (_, message) in app.gateway.messages() {
+        let code = code_in(&message);
+        assert!(message.contains("It expires in 5 minutes."), "{message}");
+        assert!(
+            message.ends_with(&format!("@otp.example.in #{code}")),
+            "{message}"
+        );
+    }
+    // The webhook carries its bearer token.
+    let first = &app.gateway.all()[0];
+    assert_eq!(first.headers["authorization"], "Bearer gateway-token");
+}
+
+#[tokio::test]
+async fn wrong_password_or_unknown_user_sends_nothing_and_reads_the_same() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    app.sign_up(&client, &SEED[0]).await;
+    let before = app.gateway.messages().len();
+
+    let wrong = error_of(
+        app.login(&browser(), "raj_sharma", "not-the-password")
+            .await,
+    )
+    .await;
+    let unknown = error_of(
+        app.login(&browser(), "nobody_here", "not-the-password")
+            .await,
+    )
+    .await;
+    let malformed = error_of(app.login(&browser(), "x", "not-the-password").await).await;
+    assert_eq!(wrong, (401, AppError::SignInFailed));
+    assert_eq!(unknown, wrong, "unknown users get the same answer");
+    assert_eq!(malformed, wrong);
+    assert_eq!(app.gateway.messages().len(), before, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_used_code_is_refused() {
+    let app = start_app(&[]).await;
+    app.sign_up(&browser(), &SEED[1]).await;
+    let client = browser();
+    let res = app.login(&client, "priya_patel", SEED[1].password).await;
+    let challenge = cookie_value(&res, "otp_challenge").expect("challenge cookie");
+    let code = app.last_code_to(SEED[1].phone);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+
+    // Replay the same challenge and code from another client.
+    let replay = reqwest::Client::new()
+        .post(format!("{}/api/verify_code", app.base))
+        .header(ACCEPT, "application/json")
+        .header(COOKIE, format!("otp_challenge={challenge}"))
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(replay).await, (410, AppError::CodeExpired));
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = start_app(&[("OTP_TTL_SECS", "1")]).await;
+    let client = browser();
+    assert_eq!(app.register(&client, &SEED[2]).await.status(), 200);
+    let code = app.last_code_to(SEED[2].phone);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        error_of(app.verify(&client, &code).await).await,
+        (410, AppError::CodeExpired)
+    );
+    assert_eq!(app.me(&client).await, None);
+}
+
+#[tokio::test]
+async fn two_racing_correct_submissions_make_one_session() {
+    let app = start_app(&[]).await;
+    app.sign_up(&browser(), &SEED[3]).await;
+    let user = users::find_by_username(&app.db, "your_username")
+        .await
+        .unwrap()
+        .unwrap();
+    let sessions_before = sessions::count_for(&app.db, &user.id).await.unwrap();
+
+    for round in 0..5 {
+        let res = app
+            .login(&browser(), "your_username", SEED[3].password)
+            .await;
+        let challenge = cookie_value(&res, "otp_challenge").unwrap();
+        let code = app.last_code_to(SEED[3].phone);
+        let submit = || {
+            let (base, challenge, code) = (app.base.clone(), challenge.clone(), code.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{base}/api/verify_code"))
+                    .header(ACCEPT, "application/json")
+                    .header(COOKIE, format!("otp_challenge={challenge}"))
+                    .form(&[("code", code.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        };
+        let (a, b) = tokio::join!(submit(), submit());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let winners = [&a, &b]
+            .iter()
+            .filter(|r| cookie_value(r, "sid").is_some())
+            .count();
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(winners, 1, "round {round}: exactly one session cookie");
+        assert_eq!(statuses, [200, 410], "round {round}");
+        assert_eq!(
+            sessions::count_for(&app.db, &user.id).await.unwrap(),
+            sessions_before + round + 1,
+            "round {round}: exactly one session stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_tries_kill_the_code() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    assert_eq!(app.register(&client, &SEED[0]).await.status(), 200);
+    let code = app.last_code_to(SEED[0].phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let (status, error) = error_of(app.verify(&client, wrong).await).await;
+        assert_eq!(
+            (status, error),
+            (400, AppError::WrongCode { tries_left: left })
+        );
+    }
+    // The sixth try is refused even with the right code.
+    assert_eq!(
+        error_of(app.verify(&client, &code).await).await,
+        (410, AppError::CodeExpired)
+    );
+    // Malformed input is a 400 that does not cost a try.
+    let (status, error) = error_of(app.verify(&client, "12ab").await).await;
+    assert_eq!(status, 400);
+    assert!(matches!(error, AppError::BadRequest(_)));
+}
+
+#[tokio::test]
+async fn resend_waits_for_the_cooldown_and_kills_the_old_code() {
+    let app = start_app(&[("OTP_RESEND_COOLDOWN_SECS", "1")]).await;
+    let client = browser();
+    assert_eq!(app.register(&client, &SEED[1]).await.status(), 200);
+    let first = app.last_code_to(SEED[1].phone);
+    let (status, error) = error_of(app.call(&client, "resend_code", &[]).await).await;
+    assert_eq!(status, 429);
+    assert!(matches!(error, AppError::ResendTooSoon { .. }));
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.call(&client, "resend_code", &[]).await.status(), 200);
+    let second = app.last_code_to(SEED[1].phone);
+    assert_eq!(app.gateway.messages().len(), 2);
+    if first != second {
+        let (status, _) = error_of(app.verify(&client, &first).await).await;
+        assert_eq!(status, 400, "the old code no longer works");
+    }
+    assert_eq!(app.verify(&client, &second).await.status(), 200);
+}
+
+#[tokio::test]
+async fn bad_registrations_get_field_errors_and_store_nothing() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    let res = app
+        .call(
+            &client,
+            "register",
+            &[
+                ("username", "Raj Sharma"),
+                ("full_name", ""),
+                ("phone", "+91 11 2345 6789"),
+                ("email", "raj@"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 422);
+    let fields = error.fields().expect("field errors").clone();
+    assert!(
+        fields.username.is_some()
+            && fields.full_name.is_some()
+            && fields.email.is_some()
+            && fields.password.is_some()
+    );
+    assert_eq!(
+        fields.phone.as_deref(),
+        Some("That number cannot receive SMS. Please enter a mobile number.")
+    );
+    assert!(app.gateway.messages().is_empty());
+
+    // A missing field is a 400, not a crash.
+    let (status, _) = error_of(app.call(&client, "register", &[("username", "raj")]).await).await;
+    assert_eq!(status, 400);
+
+    app.sign_up(&browser(), &SEED[0]).await;
+    let taken = Person {
+        username: "RAJ_SHARMA",
+        typed_phone: "+91 98765 43210",
+        ..SEED[1]
+    };
+    let (status, error) = error_of(app.register(&browser(), &taken).await).await;
+    assert_eq!(status, 422);
+    let fields = error.fields().unwrap();
+    assert!(fields.username.as_deref().unwrap().contains("taken"));
+    assert!(fields
+        .phone
+        .as_deref()
+        .unwrap()
+        .contains("already registered"));
+}
+
+#[tokio::test]
+async fn a_failed_send_leaves_no_account_behind() {
+    let app = start_app(&[]).await;
+    app.gateway.fail(true);
+    let client = browser();
+    let (status, error) = error_of(app.register(&client, &SEED[2]).await).await;
+    assert_eq!((status, error), (502, AppError::SmsFailed));
+    assert!(users::find_by_username(&app.db, "amit_kumar")
+        .await
+        .unwrap()
+        .is_none());
+
+    app.gateway.fail(false);
+    app.sign_up(&client, &SEED[2]).await;
+    assert_eq!(app.me(&client).await.unwrap().username, "amit_kumar");
+}
+
+#[tokio::test]
+async fn unverified_accounts_cannot_sign_in_without_the_code() {
+    let app = start_app(&[]).await;
+    assert_eq!(app.register(&browser(), &SEED[3]).await.status(), 200);
+    let client = browser();
+    // Right password: a code goes to the stored phone, and only the code finishes sign-in.
+    assert_eq!(
+        app.login(&client, "your_username", SEED[3].password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.me(&client).await, None);
+    let code = app.last_code_to(SEED[3].phone);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+    assert!(
+        users::find_by_username(&app.db, "your_username")
+            .await
+            .unwrap()
+            .unwrap()
+            .phone_verified
+    );
+}
+
+#[tokio::test]
+async fn pages_redirect_and_cookies_are_locked_down() {
+    let app = start_app(&[("COOKIE_SECURE", "true")]).await;
+    let client = browser();
+    let home = client
+        .get(format!("{}/", app.base))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 302);
+    assert_eq!(home.headers()["location"], "/login");
+
+    let res = app.register(&client, &SEED[0]).await;
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let code = app.last_code_to(SEED[0].phone);
+    let res = app.verify(&client, &code).await;
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("sid="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("Secure"),
+        "{session}"
+    );
+    // Secure cookies are not sent over plain HTTP by a cookie jar, so present it by hand.
+    let token = session
+        .trim_start_matches("sid=")
+        .split(';')
+        .next()
+        .unwrap();
+    assert!(token.len() >= 32, "session tokens carry at least 128 bits");
+    let page = reqwest::Client::new()
+        .get(format!("{}/", app.base))
+        .header(COOKIE, format!("sid={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("राज शर्मा") && html.contains("+91 ******3210"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("+919876543210"),
+        "the full number never reaches the page"
+    );
+
+    let missing = client
+        .get(format!("{}/no-such-page", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        client
+            .get(format!("{}/dev/outbox.json", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "no outbox outside dev mode"
+    );
+}
+
+#[tokio::test]
+async fn twilio_gets_the_documented_request() {
+    let twilio = Gateway::start(StatusCode::CREATED).await;
+    let app = start_app_with(
+        twilio.clone(),
+        &[
+            ("SMS_PROVIDER", "twilio"),
+            ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef"),
+            ("TWILIO_AUTH_TOKEN", "twilio-secret-token"),
+            ("TWILIO_FROM", "+15005550006"),
+            ("TWILIO_API_BASE", twilio.base.as_str()),
+        ],
+    )
+    .await;
+    let client = browser();
+    assert_eq!(app.register(&client, &SEED[0]).await.status(), 200);
+    let requests = twilio.all();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        request.path,
+        "/2010-04-01/Accounts/AC0123456789abcdef/Messages.json"
+    );
+    assert_eq!(
+        request.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    use base64::Engine as _;
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode("AC0123456789abcdef:twilio-secret-token");
+    assert_eq!(
+        request.headers["authorization"],
+        format!("Basic {expected}")
+    );
+    let form: BTreeMap<String, String> = serde_urlencoded_pairs(&request.body);
+    assert_eq!(
+        form.keys().cloned().collect::<Vec<_>>(),
+        ["Body", "From", "To"]
+    );
+    assert_eq!(form["To"], "+919876543210");
+    assert_eq!(form["From"], "+15005550006");
+    let code = code_in(&form["Body"]);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+}
+
+/// Decodes an application/x-www-form-urlencoded body.
+fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
+    reqwest::Url::parse(&format!("http://x/?{body}"))
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
