@@ -266,7 +266,7 @@ impl AuthService {
                     session_key: token::storage_key(&session_token),
                     session_expires_at: now + Self::ms(self.config.session_ttl_secs),
                 };
-                let account = challenges::redeem(
+                let won = challenges::redeem(
                     &self.db,
                     challenge_key,
                     &row.code_mac,
@@ -276,9 +276,10 @@ impl AuthService {
                 )
                 .await
                 .map_err(|e| internal("verify: redeem", e))?;
-                match account {
-                    Some(_) => Ok(session_token),
-                    None => Err(AppError::CodeExpired),
+                if won {
+                    Ok(session_token)
+                } else {
+                    Err(AppError::CodeExpired)
                 }
             }
         }

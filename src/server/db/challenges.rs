@@ -143,8 +143,8 @@ pub struct Redemption {
 }
 
 /// Marks the challenge used, marks the phone verified and creates the session, all in one
-/// transaction that only one racer can win. Returns the account, or None if the challenge was
-/// no longer usable (used, expired, out of tries, replaced by a resend, or lost a race).
+/// transaction that only one racer can win. False if the challenge was no longer usable (used,
+/// expired, out of tries, replaced by a resend, or lost a race).
 pub async fn redeem(
     db: &Db,
     key: &str,
@@ -152,7 +152,7 @@ pub async fn redeem(
     max_attempts: u32,
     now: i64,
     redemption: Redemption,
-) -> Result<Option<RecordId>, DbError> {
+) -> Result<bool, DbError> {
     let mut res = db
         .query(
             "BEGIN TRANSACTION;
@@ -161,22 +161,19 @@ pub async fn redeem(
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
-             CREATE $session CONTENT { account: $account, created_at: $now, expires_at: $expires };
-             RETURN $account;
+             CREATE $session_id CONTENT { account: $account, created_at: $now, expires_at: $expires };
              COMMIT TRANSACTION;",
         )
         .bind(("id", record(key)))
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
-        .bind(("session", super::sessions::record(&redemption.session_key)))
+        .bind(("session_id", super::sessions::record(&redemption.session_key)))
         .bind(("expires", redemption.session_expires_at))
         .await?;
     let errors = res.take_errors();
     if errors.is_empty() {
-        let last = res.num_statements().saturating_sub(1);
-        let account: Option<RecordId> = res.take(last)?;
-        return Ok(account);
+        return Ok(true);
     }
     // Losing a race shows up as our own THROW or as a write conflict; both mean "not usable".
     if errors_mention(&errors, "challenge_unavailable")
@@ -184,7 +181,7 @@ pub async fn redeem(
             .values()
             .any(|e| e.message().to_lowercase().contains("conflict"))
     {
-        return Ok(None);
+        return Ok(false);
     }
     let first = errors
         .into_values()
@@ -277,7 +274,7 @@ mod tests {
         let won = redeem(&db, "1", "mac", 5, 2_000, redemption("s1"))
             .await
             .unwrap();
-        assert_eq!(won, Some(account.clone()));
+        assert!(won);
         assert!(
             users::find(&db, &account)
                 .await
@@ -288,7 +285,7 @@ mod tests {
         let again = redeem(&db, "1", "mac", 5, 2_000, redemption("s2"))
             .await
             .unwrap();
-        assert_eq!(again, None, "a used challenge cannot be redeemed again");
+        assert!(!again, "a used challenge cannot be redeemed again");
         assert_eq!(sessions::count_for(&db, &account).await.unwrap(), 1);
     }
 
@@ -306,7 +303,7 @@ mod tests {
             .collect();
         let mut winners = 0;
         for task in tasks {
-            if task.await.unwrap().unwrap().is_some() {
+            if task.await.unwrap().unwrap() {
                 winners += 1;
             }
         }
@@ -318,38 +315,18 @@ mod tests {
     async fn expired_wrong_mac_or_exhausted_challenges_do_not_redeem() {
         let db = memory().await;
         setup(&db, "3", 1_000).await;
-        assert_eq!(
-            redeem(&db, "3", "mac", 5, 301_000, redemption("a"))
-                .await
-                .unwrap(),
-            None,
-            "expired"
-        );
-        assert_eq!(
-            redeem(&db, "3", "other", 5, 2_000, redemption("b"))
-                .await
-                .unwrap(),
-            None,
-            "replaced code"
-        );
+        let expired = redeem(&db, "3", "mac", 5, 301_000, redemption("a")).await;
+        assert!(!expired.unwrap(), "expired");
+        let replaced = redeem(&db, "3", "other", 5, 2_000, redemption("b")).await;
+        assert!(!replaced.unwrap(), "replaced code");
         for expected in 1..=5 {
-            assert_eq!(
-                record_wrong_attempt(&db, "3", 5).await.unwrap(),
-                Some(expected)
-            );
+            let used = record_wrong_attempt(&db, "3", 5).await.unwrap();
+            assert_eq!(used, Some(expected));
         }
-        assert_eq!(
-            record_wrong_attempt(&db, "3", 5).await.unwrap(),
-            None,
-            "never past the limit"
-        );
-        assert_eq!(
-            redeem(&db, "3", "mac", 5, 2_000, redemption("c"))
-                .await
-                .unwrap(),
-            None,
-            "out of tries"
-        );
+        let past = record_wrong_attempt(&db, "3", 5).await.unwrap();
+        assert_eq!(past, None, "never past the limit");
+        let exhausted = redeem(&db, "3", "mac", 5, 2_000, redemption("c")).await;
+        assert!(!exhausted.unwrap(), "out of tries");
     }
 
     #[tokio::test]
@@ -368,11 +345,7 @@ mod tests {
             (fresh.code_mac.as_str(), fresh.attempts, fresh.resend_after),
             ("mac2", 0, 61_000)
         );
-        assert_eq!(
-            redeem(&db, "4", "mac", 5, 32_000, redemption("old"))
-                .await
-                .unwrap(),
-            None
-        );
+        let old = redeem(&db, "4", "mac", 5, 32_000, redemption("old")).await;
+        assert!(!old.unwrap(), "the old code died with the resend");
     }
 }
