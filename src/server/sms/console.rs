@@ -2,6 +2,7 @@
 //! /dev/outbox can show it. Config refuses it outside dev mode.
 
 use super::{SendFuture, SmsError, SmsProvider};
+use crate::server::auth::phone::mask_e164;
 use crate::server::db::{now_ms, outbox, Db};
 
 pub struct Console {
@@ -21,7 +22,7 @@ impl SmsProvider for Console {
 
     fn send<'a>(&'a self, to: &'a str, body: &'a str) -> SendFuture<'a> {
         Box::pin(async move {
-            tracing::info!("[dev outbox] to {to}: {body}");
+            tracing::info!("[dev outbox] to {}: {body}", mask_e164(to));
             let message = outbox::OutboxMessage {
                 recipient: to.to_string(),
                 body: body.to_string(),
