@@ -1,4 +1,4 @@
-#![cfg_attr(feature = "ssr", deny(clippy::unwrap_used))]
+#![cfg_attr(all(feature = "ssr", not(test)), deny(clippy::unwrap_used))]
 //! Dynamic OTP: password + SMS one-time-code sign-in where every user gets the code on the
 //! phone stored for them.
 

@@ -82,17 +82,10 @@ async fn server_fn_status(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-fn dev_only(state: &AppState) -> Result<(), Response> {
-    if state.auth.config.dev_mode {
-        Ok(())
-    } else {
-        Err(StatusCode::NOT_FOUND.into_response())
-    }
-}
-
 async fn outbox_json(State(state): State<AppState>) -> Response {
-    if let Err(not_found) = dev_only(&state) {
-        return not_found;
+    // The outbox holds live codes: it exists only in development.
+    if !state.auth.config.dev_mode {
+        return StatusCode::NOT_FOUND.into_response();
     }
     match outbox::latest(&state.auth.db, 100).await {
         Ok(messages) => Json(messages).into_response(),
@@ -104,8 +97,9 @@ async fn outbox_json(State(state): State<AppState>) -> Response {
 }
 
 async fn outbox_page(State(state): State<AppState>) -> Response {
-    if let Err(not_found) = dev_only(&state) {
-        return not_found;
+    // The outbox holds live codes: it exists only in development.
+    if !state.auth.config.dev_mode {
+        return StatusCode::NOT_FOUND.into_response();
     }
     let messages = match outbox::latest(&state.auth.db, 100).await {
         Ok(messages) => messages,
