@@ -1,3 +1,4 @@
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -6,11 +7,13 @@ use leptos_router::{SsrMode, StaticSegment};
 use crate::pages::{HomePage, LoginPage, RegisterPage, VerifyPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let csp = content_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
+                <meta http-equiv="Content-Security-Policy" content=csp />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
@@ -22,6 +25,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Only our own scripts run: the hydration script by this response's nonce, the bundle from our
+/// origin, WASM by 'wasm-unsafe-eval'. Development adds the live-reload socket.
+fn content_security_policy(options: &LeptosOptions) -> String {
+    let nonce = use_nonce()
+        .map(|n| format!(" 'nonce-{n}'"))
+        .unwrap_or_default();
+    let reload = if options.env == leptos::config::Env::DEV {
+        " ws: wss:"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; base-uri 'none'"
+    )
 }
 
 #[component]

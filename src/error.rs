@@ -46,6 +46,9 @@ pub enum AppError {
     SmsFailed,
     #[error("Please sign in first.")]
     NotSignedIn,
+    /// A state-changing request sent by another site's page (CSRF).
+    #[error("This request came from another site and was refused.")]
+    ForeignOrigin,
     #[error("The server is busy. Please try again in a few seconds.")]
     Busy,
     #[error("Something went wrong on our side. Please try again.")]
@@ -69,12 +72,22 @@ impl AppError {
             AppError::InvalidFields(_) => 422,
             AppError::BadRequest(_) => 400,
             AppError::SignInFailed | AppError::NotSignedIn => 401,
+            AppError::ForeignOrigin => 403,
             AppError::WrongCode { .. } => 400,
             AppError::CodeExpired => 410,
             AppError::ResendTooSoon { .. } => 429,
             AppError::SmsFailed => 502,
             AppError::Busy => 503,
             AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// Seconds after which trying again can succeed, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::ResendTooSoon { wait_secs } => Some((*wait_secs).max(1)),
+            AppError::Busy => Some(1),
+            _ => None,
         }
     }
 

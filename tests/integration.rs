@@ -16,6 +16,7 @@ use axum::routing::post;
 use axum::Router;
 use dynamic_otp::error::AppError;
 use dynamic_otp::model::SignedInUser;
+use dynamic_otp::server::clock::Clock;
 use dynamic_otp::server::config::{Config, Sources};
 use dynamic_otp::server::db::{sessions, users, Db};
 use dynamic_otp::server::web::{build_state, router};
@@ -103,6 +104,7 @@ struct TestApp {
     base: String,
     gateway: Gateway,
     db: Db,
+    clock: Clock,
 }
 
 async fn start_app(overrides: &[(&str, &str)]) -> TestApp {
@@ -138,6 +140,7 @@ async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> TestApp
         .build();
     let state = build_state(config, options).await.unwrap();
     let db = state.auth.db.clone();
+    let clock = state.auth.clock.clone();
     let app = router(state);
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service())
@@ -148,6 +151,7 @@ async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> TestApp
         base: format!("http://{addr}"),
         gateway,
         db,
+        clock,
     }
 }
 
@@ -403,11 +407,11 @@ async fn a_used_code_is_refused() {
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
-    let app = start_app(&[("OTP_TTL_SECS", "1")]).await;
+    let app = start_app(&[]).await;
     let client = browser();
     assert_eq!(app.register(&client, &SEED[2]).await.status(), 200);
     let code = app.last_code_to(SEED[2].phone);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.clock.advance(Duration::from_secs(301));
     assert_eq!(
         error_of(app.verify(&client, &code).await).await,
         (410, AppError::CodeExpired)
@@ -489,15 +493,19 @@ async fn five_wrong_tries_kill_the_code() {
 
 #[tokio::test]
 async fn resend_waits_for_the_cooldown_and_kills_the_old_code() {
-    let app = start_app(&[("OTP_RESEND_COOLDOWN_SECS", "1")]).await;
+    let app = start_app(&[]).await;
     let client = browser();
     assert_eq!(app.register(&client, &SEED[1]).await.status(), 200);
     let first = app.last_code_to(SEED[1].phone);
-    let (status, error) = error_of(app.call(&client, "resend_code", &[]).await).await;
-    assert_eq!(status, 429);
-    assert!(matches!(error, AppError::ResendTooSoon { .. }));
+    let res = app.call(&client, "resend_code", &[]).await;
+    assert_eq!(res.headers()["retry-after"], "30");
+    let (status, error) = error_of(res).await;
+    assert_eq!(
+        (status, error),
+        (429, AppError::ResendTooSoon { wait_secs: 30 })
+    );
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_secs(30));
     assert_eq!(app.call(&client, "resend_code", &[]).await.status(), 200);
     let second = app.last_code_to(SEED[1].phone);
     assert_eq!(app.gateway.messages().len(), 2);
@@ -728,4 +736,92 @@ fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
+}
+
+#[tokio::test]
+async fn overload_is_shed_with_503_and_retry_after() {
+    let app = start_app(&[("ARGON2_MAX_CONCURRENT", "1"), ("ARGON2_MAX_QUEUE", "1")]).await;
+    let burst: Vec<_> = (0..12)
+        .map(|i| {
+            let base = app.base.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{base}/api/login"))
+                    .header(ACCEPT, "application/json")
+                    .form(&[
+                        ("username", format!("user_{i}")),
+                        ("password", "whatever-password".into()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let (mut shed, mut answered) = (0, 0);
+    for task in burst {
+        let res = task.await.unwrap();
+        match res.status().as_u16() {
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                assert_eq!(error_of(res).await.1, AppError::Busy);
+                shed += 1;
+            }
+            401 => answered += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        shed >= 1 && answered >= 1,
+        "shed {shed}, answered {answered}"
+    );
+}
+
+#[tokio::test]
+async fn posts_from_other_sites_are_refused() {
+    let app = start_app(&[]).await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    let post = |origin: Option<String>| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/api/login", app.base))
+            .header(ACCEPT, "application/json")
+            .form(&[
+                ("username", "raj_sharma"),
+                ("password", "whatever-password"),
+            ]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let foreign = post(Some("https://evil.example".into())).await.unwrap();
+    assert_eq!(error_of(foreign).await, (403, AppError::ForeignOrigin));
+    let lookalike = post(Some(format!("http://{host}.evil.example")))
+        .await
+        .unwrap();
+    assert_eq!(lookalike.status(), 403);
+    let own = post(Some(format!("http://{host}"))).await.unwrap();
+    assert_eq!(own.status(), 401, "our own pages get the normal answer");
+    assert_eq!(post(None).await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_csp() {
+    let app = start_app(&[]).await;
+    let res = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = res.text().await.unwrap();
+    let nonce_at = html.find("'nonce-").expect("script CSP with a nonce");
+    let nonce = &html[nonce_at + 7..html[nonce_at + 7..].find('\'').unwrap() + nonce_at + 7];
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline script carries the nonce"
+    );
+    assert!(html.contains("'wasm-unsafe-eval'"));
 }

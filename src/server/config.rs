@@ -27,6 +27,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("argon2_iterations", "2", "argon2id passes (OWASP minimum with 19 MiB: 2)"),
     ("argon2_parallelism", "1", "argon2id lanes"),
     ("argon2_max_concurrent", "0", "password hashes at once; 0 means one per core"),
+    ("argon2_max_queue", "0", "password checks that may wait for a hash slot before the server answers 503; 0 means 8 per slot"),
     ("default_region", "IN", "region for phone numbers typed without +country code"),
     ("sms_provider", "console", "console, webhook or twilio"),
     ("sms_timeout_secs", "5", "HTTP timeout for one SMS send"),
@@ -87,6 +88,7 @@ pub struct Argon2Config {
     pub iterations: u32,
     pub parallelism: u32,
     pub max_concurrent: usize,
+    pub max_queue: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -256,7 +258,16 @@ impl Config {
             key: "default_region".into(),
             problem: format!("`{region}` is not a two-letter region code"),
         })?;
-        let max_concurrent: usize = sources.parse("argon2_max_concurrent")?;
+        let max_concurrent: usize = match sources.parse("argon2_max_concurrent")? {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        };
+        let max_queue: usize = match sources.parse("argon2_max_queue")? {
+            0 => 8 * max_concurrent,
+            n => n,
+        };
         let max_attempts: u32 = sources.parse("otp_max_attempts")?;
         if max_attempts == 0 {
             return Err(ConfigError::Invalid {
@@ -290,13 +301,8 @@ impl Config {
                 memory_kib: sources.parse("argon2_memory_kib")?,
                 iterations: sources.parse("argon2_iterations")?,
                 parallelism: sources.parse("argon2_parallelism")?,
-                max_concurrent: if max_concurrent == 0 {
-                    std::thread::available_parallelism()
-                        .map(|n| n.get())
-                        .unwrap_or(1)
-                } else {
-                    max_concurrent
-                },
+                max_concurrent,
+                max_queue,
             },
             default_region,
             sms,

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use crate::error::{AppError, FieldErrors};
 use crate::model::{CodePurpose, PendingCode, SignedInUser};
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
-use crate::server::auth::password::PasswordHasher;
+use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{token, validate};
+use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, Redemption};
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
-use crate::server::db::{now_ms, sessions, Db};
+use crate::server::db::{sessions, Db};
 use crate::server::sms::SmsSender;
 
 /// What registration asks for, as typed.
@@ -38,6 +39,18 @@ pub struct AuthService {
     pub code_key: CodeKey,
     pub sms: SmsSender,
     pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+/// A full hashing queue is load, not a fault: tell the user to retry shortly.
+fn hashing(context: &str, e: PasswordError) -> AppError {
+    match e {
+        PasswordError::Busy => {
+            tracing::warn!("{context}: password hashing queue full, shedding");
+            AppError::Busy
+        }
+        other => internal(context, other),
+    }
 }
 
 /// Logs the detail, gives the user the short sentence.
@@ -111,7 +124,7 @@ impl AuthService {
             return Err(AppError::InvalidFields(errors));
         };
 
-        let now = now_ms();
+        let now = self.clock.now_ms();
         // Cheap check first so a taken name costs no hash; the unique indexes still decide races.
         let taken = users::taken(&self.db, &username, phone.e164(), self.stale_before(now))
             .await
@@ -123,7 +136,7 @@ impl AuthService {
             .hasher
             .hash(input.password)
             .await
-            .map_err(|e| internal("register: hash", e))?;
+            .map_err(|e| hashing("register: hash", e))?;
 
         let user_key = token::new_token();
         let account = users::record(&user_key);
@@ -182,12 +195,12 @@ impl AuthService {
             .hasher
             .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
             .await
-            .map_err(|e| internal("sign-in: verify", e))?;
+            .map_err(|e| hashing("sign-in: verify", e))?;
         let Some(user) = user.filter(|_| matched) else {
             return Err(AppError::SignInFailed);
         };
 
-        let now = now_ms();
+        let now = self.clock.now_ms();
         // An account whose phone was never verified finishes that step now.
         let purpose = if user.phone_verified {
             CodePurpose::SignIn
@@ -212,7 +225,7 @@ impl AuthService {
         if !token::is_well_formed(challenge_key) {
             return Ok(None);
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("pending: read", e))?;
@@ -228,7 +241,7 @@ impl AuthService {
         if !token::is_well_formed(challenge_key) {
             return Err(AppError::CodeExpired);
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         let row = challenges::get(&self.db, challenge_key)
             .await
@@ -290,7 +303,7 @@ impl AuthService {
         if !token::is_well_formed(challenge_key) {
             return Err(AppError::CodeExpired);
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("resend: read", e))?
@@ -335,9 +348,13 @@ impl AuthService {
         if !token::is_well_formed(session_token) {
             return Ok(None);
         }
-        let user = sessions::account(&self.db, &token::storage_key(session_token), now_ms())
-            .await
-            .map_err(|e| internal("session lookup", e))?;
+        let user = sessions::account(
+            &self.db,
+            &token::storage_key(session_token),
+            self.clock.now_ms(),
+        )
+        .await
+        .map_err(|e| internal("session lookup", e))?;
         Ok(user.map(|u| SignedInUser {
             masked_phone: Phone::from_e164(&u.phone)
                 .map(|p| p.masked_for_display())

@@ -16,6 +16,7 @@ use crate::app::{shell, App};
 use crate::error::AppError;
 use crate::server::auth::otp::CodeKey;
 use crate::server::auth::password::PasswordHasher;
+use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db::{self, outbox};
 use crate::server::secret::load_code_key;
@@ -48,6 +49,7 @@ pub async fn build_state(
             code_key,
             sms,
             config: Arc::new(config),
+            clock: Clock::default(),
         },
     })
 }
@@ -61,7 +63,58 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(server_fn_status))
+        .layer(axum::middleware::from_fn(same_origin_posts))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Headers every response carries. Script rules live in the page's own CSP (see `app::shell`),
+/// which needs the per-response nonce; these directives only work as a header.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
+        ),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// State-changing requests (every server function is a POST) must come from our own pages:
+/// a browser names the page's origin, and it must be the host it is sending to. Clients that
+/// send no Origin at all are not browsers and cannot carry a victim's cookies.
+async fn same_origin_posts(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin {
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+            if origin_host.is_none() || origin_host != host {
+                return error_response(&AppError::ForeignOrigin);
+            }
+        }
+    }
+    next.run(request).await
+}
+
+fn error_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error)).into_response()
 }
 
 /// Server functions answer every error with 500; give each its own status (400, 401, 429 …)
@@ -79,6 +132,11 @@ async fn server_fn_status(response: Response) -> Response {
     let error = AppError::de(bytes.clone());
     parts.status =
         StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(secs) = error.retry_after_secs() {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 

@@ -1,6 +1,8 @@
 //! Argon2id password hashing, run on the blocking pool behind a bound on concurrent hashes so
-//! sign-ins cannot starve the async runtime.
+//! sign-ins cannot starve the async runtime. Past a short queue, callers are turned away at once
+//! (the server answers 503 + Retry-After) instead of letting latency grow without limit.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -18,12 +20,17 @@ pub enum PasswordError {
     Hash(String),
     #[error("hashing task failed: {0}")]
     Task(String),
+    #[error("too many password checks queued")]
+    Busy,
 }
 
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Callers holding or waiting for a permit, and how many may.
+    in_line: Arc<AtomicUsize>,
+    max_in_line: usize,
     /// Verified against when the user is unknown, so that path costs the same as a real one.
     dummy_hash: Arc<str>,
 }
@@ -38,9 +45,12 @@ impl PasswordHasher {
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
         let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
+        let concurrent = config.max_concurrent.max(1);
         Ok(PasswordHasher {
             params,
-            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(concurrent)),
+            in_line: Arc::new(AtomicUsize::new(0)),
+            max_in_line: concurrent + config.max_queue,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -67,14 +77,36 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
+        let place = InLine::join(&self.in_line, self.max_in_line).ok_or(PasswordError::Busy)?;
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| PasswordError::Task(e.to_string()))?;
+        let _place = place;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| PasswordError::Task(e.to_string()))
+    }
+}
+
+/// A place in line; leaving (even by cancellation) frees it.
+struct InLine(Arc<AtomicUsize>);
+
+impl InLine {
+    fn join(counter: &Arc<AtomicUsize>, max: usize) -> Option<InLine> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| InLine(counter.clone()))
+    }
+}
+
+impl Drop for InLine {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -110,6 +142,7 @@ mod tests {
             iterations: 2,
             parallelism: 1,
             max_concurrent: 2,
+            max_queue: 4,
         }
     }
 
@@ -144,5 +177,33 @@ mod tests {
             .verify(Some("not a hash".into()), "x".into())
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_turns_callers_away_at_once() {
+        let config = Argon2Config {
+            max_concurrent: 1,
+            max_queue: 1,
+            ..owasp()
+        };
+        let hasher = PasswordHasher::new(&config).unwrap();
+        let burst: Vec<_> = (0..6)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.verify(None, "password".into()).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for task in burst {
+            if matches!(task.await.unwrap(), Err(PasswordError::Busy)) {
+                busy += 1;
+            }
+        }
+        assert!(
+            busy >= 3,
+            "one hashing, one queued, the rest shed; shed {busy}"
+        );
+        // Once the line is empty, work is accepted again.
+        assert!(hasher.verify(None, "password".into()).await.is_ok());
     }
 }
