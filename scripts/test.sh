@@ -5,12 +5,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_browser_tools
 cd "$ROOT"
-say "Building the app (server + WASM)"
-cargo leptos build
 say "Unit and integration tests"
-# The server half of `cargo leptos test`, with the flags cargo-leptos builds with so compiled
-# dependencies are shared; its other half builds the hydrate side natively and has no tests.
-RUSTFLAGS="--cfg erase_components" cargo test --no-default-features --features ssr
+# The server half of `cargo leptos test`, built with the flags and output name cargo-leptos
+# uses (Leptos bakes LEPTOS_OUTPUT_NAME into the binary); its other half builds the hydrate
+# side natively and has no tests.
+LEPTOS_OUTPUT_NAME=dynamic_otp RUSTFLAGS="--cfg erase_components" \
+  cargo test --no-default-features --features ssr
+say "Building the app (server + WASM) for the browser tests"
+cargo leptos build
 say "Browser tests"
 cd end2end
 npx playwright test

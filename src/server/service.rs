@@ -156,7 +156,7 @@ impl AuthService {
         {
             Ok(()) => {}
             Err(CreateError::Taken(taken)) => return Err(taken_error(&taken)),
-            Err(CreateError::Db(e)) => return Err(internal("register: create", e)),
+            Err(e) => return Err(internal("register: create", e)),
         }
 
         if self.sms.send_code(phone.e164(), &code).await.is_err() {

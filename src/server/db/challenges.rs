@@ -2,7 +2,7 @@
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{errors_mention, Db, DbError};
+use super::{errors_mention, is_conflict, Db, DbError};
 use crate::model::CodePurpose;
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -43,6 +43,7 @@ pub struct ChallengeContent {
     resend_after: i64,
 }
 
+#[derive(Clone)]
 pub struct NewChallenge {
     pub key: String,
     pub account: RecordId,
@@ -176,11 +177,7 @@ pub async fn redeem(
         return Ok(true);
     }
     // Losing a race shows up as our own THROW or as a write conflict; both mean "not usable".
-    if errors_mention(&errors, "challenge_unavailable")
-        || errors
-            .values()
-            .any(|e| e.message().to_lowercase().contains("conflict"))
-    {
+    if errors_mention(&errors, "challenge_unavailable") || is_conflict(&errors) {
         return Ok(false);
     }
     let first = errors

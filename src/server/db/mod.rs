@@ -56,7 +56,14 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
     Ok(db)
 }
 
-/// Runs a query and surfaces statement errors, which otherwise hide inside `Ok`.
+/// Optimistic transactions that collide fail with a retryable conflict rather than waiting.
+pub(crate) fn is_conflict(errors: &std::collections::HashMap<usize, surrealdb::Error>) -> bool {
+    errors
+        .values()
+        .any(|e| e.message().contains("can be retried"))
+}
+
+/// Whether any statement error of a response mentions `needle` (an index name, a THROW text).
 pub(crate) fn errors_mention(
     errors: &std::collections::HashMap<usize, surrealdb::Error>,
     needle: &str,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{errors_mention, Db, DbError};
+use super::{errors_mention, is_conflict, Db, DbError};
 
 #[derive(Clone, SurrealValue)]
 pub struct UserRow {
@@ -29,6 +29,7 @@ impl fmt::Debug for UserRow {
     }
 }
 
+#[derive(Clone)]
 pub struct NewUser {
     pub key: String,
     pub username: String,
@@ -48,6 +49,8 @@ pub struct Taken {
 pub enum CreateError {
     #[error("username or phone taken")]
     Taken(Taken),
+    #[error("collided with a concurrent transaction")]
+    Conflict,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -108,8 +111,33 @@ pub async fn taken(
 }
 
 /// Creates an unverified account together with its first code challenge, in one transaction.
-/// Abandoned registrations that hold the same username or phone are cleared first.
+/// Abandoned registrations that hold the same username or phone are cleared first. A collision
+/// with a concurrent registration is retried, after which the unique indexes decide.
 pub async fn create_with_challenge(
+    db: &Db,
+    user: NewUser,
+    challenge: super::challenges::NewChallenge,
+    now: i64,
+    stale_before: i64,
+) -> Result<(), CreateError> {
+    const ATTEMPTS: u32 = 5;
+    for attempt in 1..=ATTEMPTS {
+        match try_create(db, user.clone(), challenge.clone(), now, stale_before).await {
+            Err(CreateError::Conflict) if attempt < ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt))).await;
+            }
+            Err(CreateError::Conflict) => {
+                return Err(CreateError::Db(DbError::from(surrealdb::Error::internal(
+                    "registration kept colliding with concurrent ones".into(),
+                ))))
+            }
+            other => return other,
+        }
+    }
+    Ok(())
+}
+
+async fn try_create(
     db: &Db,
     user: NewUser,
     challenge: super::challenges::NewChallenge,
@@ -153,6 +181,9 @@ pub async fn create_with_challenge(
     };
     if taken.username || taken.phone {
         return Err(CreateError::Taken(taken));
+    }
+    if is_conflict(&errors) {
+        return Err(CreateError::Conflict);
     }
     let first = errors
         .into_values()
