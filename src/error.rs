@@ -42,6 +42,9 @@ pub enum AppError {
     CodeExpired,
     #[error("Please wait {wait_secs} seconds before asking for another code.")]
     ResendTooSoon { wait_secs: u64 },
+    /// A rate limit: says in plain words when trying again can work.
+    #[error("Too many attempts. Please try again in {}.", human_wait(*.wait_secs))]
+    TooManyRequests { wait_secs: u64 },
     #[error("We could not send the code. Please try again in a moment.")]
     SmsFailed,
     #[error("Please sign in first.")]
@@ -55,6 +58,16 @@ pub enum AppError {
     Internal,
     #[error("Could not reach the server. Check your connection and try again.")]
     Transport(String),
+}
+
+/// "45 seconds", "3 minutes", "2 hours".
+pub fn human_wait(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        0..=59 => plural(secs.max(1), "second"),
+        60..=3599 => plural(secs.div_ceil(60), "minute"),
+        _ => plural(secs.div_ceil(3600), "hour"),
+    }
 }
 
 fn tries_left_sentence(tries_left: u32) -> String {
@@ -75,7 +88,7 @@ impl AppError {
             AppError::ForeignOrigin => 403,
             AppError::WrongCode { .. } => 400,
             AppError::CodeExpired => 410,
-            AppError::ResendTooSoon { .. } => 429,
+            AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,
             AppError::SmsFailed => 502,
             AppError::Busy => 503,
             AppError::Internal | AppError::Transport(_) => 500,
@@ -85,7 +98,9 @@ impl AppError {
     /// Seconds after which trying again can succeed, for the `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AppError::ResendTooSoon { wait_secs } => Some((*wait_secs).max(1)),
+            AppError::ResendTooSoon { wait_secs } | AppError::TooManyRequests { wait_secs } => {
+                Some((*wait_secs).max(1))
+            }
             AppError::Busy => Some(1),
             _ => None,
         }
@@ -113,5 +128,26 @@ impl FromServerFnError for AppError {
             }
             _ => AppError::Internal,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_naturally() {
+        assert_eq!(human_wait(1), "1 second");
+        assert_eq!(human_wait(45), "45 seconds");
+        assert_eq!(human_wait(61), "2 minutes");
+        assert_eq!(human_wait(3600), "1 hour");
+        assert_eq!(
+            AppError::TooManyRequests { wait_secs: 600 }.to_string(),
+            "Too many attempts. Please try again in 10 minutes."
+        );
+        assert_eq!(
+            AppError::WrongCode { tries_left: 1 }.to_string(),
+            "That code is not right. 1 try left."
+        );
     }
 }

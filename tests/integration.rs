@@ -143,9 +143,12 @@ async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> TestApp
     let clock = state.auth.clock.clone();
     let app = router(state);
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
-            .await
-            .unwrap()
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
     });
     TestApp {
         base: format!("http://{addr}"),
@@ -421,7 +424,11 @@ async fn an_expired_code_is_refused() {
 
 #[tokio::test]
 async fn two_racing_correct_submissions_make_one_session() {
-    let app = start_app(&[]).await;
+    let app = start_app(&[
+        ("LIMIT_PHONE_PER_HOUR", "100"),
+        ("LIMIT_PHONE_PER_DAY", "100"),
+    ])
+    .await;
     app.sign_up(&browser(), &SEED[3]).await;
     let user = users::find_by_username(&app.db, "your_username")
         .await
@@ -947,4 +954,230 @@ async fn a_hundred_concurrent_registrations_of_one_username_or_phone_make_one_ac
         (Some(2), Some(2)),
         "no half-written records"
     );
+}
+
+/// Moves the app's clock to just after the next UTC midnight, so hour and day windows line up.
+fn start_of_next_day(app: &TestApp) {
+    let day_ms = 86_400_000;
+    let now = app.clock.now_ms();
+    let next = (now / day_ms + 1) * day_ms + 60_000;
+    app.clock
+        .advance(Duration::from_millis((next - now) as u64));
+}
+
+fn too_many(error: &AppError) -> u64 {
+    match error {
+        AppError::TooManyRequests { wait_secs } => *wait_secs,
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_phone_gets_at_most_five_codes_an_hour_and_ten_a_day() {
+    let app = start_app(&[]).await;
+    start_of_next_day(&app);
+    app.sign_up(&browser(), &SEED[0]).await; // code 1 of the hour
+    for _ in 0..4 {
+        assert_eq!(
+            app.login(&browser(), "raj_sharma", SEED[0].password)
+                .await
+                .status(),
+            200
+        );
+    }
+    let res = app.login(&browser(), "raj_sharma", SEED[0].password).await;
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 429);
+    let wait = too_many(&error);
+    assert!(
+        (3500..=3600).contains(&wait) && retry_after == wait,
+        "wait {wait}, header {retry_after}"
+    );
+    assert!(
+        error.to_string().contains("try again in 59 minutes")
+            || error.to_string().contains("try again in 60 minutes"),
+        "{error}"
+    );
+    assert_eq!(
+        app.gateway.messages().len(),
+        5,
+        "the refused sign-in sent nothing"
+    );
+
+    app.clock.advance(Duration::from_secs(3600));
+    for _ in 0..5 {
+        assert_eq!(
+            app.login(&browser(), "raj_sharma", SEED[0].password)
+                .await
+                .status(),
+            200
+        );
+    }
+    // Ten today: in the next hour the day limit answers, with the wait until tomorrow.
+    app.clock.advance(Duration::from_secs(3600));
+    let (status, error) =
+        error_of(app.login(&browser(), "raj_sharma", SEED[0].password).await).await;
+    assert_eq!(status, 429);
+    assert!(too_many(&error) > 3600, "{error:?}");
+    app.clock.advance(Duration::from_secs(too_many(&error)));
+    assert_eq!(
+        app.login(&browser(), "raj_sharma", SEED[0].password)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn one_client_ip_is_limited_in_sends_and_sign_in_attempts() {
+    let app = start_app(&[
+        ("LIMIT_IP_SENDS_PER_HOUR", "3"),
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "3"),
+    ])
+    .await;
+    start_of_next_day(&app);
+    for p in &SEED[..3] {
+        assert_eq!(app.register(&browser(), p).await.status(), 200);
+    }
+    let (status, error) = error_of(app.register(&browser(), &SEED[3]).await).await;
+    assert_eq!(status, 429);
+    too_many(&error);
+    app.clock.advance(Duration::from_secs(3600));
+    assert_eq!(app.register(&browser(), &SEED[3]).await.status(), 200);
+
+    for _ in 0..3 {
+        assert_eq!(
+            app.login(&browser(), "nobody", "wrong-password")
+                .await
+                .status(),
+            401
+        );
+    }
+    let (status, error) = error_of(app.login(&browser(), "nobody", "wrong-password").await).await;
+    assert_eq!(status, 429);
+    assert!(too_many(&error) <= 600);
+    app.clock.advance(Duration::from_secs(600));
+    assert_eq!(
+        app.login(&browser(), "nobody", "wrong-password")
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    let app = start_app(&[
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "2"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    start_of_next_day(&app);
+    let from = |ip: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/login", app.base))
+            .header(ACCEPT, "application/json")
+            .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
+            .form(&[("username", "nobody"), ("password", "wrong-password")])
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(from("198.51.100.1").await.unwrap().status(), 401);
+    }
+    assert_eq!(from("198.51.100.1").await.unwrap().status(), 429);
+    assert_eq!(
+        from("198.51.100.2").await.unwrap().status(),
+        401,
+        "another client behind the proxy"
+    );
+}
+
+#[tokio::test]
+async fn numbers_outside_the_allowlist_landlines_and_premium_rate_are_refused() {
+    let app = start_app(&[]).await;
+    let attempt = |phone: &'static str| Person {
+        typed_phone: phone,
+        ..SEED[0]
+    };
+    let phone_error = |error: AppError| {
+        error
+            .fields()
+            .and_then(|f| f.phone.clone())
+            .unwrap_or_default()
+    };
+
+    let (status, error) =
+        error_of(app.register(&browser(), &attempt("+44 7400 123456")).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        phone_error(error),
+        "We cannot send SMS to that country yet. Numbers starting with +91 work."
+    );
+    let (_, error) = error_of(app.register(&browser(), &attempt("+91 11 2345 6789")).await).await;
+    assert_eq!(
+        phone_error(error),
+        "That number cannot receive SMS. Please enter a mobile number."
+    );
+
+    let (_, error) = error_of(
+        app.register(&browser(), &attempt("+91 1861 123 456 789"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        phone_error(error),
+        "That number cannot receive SMS. Please enter a mobile number.",
+        "Indian premium rate"
+    );
+    let wider = start_app(&[("SMS_ALLOWED_COUNTRIES", "91, 44")]).await;
+    let (_, error) = error_of(
+        wider
+            .register(&browser(), &attempt("+44 901 234 5678"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        phone_error(error),
+        "That number cannot receive SMS. Please enter a mobile number.",
+        "premium rate"
+    );
+    assert_eq!(
+        wider
+            .register(&browser(), &attempt("+44 7400 123456"))
+            .await
+            .status(),
+        200
+    );
+    assert!(app.gateway.messages().is_empty());
+}
+
+#[tokio::test]
+async fn resend_waits_grow() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    assert_eq!(app.register(&client, &SEED[2]).await.status(), 200);
+    let mut waited = Vec::new();
+    for _ in 0..3 {
+        let res = app.call(&client, "resend_code", &[]).await;
+        let (status, error) = error_of(res).await;
+        assert_eq!(status, 429);
+        let AppError::ResendTooSoon { wait_secs } = error else {
+            panic!("{error:?}")
+        };
+        waited.push(wait_secs);
+        app.clock.advance(Duration::from_secs(wait_secs));
+        assert_eq!(app.call(&client, "resend_code", &[]).await.status(), 200);
+    }
+    assert_eq!(waited[0], 30);
+    assert!(
+        (60..=66).contains(&waited[1]) && (120..=132).contains(&waited[2]),
+        "{waited:?}"
+    );
+    let code = app.last_code_to(SEED[2].phone);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
 }

@@ -33,6 +33,14 @@ mod ssr {
     pub fn challenge() -> String {
         cookies::read(cookies::CHALLENGE).unwrap_or_default()
     }
+
+    pub fn client(auth: &AuthService) -> crate::server::client::ClientInfo {
+        use_context::<http::request::Parts>()
+            .map(|parts| {
+                crate::server::client::ClientInfo::from_parts(&parts, &auth.config.trusted_proxies)
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// Creates an unverified account and sends a code to its phone.
@@ -46,15 +54,15 @@ pub async fn register(
 ) -> Result<(), AppError> {
     use crate::server::service::Registration;
     let auth = ssr::auth()?;
-    let sent = auth
-        .register(Registration {
-            username,
-            full_name,
-            phone,
-            email,
-            password,
-        })
-        .await?;
+    let client = ssr::client(&auth);
+    let registration = Registration {
+        username,
+        full_name,
+        phone,
+        email,
+        password,
+    };
+    let sent = auth.register(registration, &client).await?;
     ssr::go_to_code_step(&auth, &sent);
     Ok(())
 }
@@ -63,7 +71,8 @@ pub async fn register(
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     let auth = ssr::auth()?;
-    let sent = auth.sign_in(&username, password).await?;
+    let client = ssr::client(&auth);
+    let sent = auth.sign_in(&username, password, &client).await?;
     ssr::go_to_code_step(&auth, &sent);
     Ok(())
 }
@@ -97,7 +106,8 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
 
 #[server(endpoint = "resend_code")]
 pub async fn resend_code() -> Result<PendingCode, AppError> {
-    ssr::auth()?.resend(&ssr::challenge()).await
+    let auth = ssr::auth()?;
+    auth.resend(&ssr::challenge(), &ssr::client(&auth)).await
 }
 
 #[server(endpoint = "current_user")]

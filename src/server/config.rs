@@ -20,7 +20,8 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("otp_secret", "", "HMAC key for stored codes; empty means: generated once into <data_dir>/otp_secret"),
     ("otp_ttl_secs", "300", "how long a code is valid"),
     ("otp_max_attempts", "5", "wrong tries before a code is dead"),
-    ("otp_resend_cooldown_secs", "30", "wait before \"Resend code\" works"),
+    ("otp_resend_cooldown_secs", "30", "wait before the first \"Resend code\"; each later wait doubles"),
+    ("otp_resend_cooldown_max_secs", "1800", "longest wait between two codes of one sign-in"),
     ("challenge_max_age_secs", "1800", "how long one sign-in or registration may keep asking for codes; unverified registrations older than this free their username and phone"),
     ("session_ttl_secs", "604800", "how long a session lasts"),
     ("argon2_memory_kib", "19456", "argon2id memory (OWASP minimum: 19456)"),
@@ -29,6 +30,12 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("argon2_max_concurrent", "0", "password hashes at once; 0 means one per core"),
     ("argon2_max_queue", "0", "password checks that may wait for a hash slot before the server answers 503; 0 means 8 per slot"),
     ("default_region", "IN", "region for phone numbers typed without +country code"),
+    ("sms_allowed_countries", "91", "calling codes we send SMS to, comma-separated (e.g. 91,44)"),
+    ("limit_phone_per_hour", "5", "codes sent to one phone number per hour"),
+    ("limit_phone_per_day", "10", "codes sent to one phone number per day"),
+    ("limit_ip_sends_per_hour", "20", "codes sent on behalf of one client IP per hour"),
+    ("limit_ip_signins_per_10min", "30", "sign-in attempts from one client IP per 10 minutes"),
+    ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
     ("sms_provider", "console", "console, webhook or twilio"),
     ("sms_timeout_secs", "5", "HTTP timeout for one SMS send"),
     ("sms_webhook_url", "", "webhook provider: URL that receives POST {\"to\",\"message\"}"),
@@ -79,7 +86,17 @@ pub struct OtpConfig {
     pub ttl_secs: u64,
     pub max_attempts: u32,
     pub resend_cooldown_secs: u64,
+    pub resend_cooldown_max_secs: u64,
     pub challenge_max_age_secs: u64,
+}
+
+/// Fixed-window limits, all counted in the database.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub phone_per_hour: u32,
+    pub phone_per_day: u32,
+    pub ip_sends_per_hour: u32,
+    pub ip_signins_per_10min: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +135,9 @@ pub struct Config {
     pub session_ttl_secs: u64,
     pub argon2: Argon2Config,
     pub default_region: phonenumber::country::Id,
+    pub sms_allowed_countries: Vec<u16>,
+    pub limits: LimitsConfig,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub sms: SmsConfig,
     pub sms_timeout_secs: u64,
 }
@@ -201,6 +221,21 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
                 problem: format!("`{other}` is not true or false"),
             }),
         }
+    }
+
+    /// A comma-separated list; every item must parse.
+    fn list<T>(&self, key: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, ConfigError> {
+        self.raw(key)
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                parse(item).ok_or_else(|| ConfigError::Invalid {
+                    key: key.into(),
+                    problem: format!("`{item}` is not valid"),
+                })
+            })
+            .collect()
     }
 
     fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
@@ -294,6 +329,7 @@ impl Config {
                 ttl_secs: sources.parse("otp_ttl_secs")?,
                 max_attempts,
                 resend_cooldown_secs: sources.parse("otp_resend_cooldown_secs")?,
+                resend_cooldown_max_secs: sources.parse("otp_resend_cooldown_max_secs")?,
                 challenge_max_age_secs: sources.parse("challenge_max_age_secs")?,
             },
             session_ttl_secs: sources.parse("session_ttl_secs")?,
@@ -305,6 +341,16 @@ impl Config {
                 max_queue,
             },
             default_region,
+            sms_allowed_countries: sources.list("sms_allowed_countries", |s| {
+                s.trim_start_matches('+').parse().ok()
+            })?,
+            limits: LimitsConfig {
+                phone_per_hour: sources.parse("limit_phone_per_hour")?,
+                phone_per_day: sources.parse("limit_phone_per_day")?,
+                ip_sends_per_hour: sources.parse("limit_ip_sends_per_hour")?,
+                ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
+            },
+            trusted_proxies: sources.list("trusted_proxies", |s| s.parse().ok())?,
             sms,
             sms_timeout_secs: sources.parse("sms_timeout_secs")?,
         })

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server.
 
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod cookies;

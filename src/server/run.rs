@@ -43,10 +43,13 @@ async fn start() -> Result<(), String> {
     let app = router(state);
     tracing::info!("Dynamic OTP is ready at http://{site_addr}");
     println!("Dynamic OTP is ready at http://{site_addr}");
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server: {e}"))
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use crate::error::{AppError, FieldErrors};
 use crate::model::{CodePurpose, PendingCode, SignedInUser};
+use crate::server::auth::limits::{self, Window};
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{token, validate};
+use crate::server::client::ClientInfo;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
-use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, Redemption};
+use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, Redemption};
+use crate::server::db::counters;
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
 use crate::server::db::{sessions, Db};
 use crate::server::sms::SmsSender;
@@ -94,16 +97,72 @@ impl AuthService {
             phone: phone.to_string(),
             now,
             expires_at: now + Self::ms(self.config.otp.ttl_secs),
-            resend_after: now + Self::ms(self.config.otp.resend_cooldown_secs),
+            resend_after: now + Self::ms(self.resend_wait(1)),
         };
         (challenge, code)
+    }
+
+    fn resend_wait(&self, sends: u32) -> u64 {
+        let otp = &self.config.otp;
+        limits::resend_wait_secs(
+            sends,
+            otp.resend_cooldown_secs,
+            otp.resend_cooldown_max_secs,
+            rand::random(),
+        )
+    }
+
+    /// Counts one event against a limit; refuses once the window is full.
+    async fn count(&self, window: Window, key: &str, now: i64) -> Result<(), AppError> {
+        let hit = counters::hit(&self.db, window.scope, key, window.secs, now)
+            .await
+            .map_err(|e| internal("rate limit", e))?;
+        if hit.count > window.max {
+            tracing::warn!(
+                "limit hit: {} ({} per {} s)",
+                window.scope,
+                window.max,
+                window.secs
+            );
+            return Err(AppError::TooManyRequests {
+                wait_secs: secs_until(hit.window_ends_at, now),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every code that leaves counts against its phone (hour and day) and the client's IP.
+    async fn may_send(&self, phone: &str, client: &ClientInfo, now: i64) -> Result<(), AppError> {
+        let l = &self.config.limits;
+        let phone_hour = Window {
+            scope: "sms_phone_hour",
+            max: l.phone_per_hour,
+            secs: limits::HOUR,
+        };
+        let phone_day = Window {
+            scope: "sms_phone_day",
+            max: l.phone_per_day,
+            secs: limits::DAY,
+        };
+        let ip_hour = Window {
+            scope: "sms_ip_hour",
+            max: l.ip_sends_per_hour,
+            secs: limits::HOUR,
+        };
+        self.count(phone_hour, phone, now).await?;
+        self.count(phone_day, phone, now).await?;
+        self.count(ip_hour, &client.ip_key(), now).await
     }
 
     fn stale_before(&self, now: i64) -> i64 {
         now - Self::ms(self.config.otp.challenge_max_age_secs)
     }
 
-    pub async fn register(&self, input: Registration) -> Result<CodeSent, AppError> {
+    pub async fn register(
+        &self,
+        input: Registration,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
         let mut errors = FieldErrors::default();
         let username = validate::username(&input.username)
             .map_err(|e| errors.username = Some(e))
@@ -113,7 +172,20 @@ impl AuthService {
             .ok();
         let phone = Phone::parse(&input.phone, self.config.default_region)
             .map_err(|e| errors.phone = Some(e.to_string()))
-            .ok();
+            .ok()
+            .filter(|p| {
+                let allowed = self
+                    .config
+                    .sms_allowed_countries
+                    .contains(&p.country_code());
+                if !allowed {
+                    errors.phone = Some(format!(
+                        "We cannot send SMS to that country yet. Numbers starting with {} work.",
+                        self.allowed_prefixes()
+                    ));
+                }
+                allowed
+            });
         let email = validate::email(&input.email)
             .map_err(|e| errors.email = Some(e))
             .ok();
@@ -159,12 +231,22 @@ impl AuthService {
             Err(e) => return Err(internal("register: create", e)),
         }
 
-        if self.sms.send_code(phone.e164(), &code).await.is_err() {
+        // Limits count only once the account exists: racers for one name or phone get a clean
+        // "taken" from the unique indexes, not a limit.
+        let sent = match self.may_send(phone.e164(), client, now).await {
+            Ok(()) => self
+                .sms
+                .send_code(phone.e164(), &code)
+                .await
+                .map_err(|_| AppError::SmsFailed),
+            Err(refused) => Err(refused),
+        };
+        if let Err(error) = sent {
             // Leave nothing half-made: the account only exists once its phone can be verified.
             if let Err(e) = users::delete_unverified(&self.db, &account).await {
-                tracing::error!("register: cleanup after failed send: {e}");
+                tracing::error!("register: cleanup after unsent code: {e}");
             }
-            return Err(AppError::SmsFailed);
+            return Err(error);
         }
         self.sent(challenge_key, now).await
     }
@@ -182,7 +264,19 @@ impl AuthService {
 
     /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
     /// Unknown users and wrong passwords get the same answer after the same work.
-    pub async fn sign_in(&self, username: &str, password: String) -> Result<CodeSent, AppError> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let attempts = Window {
+            scope: "signin_ip",
+            max: self.config.limits.ip_signins_per_10min,
+            secs: limits::TEN_MINUTES,
+        };
+        self.count(attempts, &client.ip_key(), self.clock.now_ms())
+            .await?;
         let username = username.trim().to_lowercase();
         let user = if validate::username(&username).is_ok() {
             users::find_by_username(&self.db, &username)
@@ -207,6 +301,7 @@ impl AuthService {
         } else {
             CodePurpose::VerifyPhone
         };
+        self.may_send(&user.phone, client, now).await?;
         let (challenge, code) = self.new_challenge(user.id.clone(), purpose, &user.phone, now);
         let challenge_key = challenge.key.clone();
         challenges::create(&self.db, challenge)
@@ -299,7 +394,11 @@ impl AuthService {
     }
 
     /// A new code for the same challenge, once the cooldown allows; the old code stops working.
-    pub async fn resend(&self, challenge_key: &str) -> Result<PendingCode, AppError> {
+    pub async fn resend(
+        &self,
+        challenge_key: &str,
+        client: &ClientInfo,
+    ) -> Result<PendingCode, AppError> {
         if !token::is_well_formed(challenge_key) {
             return Err(AppError::CodeExpired);
         }
@@ -316,14 +415,21 @@ impl AuthService {
                 wait_secs: secs_until(row.resend_after, now),
             });
         }
+        self.may_send(&row.phone, client, now).await?;
         let code = otp::generate_code();
+        let code_mac = self.code_key.mac(challenge_key, &code);
+        let sends = row.sends.unwrap_or(1).max(1) + 1;
+        let new_code = NewCode {
+            code_mac: &code_mac,
+            expires_at: now + Self::ms(self.config.otp.ttl_secs),
+            resend_after: now + Self::ms(self.resend_wait(sends as u32)),
+            sends,
+        };
         let updated = challenges::replace_code(
             &self.db,
             challenge_key,
-            &self.code_key.mac(challenge_key, &code),
+            new_code,
             now,
-            now + Self::ms(self.config.otp.ttl_secs),
-            now + Self::ms(self.config.otp.resend_cooldown_secs),
             self.stale_before(now),
         )
         .await
@@ -371,6 +477,18 @@ impl AuthService {
         sessions::delete(&self.db, &token::storage_key(session_token))
             .await
             .map_err(|e| internal("sign-out", e))
+    }
+}
+
+impl AuthService {
+    fn allowed_prefixes(&self) -> String {
+        let prefixes: Vec<String> = self
+            .config
+            .sms_allowed_countries
+            .iter()
+            .map(|c| format!("+{c}"))
+            .collect();
+        prefixes.join(", ")
     }
 }
 

@@ -1,5 +1,6 @@
 //! Authentication domain logic, free of the web layer.
 
+pub mod limits;
 pub mod otp;
 pub mod password;
 pub mod phone;

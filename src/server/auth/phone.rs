@@ -57,6 +57,10 @@ impl Phone {
         &self.e164
     }
 
+    pub fn country_code(&self) -> u16 {
+        self.country_code
+    }
+
     /// For logs: "+91******3210".
     pub fn masked(&self) -> String {
         let (prefix, national) = self.split();

@@ -17,6 +17,8 @@ pub struct ChallengeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub resend_after: i64,
+    /// Codes sent so far; absent on rows written before the field existed.
+    pub sends: Option<i64>,
 }
 
 impl ChallengeRow {
@@ -41,6 +43,7 @@ pub struct ChallengeContent {
     created_at: i64,
     expires_at: i64,
     resend_after: i64,
+    sends: i64,
 }
 
 #[derive(Clone)]
@@ -67,6 +70,7 @@ impl NewChallenge {
             created_at: self.now,
             expires_at: self.expires_at,
             resend_after: self.resend_after,
+            sends: 1,
         }
     }
 }
@@ -188,27 +192,36 @@ pub async fn redeem(
     })))
 }
 
+/// A fresh code for a live challenge.
+pub struct NewCode<'a> {
+    pub code_mac: &'a str,
+    pub expires_at: i64,
+    pub resend_after: i64,
+    /// The count of sends this one makes.
+    pub sends: i64,
+}
+
 /// Puts a fresh code on a live challenge once its resend wait is over; the old code dies with
 /// the old MAC. Returns the updated challenge, or None if it is used, too old or waiting.
 pub async fn replace_code(
     db: &Db,
     key: &str,
-    code_mac: &str,
+    code: NewCode<'_>,
     now: i64,
-    expires_at: i64,
-    resend_after: i64,
     created_after: i64,
 ) -> Result<Option<ChallengeRow>, DbError> {
     let mut res = db
         .query(
-            "UPDATE $id SET code_mac = $mac, attempts = 0, expires_at = $expires, resend_after = $resend_after \
+            "UPDATE $id SET code_mac = $mac, attempts = 0, expires_at = $expires, \
+             resend_after = $resend_after, sends = $sends \
              WHERE consumed = false AND resend_after <= $now AND created_at > $created_after RETURN AFTER",
         )
         .bind(("id", record(key)))
-        .bind(("mac", code_mac.to_string()))
+        .bind(("sends", code.sends))
+        .bind(("mac", code.code_mac.to_string()))
         .bind(("now", now))
-        .bind(("expires", expires_at))
-        .bind(("resend_after", resend_after))
+        .bind(("expires", code.expires_at))
+        .bind(("resend_after", code.resend_after))
         .bind(("created_after", created_after))
         .await?
         .check()?;
@@ -330,14 +343,21 @@ mod tests {
     async fn resend_waits_and_replaces_the_code() {
         let db = memory().await;
         setup(&db, "4", 1_000).await;
-        let early = replace_code(&db, "4", "mac2", 2_000, 302_000, 32_000, 0)
+        let code = |resend_after| NewCode {
+            code_mac: "mac2",
+            expires_at: 331_000,
+            resend_after,
+            sends: 2,
+        };
+        let early = replace_code(&db, "4", code(32_000), 2_000, 0)
             .await
             .unwrap();
         assert!(early.is_none(), "cooldown not over");
-        let fresh = replace_code(&db, "4", "mac2", 31_000, 331_000, 61_000, 0)
+        let fresh = replace_code(&db, "4", code(61_000), 31_000, 0)
             .await
             .unwrap()
             .unwrap();
+        assert_eq!(fresh.sends, Some(2));
         assert_eq!(
             (fresh.code_mac.as_str(), fresh.attempts, fresh.resend_after),
             ("mac2", 0, 61_000)

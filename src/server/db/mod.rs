@@ -2,6 +2,7 @@
 //! and one repository module per table.
 
 pub mod challenges;
+pub mod counters;
 pub mod outbox;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,100 @@
+//! Who is asking: the client's IP (believing X-Forwarded-For only from trusted proxies) and
+//! user agent, for limits and the audit trail.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: String,
+}
+
+impl ClientInfo {
+    pub fn from_parts(parts: &Parts, trusted_proxies: &[IpAddr]) -> ClientInfo {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        ClientInfo {
+            ip: client_ip(peer, forwarded, trusted_proxies),
+            user_agent: parts
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
+        }
+    }
+
+    /// The key rate limits count this client under.
+    pub fn ip_key(&self) -> String {
+        self.ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+/// The peer, unless the peer is a trusted proxy: then the nearest untrusted address its
+/// X-Forwarded-For chain names (the left part of that header is the client's own claim).
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let chain: Vec<IpAddr> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        chain
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy = ip("10.0.0.2");
+        let trusted = [proxy];
+        // A direct client cannot claim another address.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        // Through the proxy: the address the proxy saw, not what the client wrote before it.
+        assert_eq!(
+            client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            client_ip(Some(proxy), Some("198.51.100.7, 10.0.0.2"), &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(client_ip(Some(proxy), None, &trusted), Some(proxy));
+        assert_eq!(client_ip(None, Some("1.2.3.4"), &trusted), None);
+    }
+}

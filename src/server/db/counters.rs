@@ -1,0 +1,89 @@
+//! Fixed-window counters for rate limits, one record per scope, key and window.
+
+use surrealdb::types::RecordId;
+
+use super::{Db, DbError};
+
+pub struct Hit {
+    pub count: u32,
+    pub window_ends_at: i64,
+}
+
+/// Counts one event and returns the window's count so far. One UPSERT, so concurrent hits from
+/// any number of instances are all counted.
+pub async fn hit(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    window_secs: u64,
+    now: i64,
+) -> Result<Hit, DbError> {
+    let window_ms = (window_secs.max(1) * 1000) as i64;
+    let window = now.div_euclid(window_ms);
+    let window_ends_at = (window + 1) * window_ms;
+    let id = RecordId::new("rate_counter", format!("{scope}|{key}|{window}"));
+    let mut res = db
+        .query("UPSERT $id SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count")
+        .bind(("id", id))
+        .bind(("ends", window_ends_at))
+        .await?
+        .check()?;
+    let counts: Vec<i64> = res.take(0)?;
+    Ok(Hit {
+        count: counts.first().copied().unwrap_or(1).max(0) as u32,
+        window_ends_at,
+    })
+}
+
+/// Drops counters of windows that have ended.
+pub async fn purge_expired(db: &Db, now: i64) -> Result<(), DbError> {
+    db.query("DELETE rate_counter WHERE expires_at < $now")
+        .bind(("now", now))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::memory;
+
+    #[tokio::test]
+    async fn counts_per_key_and_window_concurrently() {
+        let db = memory().await;
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { hit(&db, "phone", "+919876543210", 3600, 1_000).await })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for task in tasks {
+            counts.push(task.await.unwrap().unwrap().count);
+        }
+        counts.sort();
+        assert_eq!(
+            counts,
+            (1..=20).collect::<Vec<u32>>(),
+            "every hit counted once"
+        );
+        let other = hit(&db, "phone", "+918765432109", 3600, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(other.count, 1, "keys are separate");
+        let next = hit(&db, "phone", "+919876543210", 3600, 3_600_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            (next.count, next.window_ends_at),
+            (1, 7_200_000),
+            "a new window starts at zero"
+        );
+        purge_expired(&db, 3_600_001).await.unwrap();
+        let again = hit(&db, "phone", "+918765432109", 3600, 3_600_500)
+            .await
+            .unwrap();
+        assert_eq!(again.count, 1);
+    }
+}
