@@ -49,6 +49,10 @@ pub enum AppError {
     SmsFailed,
     #[error("Please sign in first.")]
     NotSignedIn,
+    #[error(
+        "This account is locked after too many failed attempts. Reset your password to unlock it."
+    )]
+    AccountLocked,
     /// A state-changing request sent by another site's page (CSRF).
     #[error("This request came from another site and was refused.")]
     ForeignOrigin,
@@ -85,7 +89,7 @@ impl AppError {
             AppError::InvalidFields(_) => 422,
             AppError::BadRequest(_) => 400,
             AppError::SignInFailed | AppError::NotSignedIn => 401,
-            AppError::ForeignOrigin => 403,
+            AppError::ForeignOrigin | AppError::AccountLocked => 403,
             AppError::WrongCode { .. } => 400,
             AppError::CodeExpired => 410,
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,

@@ -256,6 +256,11 @@ impl TestApp {
         .await
     }
 
+    /// A sign-in attempt from a fresh browser.
+    async fn login_fresh(&self, username: &str, password: &str) -> reqwest::Response {
+        self.login(&browser(), username, password).await
+    }
+
     async fn verify(&self, client: &reqwest::Client, code: &str) -> reqwest::Response {
         self.call(client, "verify_code", &[("code", code)]).await
     }
@@ -1180,4 +1185,82 @@ async fn resend_waits_grow() {
     );
     let code = app.last_code_to(SEED[2].phone);
     assert_eq!(app.verify(&client, &code).await.status(), 200);
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_down_then_lock_with_an_sms_notice() {
+    let app = start_app(&[("LOCKOUT_DELAY_AFTER", "3"), ("LOCKOUT_LOCK_AFTER", "6")]).await;
+    app.sign_up(&browser(), &SEED[1]).await;
+    let sent_before = app.gateway.messages().len();
+    let attempt =
+        |username: &'static str, password: &'static str| app.login_fresh(username, password);
+
+    // Unknown and known usernames are throttled alike, so the waits reveal nothing.
+    for username in ["priya_patel", "nobody_at_all"] {
+        for _ in 0..3 {
+            assert_eq!(attempt(username, "wrong-password").await.status(), 401);
+        }
+        let (status, error) = error_of(attempt(username, "wrong-password").await).await;
+        assert_eq!((status, too_many(&error)), (429, 1), "{username}");
+    }
+    // Each further failure doubles the wait, until the lock.
+    for wait in [1, 2, 4] {
+        app.clock.advance(Duration::from_secs(wait));
+        assert_eq!(attempt("priya_patel", "wrong-password").await.status(), 401);
+    }
+    let notices: Vec<_> = app
+        .gateway
+        .messages()
+        .into_iter()
+        .skip(sent_before)
+        .collect();
+    assert_eq!(notices.len(), 1, "one lock notice");
+    assert_eq!(notices[0].0, SEED[1].phone);
+    assert!(notices[0].1.contains("locked"), "{}", notices[0].1);
+
+    app.clock.advance(Duration::from_secs(900));
+    // The right password now learns of the lock; a wrong one still gets the usual sentence.
+    assert_eq!(
+        error_of(attempt("priya_patel", SEED[1].password).await).await,
+        (403, AppError::AccountLocked)
+    );
+    app.clock.advance(Duration::from_secs(900));
+    assert_eq!(
+        error_of(attempt("priya_patel", "wrong-password").await)
+            .await
+            .1,
+        AppError::SignInFailed
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let app = start_app(&[("LOCKOUT_DELAY_AFTER", "3")]).await;
+    app.sign_up(&browser(), &SEED[0]).await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.login(&browser(), "raj_sharma", "wrong-password")
+                .await
+                .status(),
+            401
+        );
+    }
+    let client = browser();
+    assert_eq!(
+        app.login(&client, "raj_sharma", SEED[0].password)
+            .await
+            .status(),
+        200
+    );
+    let code = app.last_code_to(SEED[0].phone);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+    for _ in 0..2 {
+        assert_eq!(
+            app.login(&browser(), "raj_sharma", "wrong-password")
+                .await
+                .status(),
+            401,
+            "count restarted"
+        );
+    }
 }

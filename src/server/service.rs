@@ -15,8 +15,8 @@ use crate::server::client::ClientInfo;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, Redemption};
-use crate::server::db::counters;
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
+use crate::server::db::{counters, guards};
 use crate::server::db::{sessions, Db};
 use crate::server::sms::SmsSender;
 
@@ -278,6 +278,15 @@ impl AuthService {
         self.count(attempts, &client.ip_key(), self.clock.now_ms())
             .await?;
         let username = username.trim().to_lowercase();
+        let guard = guards::get(&self.db, &username)
+            .await
+            .map_err(|e| internal("sign-in: guard", e))?;
+        let now = self.clock.now_ms();
+        if guard.retry_at > now {
+            return Err(AppError::TooManyRequests {
+                wait_secs: secs_until(guard.retry_at, now),
+            });
+        }
         let user = if validate::username(&username).is_ok() {
             users::find_by_username(&self.db, &username)
                 .await
@@ -290,11 +299,19 @@ impl AuthService {
             .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
             .await
             .map_err(|e| hashing("sign-in: verify", e))?;
-        let Some(user) = user.filter(|_| matched) else {
-            return Err(AppError::SignInFailed);
+        let user = match user {
+            Some(user) if matched => user,
+            other => {
+                let phone = other.map(|u| u.phone);
+                self.failed(&username, phone.as_deref(), now).await?;
+                return Err(AppError::SignInFailed);
+            }
         };
+        // Only someone who knows the password learns that the account is locked.
+        if guard.locked {
+            return Err(AppError::AccountLocked);
+        }
 
-        let now = self.clock.now_ms();
         // An account whose phone was never verified finishes that step now.
         let purpose = if user.phone_verified {
             CodePurpose::SignIn
@@ -314,6 +331,37 @@ impl AuthService {
             return Err(AppError::SmsFailed);
         }
         self.sent(challenge_key, now).await
+    }
+
+    async fn account_of(&self, row: &ChallengeRow) -> Result<Option<users::UserRow>, AppError> {
+        users::find(&self.db, &row.account)
+            .await
+            .map_err(|e| internal("challenge account", e))
+    }
+
+    /// Counts a failed password or code against the username; at the lock, tells the owner.
+    async fn failed(&self, username: &str, phone: Option<&str>, now: i64) -> Result<(), AppError> {
+        let policy = &self.config.lockout;
+        let before = guards::get(&self.db, username)
+            .await
+            .map_err(|e| internal("failure count", e))?;
+        let after = guards::record_failure(&self.db, username, policy, now)
+            .await
+            .map_err(|e| internal("failure count", e))?;
+        if after.locked && !before.locked {
+            tracing::warn!(
+                "account locked after {} consecutive failures",
+                after.failures
+            );
+            if let Some(phone) = phone {
+                let notice = "Your account was locked after too many failed sign-in attempts. \
+                              Nobody got in. To unlock it, reset your password.";
+                if let Err(e) = self.sms.send_notice(phone, notice).await {
+                    tracing::error!("lock notice: {e}");
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn pending(&self, challenge_key: &str) -> Result<Option<PendingCode>, AppError> {
@@ -361,6 +409,9 @@ impl AuthService {
                 let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
                     .await
                     .map_err(|e| internal("verify: count attempt", e))?;
+                if let Some(user) = self.account_of(&row).await? {
+                    self.failed(&user.username, Some(&user.phone), now).await?;
+                }
                 match used {
                     Some(used) => Err(AppError::WrongCode {
                         tries_left: max.saturating_sub(used),
@@ -385,6 +436,11 @@ impl AuthService {
                 .await
                 .map_err(|e| internal("verify: redeem", e))?;
                 if won {
+                    if let Some(user) = self.account_of(&row).await? {
+                        guards::succeed(&self.db, &user.username)
+                            .await
+                            .map_err(|e| internal("verify: reset failures", e))?;
+                    }
                     Ok(session_token)
                 } else {
                     Err(AppError::CodeExpired)

@@ -1,6 +1,7 @@
 //! Authentication domain logic, free of the web layer.
 
 pub mod limits;
+pub mod lockout;
 pub mod otp;
 pub mod password;
 pub mod phone;

@@ -3,6 +3,7 @@
 
 pub mod challenges;
 pub mod counters;
+pub mod guards;
 pub mod outbox;
 pub mod sessions;
 pub mod users;

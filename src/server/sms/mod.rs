@@ -104,7 +104,18 @@ impl SmsSender {
             self.provider.name(),
             mask_e164(to)
         );
-        let result = self.provider.send(to, &body).await;
+        self.dispatch(to, &body).await
+    }
+
+    /// A security notice (account locked), not a code.
+    pub async fn send_notice(&self, to: &str, text: &str) -> Result<(), SmsError> {
+        let provider = self.provider.name();
+        tracing::info!("Sending notice via {provider} to {}", mask_e164(to));
+        self.dispatch(to, text).await
+    }
+
+    async fn dispatch(&self, to: &str, body: &str) -> Result<(), SmsError> {
+        let result = self.provider.send(to, body).await;
         if let Err(e) = &result {
             tracing::warn!(
                 "SMS via {} to {} failed: {e}",

@@ -1,0 +1,117 @@
+//! The `login_guard` table: consecutive failures per username as typed, whether or not such a
+//! user exists, so throttling never tells real accounts from unknown ones.
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{Db, DbError};
+use crate::server::auth::lockout::{after_failures, LockoutPolicy};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, SurrealValue)]
+pub struct Guard {
+    pub failures: i64,
+    pub retry_at: i64,
+    pub locked: bool,
+}
+
+fn record(username: &str) -> RecordId {
+    // Bounded so arbitrary input cannot make huge keys.
+    let key: String = username.trim().to_lowercase().chars().take(64).collect();
+    RecordId::new("login_guard", key)
+}
+
+pub async fn get(db: &Db, username: &str) -> Result<Guard, DbError> {
+    let mut res = db
+        .query("SELECT failures, retry_at, locked FROM $id")
+        .bind(("id", record(username)))
+        .await?
+        .check()?;
+    let rows: Vec<Guard> = res.take(0)?;
+    Ok(rows.into_iter().next().unwrap_or_default())
+}
+
+/// Counts a failure and applies its consequence; returns the guard as it now stands.
+pub async fn record_failure(
+    db: &Db,
+    username: &str,
+    policy: &LockoutPolicy,
+    now: i64,
+) -> Result<Guard, DbError> {
+    let id = record(username);
+    let mut res = db
+        .query("UPSERT $id SET failures = (failures ?? 0) + 1, retry_at = retry_at ?? 0, locked = locked ?? false RETURN VALUE failures")
+        .bind(("id", id.clone()))
+        .await?
+        .check()?;
+    let failures: Vec<i64> = res.take(0)?;
+    let failures = failures.first().copied().unwrap_or(1);
+    let consequence = after_failures(policy, failures.clamp(0, u32::MAX as i64) as u32);
+    let retry_at = now + (consequence.wait_secs * 1000) as i64;
+    let mut res = db
+        .query(
+            "UPDATE $id SET retry_at = math::max([retry_at, $retry_at]), locked = locked OR $locked \
+             RETURN failures, retry_at, locked",
+        )
+        .bind(("id", id))
+        .bind(("retry_at", retry_at))
+        .bind(("locked", consequence.locked))
+        .await?
+        .check()?;
+    let rows: Vec<Guard> = res.take(0)?;
+    Ok(rows.into_iter().next().unwrap_or_default())
+}
+
+/// A successful sign-in starts the count again (a lock stays until lifted).
+pub async fn succeed(db: &Db, username: &str) -> Result<(), DbError> {
+    db.query("UPDATE $id SET failures = 0, retry_at = 0 WHERE locked = false")
+        .bind(("id", record(username)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::memory;
+
+    #[tokio::test]
+    async fn failures_delay_then_lock_and_success_resets() {
+        let db = memory().await;
+        let policy = LockoutPolicy {
+            delay_after: 2,
+            lock_after: 4,
+            max_delay_secs: 900,
+        };
+        assert_eq!(get(&db, "Raj").await.unwrap(), Guard::default());
+        let first = record_failure(&db, "raj", &policy, 1_000).await.unwrap();
+        assert_eq!(
+            first,
+            Guard {
+                failures: 1,
+                retry_at: 1_000,
+                locked: false
+            }
+        );
+        let second = record_failure(&db, "RAJ", &policy, 2_000).await.unwrap();
+        assert_eq!(
+            second,
+            Guard {
+                failures: 2,
+                retry_at: 3_000,
+                locked: false
+            },
+            "case-insensitive"
+        );
+        succeed(&db, "raj").await.unwrap();
+        assert_eq!(get(&db, "raj").await.unwrap().failures, 0);
+        for n in 1..=4 {
+            let guard = record_failure(&db, "raj", &policy, 10_000).await.unwrap();
+            assert_eq!(guard.locked, n == 4);
+        }
+        succeed(&db, "raj").await.unwrap();
+        assert!(
+            get(&db, "raj").await.unwrap().locked,
+            "only a reset or an admin unlocks"
+        );
+    }
+}
