@@ -26,3 +26,14 @@ pub struct PendingCode {
     pub expires_in_secs: u64,
     pub resend_in_secs: u64,
 }
+
+/// One line of the signed-in user's recent activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// "2026-11-24 18:43 UTC", formatted on the server so both renders agree.
+    pub when: String,
+    /// "Signed in", "Wrong code entered", …
+    pub what: String,
+    pub ip: String,
+    pub device: String,
+}

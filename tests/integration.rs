@@ -1264,3 +1264,61 @@ async fn a_success_resets_the_failure_count() {
         );
     }
 }
+
+#[tokio::test]
+async fn security_events_are_audited_without_secrets_and_shown_to_the_user() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    app.sign_up(&client, &SEED[0]).await;
+    assert_eq!(
+        app.login(&browser(), "raj_sharma", "wrong-password")
+            .await
+            .status(),
+        401
+    );
+    let res = app.call(&client, "recent_activity", &[]).await;
+    assert_eq!(res.status(), 200);
+    let activity: Vec<dynamic_otp::model::Activity> = res.json().await.unwrap();
+    let what: Vec<&str> = activity.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "Wrong password entered",
+            "Signed in",
+            "Code accepted",
+            "Code sent",
+            "Account created"
+        ]
+    );
+    assert!(activity
+        .iter()
+        .all(|a| a.ip == "127.0.0.1" && a.when.ends_with(" UTC")));
+
+    // Nothing secret is stored: no code, no password, no full phone number.
+    let code = app.last_code_to(SEED[0].phone);
+    let mut res = app
+        .db
+        .query("SELECT * FROM audit_event")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let rows: Vec<surrealdb::types::Value> = res.take(0).unwrap();
+    let dump = format!("{rows:?}");
+    assert!(
+        !dump.contains(&code)
+            && !dump.contains("wrong-password")
+            && !dump.contains(SEED[0].password)
+    );
+    assert!(
+        !dump.contains("9876543210") && dump.contains("+91******3210"),
+        "{dump}"
+    );
+
+    // Signed out, the activity is not available.
+    assert_eq!(app.call(&client, "logout", &[]).await.status(), 200);
+    assert_eq!(
+        error_of(app.call(&client, "recent_activity", &[]).await).await,
+        (401, AppError::NotSignedIn)
+    );
+}

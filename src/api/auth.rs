@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{PendingCode, SignedInUser};
+use crate::model::{Activity, PendingCode, SignedInUser};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -88,9 +88,10 @@ pub async fn code_status() -> Result<Option<PendingCode>, AppError> {
 pub async fn verify_code(code: String) -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = ssr::auth()?;
-    let token = auth.verify(&ssr::challenge(), &code).await?;
+    let client = ssr::client(&auth);
+    let token = auth.verify(&ssr::challenge(), &code, &client).await?;
     if let Some(old) = cookies::read(cookies::SESSION) {
-        auth.sign_out(&old).await?;
+        auth.sign_out(&old, &client).await?;
     }
     let secure = auth.config.cookie_secure;
     cookies::set(
@@ -122,9 +123,17 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = ssr::auth()?;
     if let Some(token) = cookies::read(cookies::SESSION) {
-        auth.sign_out(&token).await?;
+        auth.sign_out(&token, &ssr::client(&auth)).await?;
     }
     cookies::clear(cookies::SESSION, auth.config.cookie_secure);
     leptos_axum::redirect("/login");
     Ok(())
+}
+
+/// The signed-in user's recent security events.
+#[server(endpoint = "recent_activity")]
+pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
+    use crate::server::cookies;
+    let token = cookies::read(cookies::SESSION).unwrap_or_default();
+    ssr::auth()?.recent_activity(&token).await
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::api::{current_user, Logout};
+use crate::api::{current_user, recent_activity, Logout};
 
 /// The signed-in user's page; visitors without a session go to /login.
 #[component]
@@ -29,6 +29,7 @@ pub fn HomePage() -> impl IntoView {
                                     <button type="submit" class="secondary">"Sign out"</button>
                                 </ActionForm>
                             </section>
+                            <RecentActivity />
                         }
                             .into_any()
                     }
@@ -44,5 +45,46 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The user's newest security events, so a sign-in they did not make stands out.
+#[component]
+fn RecentActivity() -> impl IntoView {
+    let activity = Resource::new(|| (), |_| recent_activity());
+    view! {
+        <section class="card activity" aria-labelledby="activity-heading">
+            <h2 id="activity-heading">"Recent activity"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match activity.await {
+                        Ok(events) => {
+                            view! {
+                                <ul data-testid="activity">
+                                    {events
+                                        .into_iter()
+                                        .map(|event| {
+                                            view! {
+                                                <li>
+                                                    <span class="what">{event.what}</span>
+                                                    <span class="hint">
+                                                        {event.when} " · " {event.ip}
+                                                    </span>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => {
+                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

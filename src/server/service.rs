@@ -5,7 +5,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use crate::error::{AppError, FieldErrors};
-use crate::model::{CodePurpose, PendingCode, SignedInUser};
+use crate::model::{Activity, CodePurpose, PendingCode, SignedInUser};
 use crate::server::auth::limits::{self, Window};
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
@@ -16,7 +16,7 @@ use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, Redemption};
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
-use crate::server::db::{counters, guards};
+use crate::server::db::{audit, counters, guards};
 use crate::server::db::{sessions, Db};
 use crate::server::sms::SmsSender;
 
@@ -112,8 +112,31 @@ impl AuthService {
         )
     }
 
+    /// Writes a security event; failing to write one is logged, never shown to the user.
+    async fn audit(&self, kind: audit::Kind, who: Who<'_>, detail: &str, client: &ClientInfo) {
+        let event = audit::Event {
+            at: self.clock.now_ms(),
+            kind: kind.as_str().to_string(),
+            account: who.account.cloned(),
+            username: who.username.chars().take(64).collect(),
+            masked_phone: who.phone.map(mask_e164).unwrap_or_default(),
+            ip: client.ip_key(),
+            user_agent: client.user_agent.clone(),
+            detail: detail.to_string(),
+        };
+        if let Err(e) = audit::record(&self.db, event).await {
+            tracing::error!("audit: {e}");
+        }
+    }
+
     /// Counts one event against a limit; refuses once the window is full.
-    async fn count(&self, window: Window, key: &str, now: i64) -> Result<(), AppError> {
+    async fn count(
+        &self,
+        window: Window,
+        key: &str,
+        now: i64,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
         let hit = counters::hit(&self.db, window.scope, key, window.secs, now)
             .await
             .map_err(|e| internal("rate limit", e))?;
@@ -124,6 +147,8 @@ impl AuthService {
                 window.max,
                 window.secs
             );
+            self.audit(audit::Kind::LimitHit, Who::nobody(), window.scope, client)
+                .await;
             return Err(AppError::TooManyRequests {
                 wait_secs: secs_until(hit.window_ends_at, now),
             });
@@ -149,9 +174,9 @@ impl AuthService {
             max: l.ip_sends_per_hour,
             secs: limits::HOUR,
         };
-        self.count(phone_hour, phone, now).await?;
-        self.count(phone_day, phone, now).await?;
-        self.count(ip_hour, &client.ip_key(), now).await
+        self.count(phone_hour, phone, now, client).await?;
+        self.count(phone_day, phone, now, client).await?;
+        self.count(ip_hour, &client.ip_key(), now, client).await
     }
 
     fn stale_before(&self, now: i64) -> i64 {
@@ -215,6 +240,7 @@ impl AuthService {
         let (challenge, code) =
             self.new_challenge(account.clone(), CodePurpose::VerifyPhone, phone.e164(), now);
         let challenge_key = challenge.key.clone();
+        let audit_name = username.clone();
         let user = NewUser {
             key: user_key,
             username,
@@ -248,6 +274,14 @@ impl AuthService {
             }
             return Err(error);
         }
+        let who = Who {
+            account: Some(&account),
+            username: &audit_name,
+            phone: Some(phone.e164()),
+        };
+        self.audit(audit::Kind::Registered, who, "", client).await;
+        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+            .await;
         self.sent(challenge_key, now).await
     }
 
@@ -275,7 +309,7 @@ impl AuthService {
             max: self.config.limits.ip_signins_per_10min,
             secs: limits::TEN_MINUTES,
         };
-        self.count(attempts, &client.ip_key(), self.clock.now_ms())
+        self.count(attempts, &client.ip_key(), self.clock.now_ms(), client)
             .await?;
         let username = username.trim().to_lowercase();
         let guard = guards::get(&self.db, &username)
@@ -302,8 +336,14 @@ impl AuthService {
         let user = match user {
             Some(user) if matched => user,
             other => {
-                let phone = other.map(|u| u.phone);
-                self.failed(&username, phone.as_deref(), now).await?;
+                let who = Who {
+                    account: other.as_ref().map(|u| &u.id),
+                    username: &username,
+                    phone: other.as_ref().map(|u| u.phone.as_str()),
+                };
+                self.audit(audit::Kind::SignInFailed, who, "password", client)
+                    .await;
+                self.failed(who, now, client).await?;
                 return Err(AppError::SignInFailed);
             }
         };
@@ -330,6 +370,9 @@ impl AuthService {
             }
             return Err(AppError::SmsFailed);
         }
+        let who = Who::user(&user);
+        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+            .await;
         self.sent(challenge_key, now).await
     }
 
@@ -340,7 +383,8 @@ impl AuthService {
     }
 
     /// Counts a failed password or code against the username; at the lock, tells the owner.
-    async fn failed(&self, username: &str, phone: Option<&str>, now: i64) -> Result<(), AppError> {
+    async fn failed(&self, who: Who<'_>, now: i64, client: &ClientInfo) -> Result<(), AppError> {
+        let (username, phone) = (who.username, who.phone);
         let policy = &self.config.lockout;
         let before = guards::get(&self.db, username)
             .await
@@ -353,6 +397,7 @@ impl AuthService {
                 "account locked after {} consecutive failures",
                 after.failures
             );
+            self.audit(audit::Kind::Locked, who, "", client).await;
             if let Some(phone) = phone {
                 let notice = "Your account was locked after too many failed sign-in attempts. \
                               Nobody got in. To unlock it, reset your password.";
@@ -378,7 +423,12 @@ impl AuthService {
     }
 
     /// Checks a code; on success returns a new session token.
-    pub async fn verify(&self, challenge_key: &str, code: &str) -> Result<String, AppError> {
+    pub async fn verify(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
         let code = otp::normalise_code(code)
             .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))?;
         if !token::is_well_formed(challenge_key) {
@@ -410,7 +460,9 @@ impl AuthService {
                     .await
                     .map_err(|e| internal("verify: count attempt", e))?;
                 if let Some(user) = self.account_of(&row).await? {
-                    self.failed(&user.username, Some(&user.phone), now).await?;
+                    self.audit(audit::Kind::CodeFailed, Who::user(&user), "", client)
+                        .await;
+                    self.failed(Who::user(&user), now, client).await?;
                 }
                 match used {
                     Some(used) => Err(AppError::WrongCode {
@@ -440,6 +492,10 @@ impl AuthService {
                         guards::succeed(&self.db, &user.username)
                             .await
                             .map_err(|e| internal("verify: reset failures", e))?;
+                        self.audit(audit::Kind::CodeVerified, Who::user(&user), "", client)
+                            .await;
+                        self.audit(audit::Kind::SignedIn, Who::user(&user), "", client)
+                            .await;
                     }
                     Ok(session_token)
                 } else {
@@ -500,6 +556,13 @@ impl AuthService {
             }
             return Err(AppError::SmsFailed);
         }
+        let who = Who {
+            account: Some(&updated.account),
+            username: "",
+            phone: Some(&updated.phone),
+        };
+        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+            .await;
         Ok(self.pending_of(&updated, now))
     }
 
@@ -526,13 +589,49 @@ impl AuthService {
         }))
     }
 
-    pub async fn sign_out(&self, session_token: &str) -> Result<(), AppError> {
+    pub async fn sign_out(&self, session_token: &str, client: &ClientInfo) -> Result<(), AppError> {
         if !token::is_well_formed(session_token) {
             return Ok(());
         }
-        sessions::delete(&self.db, &token::storage_key(session_token))
+        let key = token::storage_key(session_token);
+        let user = sessions::account(&self.db, &key, self.clock.now_ms())
             .await
-            .map_err(|e| internal("sign-out", e))
+            .map_err(|e| internal("sign-out", e))?;
+        sessions::delete(&self.db, &key)
+            .await
+            .map_err(|e| internal("sign-out", e))?;
+        if let Some(user) = user {
+            self.audit(audit::Kind::SignedOut, Who::user(&user), "", client)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// The signed-in user's newest security events.
+    pub async fn recent_activity(&self, session_token: &str) -> Result<Vec<Activity>, AppError> {
+        if !token::is_well_formed(session_token) {
+            return Err(AppError::NotSignedIn);
+        }
+        let user = sessions::account(
+            &self.db,
+            &token::storage_key(session_token),
+            self.clock.now_ms(),
+        )
+        .await
+        .map_err(|e| internal("activity", e))?
+        .ok_or(AppError::NotSignedIn)?;
+        let events = audit::recent_for(&self.db, &user.id, 10)
+            .await
+            .map_err(|e| internal("activity", e))?;
+        Ok(events
+            .into_iter()
+            .map(|e| Activity {
+                when: format_utc(e.at),
+                what: describe(&e.kind).to_string(),
+                ip: e.ip,
+                device: e.user_agent.chars().take(80).collect(),
+            })
+            .collect())
     }
 }
 
@@ -546,6 +645,67 @@ impl AuthService {
             .collect();
         prefixes.join(", ")
     }
+}
+
+/// Who an audit event is about, as far as it is known.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    account: Option<&'a surrealdb::types::RecordId>,
+    username: &'a str,
+    phone: Option<&'a str>,
+}
+
+impl<'a> Who<'a> {
+    fn user(user: &'a users::UserRow) -> Self {
+        Who {
+            account: Some(&user.id),
+            username: &user.username,
+            phone: Some(&user.phone),
+        }
+    }
+
+    fn nobody() -> Self {
+        Who {
+            account: None,
+            username: "",
+            phone: None,
+        }
+    }
+}
+
+fn describe(kind: &str) -> &'static str {
+    match kind {
+        "registered" => "Account created",
+        "code_sent" => "Code sent",
+        "code_failed" => "Wrong code entered",
+        "code_verified" => "Code accepted",
+        "signed_in" => "Signed in",
+        "sign_in_failed" => "Wrong password entered",
+        "signed_out" => "Signed out",
+        "locked" => "Account locked",
+        "limit_hit" => "Too many attempts",
+        _ => "Security event",
+    }
+}
+
+/// "2026-11-24 18:43 UTC" from Unix milliseconds (civil-from-days, proleptic Gregorian).
+fn format_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 fn taken_error(taken: &Taken) -> AppError {
@@ -562,4 +722,16 @@ fn taken_error(taken: &Taken) -> AppError {
 
 fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
     ((at_ms - now_ms).max(0) as u64).div_ceil(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_utc;
+
+    #[test]
+    fn utc_times_format_like_people_read_them() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(1_795_545_780_000), "2026-11-24 18:43 UTC");
+        assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
 }

@@ -1,6 +1,7 @@
 //! SurrealDB access: one connection path for embedded, in-memory and remote stores, the schema,
 //! and one repository module per table.
 
+pub mod audit;
 pub mod challenges;
 pub mod counters;
 pub mod guards;
