@@ -127,6 +127,13 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::BadRequest("The form was incomplete. Please fill in every field.".into())
             }
+            // On the server this is a request body that is not text; the sender's fault.
+            ServerFnErrorErr::Deserialization(_) => {
+                AppError::BadRequest("The request could not be read. Please try again.".into())
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(_) => {
+                AppError::BadRequest("This address only accepts form submissions.".into())
+            }
             ServerFnErrorErr::Request(detail) | ServerFnErrorErr::Response(detail) => {
                 AppError::Transport(detail)
             }

@@ -1322,3 +1322,184 @@ async fn security_events_are_audited_without_secrets_and_shown_to_the_user() {
         (401, AppError::NotSignedIn)
     );
 }
+
+/// A small seeded generator, so a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// A field value that is wrong in one of many ways.
+fn bad_value(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(12) {
+        0 => Vec::new(),
+        1 => "x".repeat(100_000).into_bytes(),
+        2 => vec![0xff, 0xfe, 0xfd], // invalid UTF-8
+        3 => b"%FF%FE%00".to_vec(),  // percent-encoded invalid UTF-8 and NUL
+        4 => "\u{0}\u{7}\u{1b}[31m".as_bytes().to_vec(),
+        5 => "राज".repeat(5_000).into_bytes(),
+        6 => b"[1,2,3]".to_vec(),
+        7 => b"{\"$ne\":null}".to_vec(),
+        8 => b"' OR 1=1; DELETE user; --".to_vec(),
+        9 => b"-1".to_vec(),
+        10 => (0..64).map(|_| (rng.next() & 0xff) as u8).collect(),
+        _ => b"12345678901234567890".to_vec(),
+    }
+}
+
+fn form_body(pairs: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            body.push(b'&');
+        }
+        body.extend_from_slice(key.as_bytes());
+        body.push(b'=');
+        for &b in value {
+            if b.is_ascii_alphanumeric() {
+                body.push(b);
+            } else {
+                body.extend_from_slice(format!("%{b:02X}").as_bytes());
+            }
+        }
+    }
+    body
+}
+
+async fn snapshot(db: &Db) -> String {
+    let mut res = db
+        .query("SELECT * FROM user ORDER BY id; SELECT * FROM otp_challenge ORDER BY id; SELECT * FROM session ORDER BY id")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let mut out = String::new();
+    for i in 0..3 {
+        let rows: Vec<surrealdb::types::Value> = res.take(i).unwrap();
+        out.push_str(&format!("{rows:?}\n"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_thousand_malformed_requests_get_4xx_and_change_nothing() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    app.sign_up(&client, &SEED[0]).await;
+    let before = snapshot(&app.db).await;
+
+    let endpoints: [(&str, &[&str]); 8] = [
+        (
+            "register",
+            &["username", "full_name", "phone", "email", "password"],
+        ),
+        ("login", &["username", "password"]),
+        ("verify_code", &["code"]),
+        ("resend_code", &[]),
+        ("code_status", &[]),
+        ("current_user", &[]),
+        ("recent_activity", &[]),
+        ("logout", &[]),
+    ];
+    let content_types = [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded; charset=latin1",
+    ];
+    let cookies = [
+        "",
+        "otp_challenge=../../etc",
+        "sid=%00%FF",
+        "otp_challenge=zz; sid=zz",
+        "sid=; otp_challenge=",
+    ];
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut rng = Rng(0x5eed_1234_abcd_0042);
+    let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+    for case in 0..1200 {
+        let (endpoint, fields) = *rng.pick(&endpoints);
+        let mut pairs: Vec<(&str, Vec<u8>)> = Vec::new();
+        for field in fields {
+            match rng.below(4) {
+                0 => {}                                        // missing
+                1 => pairs.push((field, bad_value(&mut rng))), // malformed
+                2 => {
+                    pairs.push((field, bad_value(&mut rng))); // repeated
+                    pairs.push((field, bad_value(&mut rng)));
+                }
+                _ => pairs.push((field, b"ok-value".to_vec())),
+            }
+        }
+        if rng.below(5) == 0 {
+            pairs.push(("unexpected[field]", bad_value(&mut rng)));
+        }
+        // Keep every request malformed: a well-formed one is not this test's business.
+        if pairs.len() == fields.len()
+            && !fields.is_empty()
+            && pairs.iter().all(|(_, v)| v == b"ok-value")
+        {
+            pairs.pop();
+        }
+        let body = match rng.below(6) {
+            0 => (0..rng.below(512))
+                .map(|_| (rng.next() & 0xff) as u8)
+                .collect(),
+            1 => b"{\"username\": 42, \"password\": [true]}".to_vec(),
+            _ => form_body(&pairs),
+        };
+        let method = match rng.below(10) {
+            0 => reqwest::Method::GET,
+            1 => reqwest::Method::PUT,
+            _ => reqwest::Method::POST,
+        };
+        let shown = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+        let res = raw
+            .request(method.clone(), format!("{}/api/{endpoint}", app.base))
+            .header("content-type", *rng.pick(&content_types))
+            .header(
+                ACCEPT,
+                if rng.below(3) == 0 {
+                    "text/html"
+                } else {
+                    "application/json"
+                },
+            )
+            .header(COOKIE, *rng.pick(&cookies))
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("case {case}: the server dropped the connection: {e}"));
+        let status = res.status().as_u16();
+        assert!(
+            status < 500,
+            "case {case}: {method} /api/{endpoint} answered {status}: {} for {shown}",
+            res.text().await.unwrap_or_default()
+        );
+        *statuses.entry(status).or_default() += 1;
+    }
+    assert_eq!(
+        snapshot(&app.db).await,
+        before,
+        "nothing stored was changed"
+    );
+    // The server is still healthy and the user can still sign in.
+    assert_eq!(app.me(&client).await.unwrap().username, "raj_sharma");
+    eprintln!("statuses: {statuses:?}");
+}
