@@ -49,6 +49,9 @@ pub enum AppError {
     SmsFailed,
     #[error("Please sign in first.")]
     NotSignedIn,
+    /// Sending to this number range is paused (SMS-pumping alarm).
+    #[error("We cannot send codes to this number right now. Please try again in {}.", human_wait(*.wait_secs))]
+    SendingPaused { wait_secs: u64 },
     #[error(
         "This account is locked after too many failed attempts. Reset your password to unlock it."
     )]
@@ -93,6 +96,7 @@ impl AppError {
             AppError::WrongCode { .. } => 400,
             AppError::CodeExpired => 410,
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,
+            AppError::SendingPaused { .. } => 503,
             AppError::SmsFailed => 502,
             AppError::Busy => 503,
             AppError::Internal | AppError::Transport(_) => 500,
@@ -102,9 +106,9 @@ impl AppError {
     /// Seconds after which trying again can succeed, for the `Retry-After` header.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AppError::ResendTooSoon { wait_secs } | AppError::TooManyRequests { wait_secs } => {
-                Some((*wait_secs).max(1))
-            }
+            AppError::ResendTooSoon { wait_secs }
+            | AppError::TooManyRequests { wait_secs }
+            | AppError::SendingPaused { wait_secs } => Some((*wait_secs).max(1)),
             AppError::Busy => Some(1),
             _ => None,
         }

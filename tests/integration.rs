@@ -1503,3 +1503,76 @@ async fn a_thousand_malformed_requests_get_4xx_and_change_nothing() {
     assert_eq!(app.me(&client).await.unwrap().username, "raj_sharma");
     eprintln!("statuses: {statuses:?}");
 }
+
+#[tokio::test]
+async fn a_burst_of_unverified_sends_to_one_range_trips_the_pumping_alarm() {
+    let app = start_app(&[
+        ("PUMPING_MIN_SENDS", "5"),
+        ("PUMPING_MAX_RATIO", "2"),
+        ("LIMIT_IP_SENDS_PER_HOUR", "1000"),
+    ])
+    .await;
+    start_of_next_day(&app);
+    // A verified user in another range still gets codes throughout.
+    app.sign_up(&browser(), &SEED[2]).await; // +9176…
+    let mut refused = None;
+    for i in 0..10 {
+        let phone = format!("+91987654{:04}", 3000 + i);
+        let fraud = Person {
+            username: "x",
+            typed_phone: "",
+            ..SEED[0]
+        };
+        let res = app
+            .call(
+                &browser(),
+                "register",
+                &[
+                    ("username", &format!("pump_{i}")),
+                    ("full_name", fraud.full_name),
+                    ("phone", &phone),
+                    ("email", fraud.email),
+                    ("password", fraud.password),
+                ],
+            )
+            .await;
+        if res.status() != 200 {
+            refused = Some((i, error_of(res).await));
+            break;
+        }
+    }
+    let (at, (status, error)) = refused.expect("the alarm tripped");
+    assert_eq!(at, 4, "the fifth unverified send in the range trips it");
+    assert_eq!(
+        (status, error),
+        (503, AppError::SendingPaused { wait_secs: 3600 })
+    );
+    assert_eq!(
+        dynamic_otp::server::db::audit::count_since(
+            &app.db,
+            dynamic_otp::server::db::audit::Kind::PumpingAlarm,
+            0
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    // The range stays stopped, other ranges are untouched, and after the hour it opens again.
+    let again = Person {
+        username: "pump_late",
+        typed_phone: "+91 98765 49999",
+        ..SEED[0]
+    };
+    assert_eq!(
+        error_of(app.register(&browser(), &again).await).await.0,
+        503
+    );
+    assert_eq!(
+        app.login(&browser(), "amit_kumar", SEED[2].password)
+            .await
+            .status(),
+        200
+    );
+    app.clock.advance(Duration::from_secs(3600));
+    assert_eq!(app.register(&browser(), &again).await.status(), 200);
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::error::{AppError, FieldErrors};
 use crate::model::{Activity, CodePurpose, PendingCode, SignedInUser};
 use crate::server::auth::limits::{self, Window};
+use crate::server::auth::pumping;
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
@@ -156,8 +157,60 @@ impl AuthService {
         Ok(())
     }
 
-    /// Every code that leaves counts against its phone (hour and day) and the client's IP.
+    /// Whether a code may go to `phone` now: not in a paused range, within every limit.
     async fn may_send(&self, phone: &str, client: &ClientInfo, now: i64) -> Result<(), AppError> {
+        let range = self.range_of(phone);
+        let block_key = format!("pumping|{range}");
+        if let Some(until) = counters::blocked_until(&self.db, &block_key, now)
+            .await
+            .map_err(|e| internal("pumping check", e))?
+        {
+            return Err(AppError::SendingPaused {
+                wait_secs: secs_until(until, now),
+            });
+        }
+        self.within_limits(phone, client, now).await?;
+        // Judge the range with this send counted.
+        let sends = counters::hit(&self.db, "range_sends", &range, limits::HOUR, now)
+            .await
+            .map_err(|e| internal("pumping count", e))?
+            .count;
+        let verified = counters::peek(&self.db, "range_verified", &range, limits::HOUR, now)
+            .await
+            .map_err(|e| internal("pumping count", e))?;
+        if pumping::is_pumped(&self.config.pumping, sends, verified) {
+            let until = now + Self::ms(limits::HOUR);
+            counters::block(&self.db, &block_key, until)
+                .await
+                .map_err(|e| internal("pumping block", e))?;
+            tracing::warn!(
+                "SMS-pumping alarm: {sends} codes to {range}* this hour, {verified} verified; \
+                 sending to that range is stopped for an hour"
+            );
+            self.audit(audit::Kind::PumpingAlarm, Who::nobody(), &range, client)
+                .await;
+            return Err(AppError::SendingPaused {
+                wait_secs: limits::HOUR,
+            });
+        }
+        Ok(())
+    }
+
+    /// The number range the pumping alarm judges a phone by.
+    fn range_of(&self, phone: &str) -> String {
+        let digits = self.config.pumping.prefix_digits;
+        Phone::from_e164(phone)
+            .map(|p| pumping::prefix(p.e164(), p.country_code(), digits))
+            .unwrap_or_else(|| phone.chars().take(4).collect())
+    }
+
+    /// Every code that leaves counts against its phone (hour and day) and the client's IP.
+    async fn within_limits(
+        &self,
+        phone: &str,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<(), AppError> {
         let l = &self.config.limits;
         let phone_hour = Window {
             scope: "sms_phone_hour",
@@ -494,6 +547,10 @@ impl AuthService {
                             .map_err(|e| internal("verify: reset failures", e))?;
                         self.audit(audit::Kind::CodeVerified, Who::user(&user), "", client)
                             .await;
+                        let range = self.range_of(&user.phone);
+                        counters::hit(&self.db, "range_verified", &range, limits::HOUR, now)
+                            .await
+                            .map_err(|e| internal("verify: count", e))?;
                         self.audit(audit::Kind::SignedIn, Who::user(&user), "", client)
                             .await;
                     }

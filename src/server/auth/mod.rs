@@ -5,5 +5,6 @@ pub mod lockout;
 pub mod otp;
 pub mod password;
 pub mod phone;
+pub mod pumping;
 pub mod token;
 pub mod validate;

@@ -35,6 +35,50 @@ pub async fn hit(
     })
 }
 
+/// The current window's count without counting.
+pub async fn peek(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    window_secs: u64,
+    now: i64,
+) -> Result<u32, DbError> {
+    let window_ms = (window_secs.max(1) * 1000) as i64;
+    let id = RecordId::new(
+        "rate_counter",
+        format!("{scope}|{key}|{}", now.div_euclid(window_ms)),
+    );
+    let mut res = db
+        .query("SELECT VALUE count FROM $id")
+        .bind(("id", id))
+        .await?
+        .check()?;
+    let counts: Vec<i64> = res.take(0)?;
+    Ok(counts.first().copied().unwrap_or(0).max(0) as u32)
+}
+
+/// Until when `key` is blocked, if it is.
+pub async fn blocked_until(db: &Db, key: &str, now: i64) -> Result<Option<i64>, DbError> {
+    let mut res = db
+        .query("SELECT VALUE expires_at FROM $id WHERE expires_at > $now")
+        .bind(("id", RecordId::new("rate_counter", format!("block|{key}"))))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let until: Vec<i64> = res.take(0)?;
+    Ok(until.first().copied())
+}
+
+/// Blocks `key` until `until`.
+pub async fn block(db: &Db, key: &str, until: i64) -> Result<(), DbError> {
+    db.query("UPSERT $id SET count = 1, expires_at = $until")
+        .bind(("id", RecordId::new("rate_counter", format!("block|{key}"))))
+        .bind(("until", until))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 /// Drops counters of windows that have ended.
 pub async fn purge_expired(db: &Db, now: i64) -> Result<(), DbError> {
     db.query("DELETE rate_counter WHERE expires_at < $now")

@@ -1,0 +1,49 @@
+//! SMS-pumping ("toll fraud") detection: fraudsters trigger codes to numbers they are paid for
+//! and never enter them. A number range whose codes are sent far more often than they are
+//! verified is stopped for a while.
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PumpingPolicy {
+    /// National digits after the calling code that make up a range ("+91" + "98").
+    pub prefix_digits: usize,
+    /// Sends in an hour below which a range is never judged.
+    pub min_sends: u32,
+    /// Sends per successful verification above which the range is stopped.
+    pub max_ratio: f64,
+}
+
+/// The range a number belongs to: "+9198" for +919876543210 with two digits.
+pub fn prefix(e164: &str, country_code: u16, digits: usize) -> String {
+    let head = format!("+{country_code}");
+    let national = e164.get(head.len()..).unwrap_or_default();
+    let take: String = national.chars().take(digits).collect();
+    format!("{head}{take}")
+}
+
+/// Whether a range with these counts in the current hour looks pumped.
+pub fn is_pumped(policy: &PumpingPolicy, sends: u32, verified: u32) -> bool {
+    sends >= policy.min_sends && f64::from(sends) > policy.max_ratio * f64::from(verified.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_ratios() {
+        assert_eq!(prefix("+919876543210", 91, 2), "+9198");
+        assert_eq!(prefix("+919876543210", 91, 0), "+91");
+        let policy = PumpingPolicy {
+            prefix_digits: 2,
+            min_sends: 20,
+            max_ratio: 5.0,
+        };
+        assert!(!is_pumped(&policy, 19, 0), "too few to judge");
+        assert!(is_pumped(&policy, 20, 0));
+        assert!(
+            !is_pumped(&policy, 50, 10),
+            "5 sends per verification is normal"
+        );
+        assert!(is_pumped(&policy, 51, 10));
+    }
+}
