@@ -1576,3 +1576,35 @@ async fn a_burst_of_unverified_sends_to_one_range_trips_the_pumping_alarm() {
     app.clock.advance(Duration::from_secs(3600));
     assert_eq!(app.register(&browser(), &again).await.status(), 200);
 }
+
+#[tokio::test]
+async fn test_numbers_get_their_fixed_code_and_no_sms_until_they_expire() {
+    let app = start_app(&[
+        ("DEV_MODE", "true"),
+        (
+            "TEST_NUMBERS",
+            "+919999900001=246810@2099-12-31, +919999900002=135790@2001-01-01",
+        ),
+    ])
+    .await;
+    let reviewer = Person {
+        username: "app_review",
+        typed_phone: "+91 99999 00001",
+        ..SEED[0]
+    };
+    let client = browser();
+    assert_eq!(app.register(&client, &reviewer).await.status(), 200);
+    assert!(app.gateway.messages().is_empty(), "no SMS to a test number");
+    assert_eq!(app.verify(&client, "246810").await.status(), 200);
+    assert_eq!(app.me(&client).await.unwrap().username, "app_review");
+
+    // An expired test number is an ordinary number again.
+    let expired = Person {
+        username: "old_review",
+        typed_phone: "+91 99999 00002",
+        ..SEED[0]
+    };
+    assert_eq!(app.register(&browser(), &expired).await.status(), 200);
+    let code = app.last_code_to("+919999900002");
+    assert_ne!(code, "135790");
+}

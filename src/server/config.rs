@@ -41,6 +41,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("pumping_prefix_digits", "2", "national digits after the calling code that make up a number range for the SMS-pumping alarm"),
     ("pumping_min_sends", "20", "codes sent to one range in an hour before the alarm judges it"),
     ("pumping_max_ratio", "5", "codes sent per verified code above which a range is stopped for an hour"),
+    ("test_numbers", "", "demo/app-review numbers with a fixed code and an expiry day, e.g. +919999900001=123456@2027-01-31; refused outside dev mode"),
     ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
     ("sms_provider", "console", "console, webhook or twilio"),
     ("sms_timeout_secs", "5", "HTTP timeout for one SMS send"),
@@ -145,6 +146,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub lockout: crate::server::auth::lockout::LockoutPolicy,
     pub pumping: crate::server::auth::pumping::PumpingPolicy,
+    pub test_numbers: Vec<crate::server::auth::test_numbers::TestNumber>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub sms: SmsConfig,
     pub sms_timeout_secs: u64,
@@ -368,6 +370,20 @@ impl Config {
                 min_sends: sources.parse("pumping_min_sends")?,
                 max_ratio: sources.parse("pumping_max_ratio")?,
             },
+            test_numbers: {
+                let numbers = sources.list("test_numbers", |entry| {
+                    crate::server::auth::test_numbers::parse(entry, default_region)
+                })?;
+                if !numbers.is_empty() && !dev_mode {
+                    return Err(ConfigError::Invalid {
+                        key: "test_numbers".into(),
+                        problem: "test numbers skip the SMS and are refused in production; \
+                                  remove them or run with dev_mode=true"
+                            .into(),
+                    });
+                }
+                numbers
+            },
             trusted_proxies: sources.list("trusted_proxies", |s| s.parse().ok())?,
             sms,
             sms_timeout_secs: sources.parse("sms_timeout_secs")?,
@@ -434,6 +450,27 @@ mod tests {
         assert!(Config::load(&sources, false, "x:1").is_err());
         let config = Config::load(&sources, true, "x:1").unwrap();
         assert!(matches!(config.sms, SmsConfig::Console));
+    }
+
+    #[test]
+    fn test_numbers_only_in_dev_mode() {
+        let env = env_of(&[
+            ("SMS_PROVIDER", "webhook"),
+            ("SMS_WEBHOOK_URL", "http://127.0.0.1:9/"),
+            ("TEST_NUMBERS", "+919999900001=123456@2027-01-31"),
+        ]);
+        let sources = Sources::new(None, env).unwrap();
+        assert!(
+            Config::load(&sources, false, "x:1").is_err(),
+            "refused in production"
+        );
+        assert_eq!(
+            Config::load(&sources, true, "x:1")
+                .unwrap()
+                .test_numbers
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use crate::error::{AppError, FieldErrors};
 use crate::model::{Activity, CodePurpose, PendingCode, SignedInUser};
 use crate::server::auth::limits::{self, Window};
-use crate::server::auth::pumping;
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::{pumping, test_numbers};
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::clock::Clock;
@@ -89,7 +89,7 @@ impl AuthService {
         now: i64,
     ) -> (NewChallenge, String) {
         let key = token::new_token();
-        let code = otp::generate_code();
+        let code = self.code_for(phone, now);
         let challenge = NewChallenge {
             code_mac: self.code_key.mac(&key, &code),
             key,
@@ -155,6 +155,27 @@ impl AuthService {
             });
         }
         Ok(())
+    }
+
+    /// A fresh random code, or a test number's fixed one.
+    fn code_for(&self, phone: &str, now: i64) -> String {
+        test_numbers::fixed_code(&self.config.test_numbers, phone, now)
+            .map(str::to_string)
+            .unwrap_or_else(otp::generate_code)
+    }
+
+    /// Sends the code by SMS; test numbers get none (their code is fixed and known).
+    async fn deliver(
+        &self,
+        phone: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<(), crate::server::sms::SmsError> {
+        if test_numbers::fixed_code(&self.config.test_numbers, phone, now).is_some() {
+            tracing::info!("Test number {}: no SMS sent", mask_e164(phone));
+            return Ok(());
+        }
+        self.sms.send_code(phone, code).await
     }
 
     /// Whether a code may go to `phone` now: not in a paused range, within every limit.
@@ -314,8 +335,7 @@ impl AuthService {
         // "taken" from the unique indexes, not a limit.
         let sent = match self.may_send(phone.e164(), client, now).await {
             Ok(()) => self
-                .sms
-                .send_code(phone.e164(), &code)
+                .deliver(phone.e164(), &code, now)
                 .await
                 .map_err(|_| AppError::SmsFailed),
             Err(refused) => Err(refused),
@@ -417,7 +437,7 @@ impl AuthService {
         challenges::create(&self.db, challenge)
             .await
             .map_err(|e| internal("sign-in: challenge", e))?;
-        if self.sms.send_code(&user.phone, &code).await.is_err() {
+        if self.deliver(&user.phone, &code, now).await.is_err() {
             if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
                 tracing::error!("sign-in: cleanup after failed send: {e}");
             }
@@ -585,7 +605,7 @@ impl AuthService {
             });
         }
         self.may_send(&row.phone, client, now).await?;
-        let code = otp::generate_code();
+        let code = self.code_for(&row.phone, now);
         let code_mac = self.code_key.mac(challenge_key, &code);
         let sends = row.sends.unwrap_or(1).max(1) + 1;
         let new_code = NewCode {
@@ -607,7 +627,7 @@ impl AuthService {
         .ok_or(AppError::ResendTooSoon {
             wait_secs: self.config.otp.resend_cooldown_secs,
         })?;
-        if self.sms.send_code(&updated.phone, &code).await.is_err() {
+        if self.deliver(&updated.phone, &code, now).await.is_err() {
             if let Err(e) = challenges::allow_resend_now(&self.db, challenge_key, now).await {
                 tracing::error!("resend: reset cooldown: {e}");
             }

@@ -6,5 +6,6 @@ pub mod otp;
 pub mod password;
 pub mod phone;
 pub mod pumping;
+pub mod test_numbers;
 pub mod token;
 pub mod validate;
