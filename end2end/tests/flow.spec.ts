@@ -64,6 +64,9 @@ async function expectSignedIn(page: Page, p: Person) {
   await expect(page.getByTestId("username")).toHaveText(p.username);
   const last4 = p.e164.slice(-4);
   await expect(page.getByTestId("phone")).toHaveText(`+91 ******${last4}`);
+  const activity = page.getByTestId("activity");
+  await expect(page.getByRole("heading", { name: "Recent activity" })).toBeVisible();
+  await expect(activity.locator("li").first()).toContainText("Signed in");
 }
 
 async function signOut(page: Page) {
