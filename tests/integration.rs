@@ -289,6 +289,24 @@ impl TestApp {
     }
 }
 
+/// Submits a code for a challenge from a fresh client (as a racer or a replaying attacker would).
+fn submit_code(
+    base: String,
+    challenge: String,
+    code: String,
+) -> tokio::task::JoinHandle<reqwest::Response> {
+    tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{base}/api/verify_code"))
+            .header(ACCEPT, "application/json")
+            .header(COOKIE, format!("otp_challenge={challenge}"))
+            .form(&[("code", code.as_str())])
+            .send()
+            .await
+            .unwrap()
+    })
+}
+
 fn code_in(message: &str) -> String {
     let start = message.find("code is ").expect("code sentence") + "code is ".len();
     message[start..start + 6].to_string()
@@ -402,12 +420,7 @@ async fn a_used_code_is_refused() {
     assert_eq!(app.verify(&client, &code).await.status(), 200);
 
     // Replay the same challenge and code from another client.
-    let replay = reqwest::Client::new()
-        .post(format!("{}/api/verify_code", app.base))
-        .header(ACCEPT, "application/json")
-        .header(COOKIE, format!("otp_challenge={challenge}"))
-        .form(&[("code", code.as_str())])
-        .send()
+    let replay = submit_code(app.base.clone(), challenge, code)
         .await
         .unwrap();
     assert_eq!(error_of(replay).await, (410, AppError::CodeExpired));
@@ -447,19 +460,7 @@ async fn two_racing_correct_submissions_make_one_session() {
             .await;
         let challenge = cookie_value(&res, "otp_challenge").unwrap();
         let code = app.last_code_to(SEED[3].phone);
-        let submit = || {
-            let (base, challenge, code) = (app.base.clone(), challenge.clone(), code.clone());
-            tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{base}/api/verify_code"))
-                    .header(ACCEPT, "application/json")
-                    .header(COOKIE, format!("otp_challenge={challenge}"))
-                    .form(&[("code", code.as_str())])
-                    .send()
-                    .await
-                    .unwrap()
-            })
-        };
+        let submit = || submit_code(app.base.clone(), challenge.clone(), code.clone());
         let (a, b) = tokio::join!(submit(), submit());
         let (a, b) = (a.unwrap(), b.unwrap());
         let winners = [&a, &b]
@@ -851,19 +852,7 @@ async fn fifty_concurrent_submissions_of_one_code_make_one_session() {
     let challenge = cookie_value(&res, "otp_challenge").unwrap();
     let code = app.last_code_to(SEED[0].phone);
     let submissions: Vec<_> = (0..50)
-        .map(|_| {
-            let (base, challenge, code) = (app.base.clone(), challenge.clone(), code.clone());
-            tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{base}/api/verify_code"))
-                    .header(ACCEPT, "application/json")
-                    .header(COOKIE, format!("otp_challenge={challenge}"))
-                    .form(&[("code", code.as_str())])
-                    .send()
-                    .await
-                    .unwrap()
-            })
-        })
+        .map(|_| submit_code(app.base.clone(), challenge.clone(), code.clone()))
         .collect();
     let mut statuses = BTreeMap::new();
     let mut cookies = 0;
