@@ -1597,3 +1597,52 @@ async fn test_numbers_get_their_fixed_code_and_no_sms_until_they_expire() {
     let code = app.last_code_to("+919999900002");
     assert_ne!(code, "135790");
 }
+
+#[tokio::test]
+async fn idle_sessions_end_and_active_ones_last_until_their_lifetime() {
+    let app = start_app(&[
+        ("SESSION_IDLE_TIMEOUT_SECS", "600"),
+        ("SESSION_TTL_SECS", "1500"),
+    ])
+    .await;
+    let client = browser();
+    app.sign_up(&client, &SEED[0]).await;
+    // Used every 5 minutes, the session lives on past the idle timeout…
+    for _ in 0..4 {
+        app.clock.advance(Duration::from_secs(300));
+        assert!(app.me(&client).await.is_some());
+    }
+    // …until its absolute lifetime.
+    app.clock.advance(Duration::from_secs(300));
+    assert_eq!(app.me(&client).await, None, "absolute timeout");
+
+    let idle = browser();
+    assert_eq!(
+        app.login(&idle, "raj_sharma", SEED[0].password)
+            .await
+            .status(),
+        200
+    );
+    let code = app.last_code_to(SEED[0].phone);
+    assert_eq!(app.verify(&idle, &code).await.status(), 200);
+    app.clock.advance(Duration::from_secs(601));
+    assert_eq!(app.me(&idle).await, None, "inactivity timeout");
+}
+
+#[tokio::test]
+async fn common_passwords_are_refused_at_registration() {
+    let app = start_app(&[]).await;
+    let weak = Person {
+        password: "password123",
+        ..SEED[0]
+    };
+    let (status, error) = error_of(app.register(&browser(), &weak).await).await;
+    assert_eq!(status, 422);
+    assert!(error
+        .fields()
+        .unwrap()
+        .password
+        .as_deref()
+        .unwrap()
+        .contains("most common"));
+}

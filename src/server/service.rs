@@ -650,13 +650,10 @@ impl AuthService {
         if !token::is_well_formed(session_token) {
             return Ok(None);
         }
-        let user = sessions::account(
-            &self.db,
-            &token::storage_key(session_token),
-            self.clock.now_ms(),
-        )
-        .await
-        .map_err(|e| internal("session lookup", e))?;
+        let user = self
+            .session_user(&token::storage_key(session_token))
+            .await
+            .map_err(|e| internal("session lookup", e))?;
         Ok(user.map(|u| SignedInUser {
             masked_phone: Phone::from_e164(&u.phone)
                 .map(|p| p.masked_for_display())
@@ -671,7 +668,8 @@ impl AuthService {
             return Ok(());
         }
         let key = token::storage_key(session_token);
-        let user = sessions::account(&self.db, &key, self.clock.now_ms())
+        let user = self
+            .session_user(&key)
             .await
             .map_err(|e| internal("sign-out", e))?;
         sessions::delete(&self.db, &key)
@@ -684,19 +682,26 @@ impl AuthService {
         Ok(())
     }
 
+    /// The account behind a live session; using it counts as activity.
+    async fn session_user(
+        &self,
+        key: &str,
+    ) -> Result<Option<users::UserRow>, crate::server::db::DbError> {
+        let now = self.clock.now_ms();
+        let idle_since = now - Self::ms(self.config.session_idle_timeout_secs);
+        sessions::account(&self.db, key, now, idle_since).await
+    }
+
     /// The signed-in user's newest security events.
     pub async fn recent_activity(&self, session_token: &str) -> Result<Vec<Activity>, AppError> {
         if !token::is_well_formed(session_token) {
             return Err(AppError::NotSignedIn);
         }
-        let user = sessions::account(
-            &self.db,
-            &token::storage_key(session_token),
-            self.clock.now_ms(),
-        )
-        .await
-        .map_err(|e| internal("activity", e))?
-        .ok_or(AppError::NotSignedIn)?;
+        let user = self
+            .session_user(&token::storage_key(session_token))
+            .await
+            .map_err(|e| internal("activity", e))?
+            .ok_or(AppError::NotSignedIn)?;
         let events = audit::recent_for(&self.db, &user.id, 10)
             .await
             .map_err(|e| internal("activity", e))?;

@@ -63,6 +63,9 @@ pub fn password(input: &str) -> Result<(), String> {
             "Password must be at most {PASSWORD_MAX} characters."
         ));
     }
+    if passwords::analyzer::is_common_password(input) {
+        return Err("That password is one of the most common ones. Please choose another.".into());
+    }
     Ok(())
 }
 
@@ -96,6 +99,9 @@ mod tests {
         assert!(email("raj").is_err());
         assert!(password("short").is_err());
         assert!(password("पासवर्ड१२३").is_ok());
+        assert!(password("password").unwrap_err().contains("most common"));
+        assert!(password("12345678").is_err());
+        assert!(password("correct horse battery").is_ok());
         assert!(password(&"x".repeat(129)).is_err());
     }
 }

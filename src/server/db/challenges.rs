@@ -166,7 +166,7 @@ pub async fn redeem(
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
-             CREATE $session_id CONTENT { account: $account, created_at: $now, expires_at: $expires };
+             CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, expires_at: $expires };
              COMMIT TRANSACTION;",
         )
         .bind(("id", record(key)))

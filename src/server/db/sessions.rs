@@ -9,15 +9,26 @@ pub fn record(key: &str) -> RecordId {
     RecordId::new("session", key)
 }
 
-/// The signed-in account of a live session.
-pub async fn account(db: &Db, key: &str, now: i64) -> Result<Option<UserRow>, DbError> {
+/// The signed-in account of a live session: not past its lifetime and used since
+/// `idle_since`. Each use moves the inactivity clock on.
+pub async fn account(
+    db: &Db,
+    key: &str,
+    now: i64,
+    idle_since: i64,
+) -> Result<Option<UserRow>, DbError> {
     let mut res = db
-        .query("SELECT VALUE account.* FROM $id WHERE expires_at > $now")
+        .query(
+            "LET $live = (UPDATE $id SET last_seen = $now \
+                 WHERE expires_at > $now AND (last_seen ?? created_at) > $idle_since RETURN VALUE account);
+             SELECT * FROM $live;",
+        )
         .bind(("id", record(key)))
         .bind(("now", now))
+        .bind(("idle_since", idle_since))
         .await?
         .check()?;
-    let rows: Vec<UserRow> = res.take(0)?;
+    let rows: Vec<UserRow> = res.take(1)?;
     Ok(rows.into_iter().next())
 }
 
