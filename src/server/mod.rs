@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod cookies;
 pub mod db;
+pub mod janitor;
 pub mod run;
 pub mod secret;
 pub mod service;

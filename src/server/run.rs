@@ -6,6 +6,7 @@ use leptos::config::{get_configuration, Env};
 use tracing_subscriber::EnvFilter;
 
 use crate::server::config::{Config, Sources};
+use crate::server::janitor;
 use crate::server::web::{build_state, router};
 
 const CONFIG_FILE: &str = "Leptos.toml";
@@ -37,6 +38,12 @@ async fn start() -> Result<(), String> {
     let config = Config::load(&sources, leptos.env == Env::DEV, &site_addr.to_string())
         .map_err(|e| e.to_string())?;
     let state = build_state(config, leptos).await?;
+    let auth = &state.auth;
+    janitor::spawn(
+        auth.db.clone(),
+        auth.clock.clone(),
+        auth.config.otp.challenge_max_age_secs,
+    );
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
