@@ -459,16 +459,13 @@ impl AuthService {
     async fn failed(&self, who: Who<'_>, now: i64, client: &ClientInfo) -> Result<(), AppError> {
         let (username, phone) = (who.username, who.phone);
         let policy = &self.config.lockout;
-        let before = guards::get(&self.db, username)
+        let failure = guards::record_failure(&self.db, username, policy, now)
             .await
             .map_err(|e| internal("failure count", e))?;
-        let after = guards::record_failure(&self.db, username, policy, now)
-            .await
-            .map_err(|e| internal("failure count", e))?;
-        if after.locked && !before.locked {
+        if failure.newly_locked {
             tracing::warn!(
                 "account locked after {} consecutive failures",
-                after.failures
+                failure.guard.failures
             );
             self.audit(audit::Kind::Locked, who, "", client).await;
             if let Some(phone) = phone {

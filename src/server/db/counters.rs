@@ -9,6 +9,14 @@ pub struct Hit {
     pub window_ends_at: i64,
 }
 
+/// The record counting `key` in the fixed window that holds `now`, and when that window ends.
+fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
+    let window_ms = (window_secs.max(1) * 1000) as i64;
+    let index = now.div_euclid(window_ms);
+    let id = RecordId::new("rate_counter", format!("{scope}|{key}|{index}"));
+    (id, (index + 1) * window_ms)
+}
+
 /// Counts one event and returns the window's count so far. One UPSERT, so concurrent hits from
 /// any number of instances are all counted.
 pub async fn hit(
@@ -18,10 +26,7 @@ pub async fn hit(
     window_secs: u64,
     now: i64,
 ) -> Result<Hit, DbError> {
-    let window_ms = (window_secs.max(1) * 1000) as i64;
-    let window = now.div_euclid(window_ms);
-    let window_ends_at = (window + 1) * window_ms;
-    let id = RecordId::new("rate_counter", format!("{scope}|{key}|{window}"));
+    let (id, window_ends_at) = window(scope, key, window_secs, now);
     let mut res = db
         .query("UPSERT $id SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count")
         .bind(("id", id))
@@ -43,11 +48,7 @@ pub async fn peek(
     window_secs: u64,
     now: i64,
 ) -> Result<u32, DbError> {
-    let window_ms = (window_secs.max(1) * 1000) as i64;
-    let id = RecordId::new(
-        "rate_counter",
-        format!("{scope}|{key}|{}", now.div_euclid(window_ms)),
-    );
+    let (id, _) = window(scope, key, window_secs, now);
     let mut res = db
         .query("SELECT VALUE count FROM $id")
         .bind(("id", id))

@@ -29,21 +29,31 @@ pub async fn get(db: &Db, username: &str) -> Result<Guard, DbError> {
     Ok(rows.into_iter().next().unwrap_or_default())
 }
 
-/// Counts a failure and applies its consequence; returns the guard as it now stands.
+/// The guard after a failure, and whether this very failure locked the account.
+pub struct Failure {
+    pub guard: Guard,
+    pub newly_locked: bool,
+}
+
+/// Counts a failure and applies its consequence.
 pub async fn record_failure(
     db: &Db,
     username: &str,
     policy: &LockoutPolicy,
     now: i64,
-) -> Result<Guard, DbError> {
+) -> Result<Failure, DbError> {
     let id = record(username);
+    // This statement leaves `locked` as it was, so it also tells whether the lock is new.
     let mut res = db
-        .query("UPSERT $id SET failures = (failures ?? 0) + 1, retry_at = retry_at ?? 0, locked = locked ?? false RETURN VALUE failures")
+        .query("UPSERT $id SET failures = (failures ?? 0) + 1, retry_at = retry_at ?? 0, locked = locked ?? false RETURN failures, retry_at, locked")
         .bind(("id", id.clone()))
         .await?
         .check()?;
-    let failures: Vec<i64> = res.take(0)?;
-    let failures = failures.first().copied().unwrap_or(1);
+    let counted: Vec<Guard> = res.take(0)?;
+    let (failures, was_locked) = counted
+        .first()
+        .map(|g| (g.failures, g.locked))
+        .unwrap_or((1, false));
     let consequence = after_failures(policy, failures.clamp(0, u32::MAX as i64) as u32);
     let retry_at = now + (consequence.wait_secs * 1000) as i64;
     let mut res = db
@@ -57,7 +67,10 @@ pub async fn record_failure(
         .await?
         .check()?;
     let rows: Vec<Guard> = res.take(0)?;
-    Ok(rows.into_iter().next().unwrap_or_default())
+    Ok(Failure {
+        guard: rows.into_iter().next().unwrap_or_default(),
+        newly_locked: consequence.locked && !was_locked,
+    })
 }
 
 /// A successful sign-in starts the count again (a lock stays until lifted).
@@ -83,7 +96,10 @@ mod tests {
             max_delay_secs: 900,
         };
         assert_eq!(get(&db, "Raj").await.unwrap(), Guard::default());
-        let first = record_failure(&db, "raj", &policy, 1_000).await.unwrap();
+        let first = record_failure(&db, "raj", &policy, 1_000)
+            .await
+            .unwrap()
+            .guard;
         assert_eq!(
             first,
             Guard {
@@ -92,7 +108,10 @@ mod tests {
                 locked: false
             }
         );
-        let second = record_failure(&db, "RAJ", &policy, 2_000).await.unwrap();
+        let second = record_failure(&db, "RAJ", &policy, 2_000)
+            .await
+            .unwrap()
+            .guard;
         assert_eq!(
             second,
             Guard {
@@ -105,9 +124,15 @@ mod tests {
         succeed(&db, "raj").await.unwrap();
         assert_eq!(get(&db, "raj").await.unwrap().failures, 0);
         for n in 1..=4 {
-            let guard = record_failure(&db, "raj", &policy, 10_000).await.unwrap();
-            assert_eq!(guard.locked, n == 4);
+            let failure = record_failure(&db, "raj", &policy, 10_000).await.unwrap();
+            assert_eq!(failure.guard.locked, n == 4);
+            assert_eq!(failure.newly_locked, n == 4);
         }
+        let after_lock = record_failure(&db, "raj", &policy, 10_000).await.unwrap();
+        assert!(
+            after_lock.guard.locked && !after_lock.newly_locked,
+            "a lock is new once"
+        );
         succeed(&db, "raj").await.unwrap();
         assert!(
             get(&db, "raj").await.unwrap().locked,
