@@ -47,6 +47,9 @@ pub enum AppError {
     TooManyRequests { wait_secs: u64 },
     #[error("We could not send the code. Please try again in a moment.")]
     SmsFailed,
+    /// The SMS provider says the number itself cannot receive messages.
+    #[error("This phone number cannot receive SMS. Check the number or use another one.")]
+    NumberCannotReceiveSms,
     #[error("Please sign in first.")]
     NotSignedIn,
     /// Sending to this number range is paused (SMS-pumping alarm).
@@ -98,6 +101,7 @@ impl AppError {
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,
             AppError::SendingPaused { .. } => 503,
             AppError::SmsFailed => 502,
+            AppError::NumberCannotReceiveSms => 422,
             AppError::Busy => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }

@@ -10,6 +10,8 @@ use http::request::Parts;
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     pub user_agent: String,
+    /// Primary language subtags from Accept-Language, most preferred first ("hi", "en").
+    pub languages: Vec<String>,
 }
 
 impl ClientInfo {
@@ -32,6 +34,13 @@ impl ClientInfo {
                 .chars()
                 .take(200)
                 .collect(),
+            languages: accepted_languages(
+                parts
+                    .headers
+                    .get(http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+            ),
         }
     }
 
@@ -41,6 +50,40 @@ impl ClientInfo {
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into())
     }
+}
+
+/// "hi-IN,hi;q=0.9,en;q=0.8" → ["hi", "en"]: primary subtags by weight, each once, at most 8.
+pub fn accepted_languages(header: &str) -> Vec<String> {
+    let mut weighted: Vec<(u16, usize, String)> = header
+        .split(',')
+        .take(16)
+        .enumerate()
+        .filter_map(|(position, item)| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let primary = tag.split('-').next()?.to_ascii_lowercase();
+            if primary.is_empty()
+                || primary.len() > 8
+                || !primary.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                return None;
+            }
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let weight = (quality.clamp(0.0, 1.0) * 1000.0) as u16;
+            (weight > 0).then_some((weight, position, primary))
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut languages: Vec<String> = Vec::new();
+    for (_, _, language) in weighted {
+        if !languages.contains(&language) && languages.len() < 8 {
+            languages.push(language);
+        }
+    }
+    languages
 }
 
 /// The peer, unless the peer is a trusted proxy: then the nearest untrusted address its
@@ -71,6 +114,17 @@ pub fn client_ip(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_language_is_read_by_weight() {
+        assert_eq!(accepted_languages("hi-IN,hi;q=0.9,en;q=0.8"), ["hi", "en"]);
+        assert_eq!(accepted_languages("en;q=0.5, hi"), ["hi", "en"]);
+        assert_eq!(
+            accepted_languages("fr;q=0, *;q=0.1, <x>"),
+            Vec::<String>::new()
+        );
+        assert!(accepted_languages("").is_empty());
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::server::sms::settings::SmsSettings;
+
 /// Every setting: (key, default, what it does). README's settings table mirrors this list.
 pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("database_url", "surrealkv://data/app.db", "SurrealDB endpoint: surrealkv://PATH (embedded, fsync on commit), mem:// or ws://HOST:PORT"),
@@ -44,14 +46,45 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("pumping_max_ratio", "5", "codes sent per verified code above which a range is stopped for an hour"),
     ("test_numbers", "", "demo/app-review numbers with a fixed code and an expiry day, e.g. +919999900001=123456@2027-01-31; refused outside dev mode"),
     ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
-    ("sms_provider", "console", "console, webhook or twilio"),
-    ("sms_timeout_secs", "5", "HTTP timeout for one SMS send"),
+    ("sms_provider", "console", "SMS providers in failover order, comma-separated: console, webhook, twilio, msg91, fast2sms, vonage"),
+    ("sms_timeout_secs", "5", "HTTP timeout for one SMS send, per provider"),
+    ("sms_provider_timeouts", "", "per-provider timeouts overriding sms_timeout_secs, e.g. twilio=8,msg91=3"),
+    ("sms_breaker_failures", "5", "consecutive failures after which a provider is skipped (circuit open)"),
+    ("sms_breaker_cooldown_secs", "60", "how long an open circuit skips its provider before one trial send"),
+    ("sms_templates_dir", "", "folder of <language>.toml SMS templates that add to or replace the built-in en and hi"),
+    ("sms_callback_secret", "", "secret in the MSG91 and Vonage delivery-receipt URLs (/sms/status/<provider>/<secret>); empty: those receipts are off"),
     ("sms_webhook_url", "", "webhook provider: URL that receives POST {\"to\",\"message\"}"),
     ("sms_webhook_token", "", "webhook provider: optional bearer token"),
     ("twilio_account_sid", "", "Twilio account SID"),
     ("twilio_auth_token", "", "Twilio auth token"),
-    ("twilio_from", "", "Twilio sender number or messaging service"),
+    ("twilio_from", "", "Twilio sender number or messaging service SID"),
     ("twilio_api_base", "https://api.twilio.com", "Twilio API base URL (tests point it at loopback)"),
+    ("msg91_authkey", "", "MSG91 auth key"),
+    ("msg91_templates", "", "MSG91 Flow template per message and language: code.en=<template id>[:<variable>],code.hi=…,locked.en=…; variable defaults to otp"),
+    ("msg91_api_base", "https://control.msg91.com", "MSG91 API base URL"),
+    ("fast2sms_api_key", "", "Fast2SMS API authorization key"),
+    ("fast2sms_sender_id", "", "Fast2SMS DLT sender id (header), e.g. DYNOTP"),
+    ("fast2sms_messages", "", "Fast2SMS DLT message id per message and language: code.en=<id>,code.hi=<id>"),
+    ("fast2sms_api_base", "https://www.fast2sms.com", "Fast2SMS API base URL"),
+    ("vonage_api_key", "", "Vonage API key"),
+    ("vonage_api_secret", "", "Vonage API secret"),
+    ("vonage_from", "", "Vonage sender id or number"),
+    ("vonage_entity_id", "", "Vonage: your DLT principal entity id, for messages to India"),
+    ("vonage_templates", "", "Vonage: DLT content template id per message and language, for India: code.en=<id>,code.hi=<id>"),
+    ("vonage_api_base", "https://rest.nexmo.com", "Vonage SMS API base URL"),
+];
+
+/// Settings that hold secrets: never read from Leptos.toml (it is committed and shared), only
+/// from the environment or from a file named by `<key>_file` (in Leptos.toml or the environment).
+pub const SECRETS: &[&str] = &[
+    "database_pass",
+    "otp_secret",
+    "sms_callback_secret",
+    "sms_webhook_token",
+    "twilio_auth_token",
+    "msg91_authkey",
+    "fast2sms_api_key",
+    "vonage_api_secret",
 ];
 
 /// A value that must never reach a log line or a response.
@@ -117,21 +150,6 @@ pub struct Argon2Config {
 }
 
 #[derive(Debug, Clone)]
-pub enum SmsConfig {
-    Console,
-    Webhook {
-        url: String,
-        token: Secret,
-    },
-    Twilio {
-        account_sid: String,
-        auth_token: Secret,
-        from: String,
-        api_base: String,
-    },
-}
-
-#[derive(Debug, Clone)]
 pub struct Config {
     pub database: DatabaseConfig,
     pub data_dir: PathBuf,
@@ -150,8 +168,7 @@ pub struct Config {
     pub pumping: crate::server::auth::pumping::PumpingPolicy,
     pub test_numbers: Vec<crate::server::auth::test_numbers::TestNumber>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub sms: SmsConfig,
-    pub sms_timeout_secs: u64,
+    pub sms: SmsSettings,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -160,6 +177,8 @@ pub enum ConfigError {
     File(String),
     #[error("Leptos.toml [app]: unknown setting `{0}` (see README for the list)")]
     UnknownKey(String),
+    #[error("Leptos.toml [app]: `{0}` is a secret; set it in the environment as {upper} or name a file holding it with {0}_file", upper = .0.to_ascii_uppercase())]
+    SecretInFile(String),
     #[error("setting `{key}`: {problem}")]
     Invalid { key: String, problem: String },
 }
@@ -182,7 +201,13 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
                     .as_table()
                     .ok_or_else(|| ConfigError::File("[app] must be a table".into()))?;
                 for (key, value) in table {
-                    if !SETTINGS.iter().any(|(known, _, _)| known == key) {
+                    if SECRETS.contains(&key.as_str()) {
+                        return Err(ConfigError::SecretInFile(key.clone()));
+                    }
+                    let names_secret_file = key
+                        .strip_suffix("_file")
+                        .is_some_and(|secret| SECRETS.contains(&secret));
+                    if !names_secret_file && !SETTINGS.iter().any(|(known, _, _)| known == key) {
                         return Err(ConfigError::UnknownKey(key.clone()));
                     }
                     let text = match value {
@@ -210,12 +235,49 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
             .unwrap_or_default()
     }
 
-    fn optional(&self, key: &str) -> Option<String> {
+    /// A secret: the environment variable, else the file named by `<key>_file`; empty if neither.
+    pub(crate) fn secret(&self, key: &str) -> Result<Secret, ConfigError> {
+        if let Some(value) = (self.env)(&key.to_ascii_uppercase()) {
+            return Ok(Secret::new(value.trim()));
+        }
+        let file_key = format!("{key}_file");
+        let path = (self.env)(&file_key.to_ascii_uppercase())
+            .or_else(|| self.file.get(&file_key).cloned());
+        match path.filter(|p| !p.trim().is_empty()) {
+            None => Ok(Secret::default()),
+            Some(path) => std::fs::read_to_string(path.trim())
+                .map(|text| Secret::new(text.trim()))
+                .map_err(|e| ConfigError::Invalid {
+                    key: file_key,
+                    problem: format!("cannot read `{}`: {}", path.trim(), e.kind()),
+                }),
+        }
+    }
+
+    pub(crate) fn required_secret(&self, key: &str, why: &str) -> Result<Secret, ConfigError> {
+        let secret = self.secret(key)?;
+        if secret.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: key.into(),
+                problem: format!(
+                    "must be set {why} (environment {} or {key}_file)",
+                    key.to_ascii_uppercase()
+                ),
+            });
+        }
+        Ok(secret)
+    }
+
+    pub(crate) fn raw_setting(&self, key: &str) -> String {
+        self.raw(key)
+    }
+
+    pub(crate) fn optional(&self, key: &str) -> Option<String> {
         let value = self.raw(key);
         (!value.trim().is_empty()).then(|| value.trim().to_string())
     }
 
-    fn parse<T: std::str::FromStr>(&self, key: &str) -> Result<T, ConfigError> {
+    pub(crate) fn parse<T: std::str::FromStr>(&self, key: &str) -> Result<T, ConfigError> {
         let value = self.raw(key);
         value.trim().parse().map_err(|_| ConfigError::Invalid {
             key: key.into(),
@@ -223,7 +285,7 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
         })
     }
 
-    fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+    pub(crate) fn flag(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.optional(key).as_deref() {
             None => Ok(default),
             Some("true" | "1" | "yes" | "on") => Ok(true),
@@ -236,7 +298,11 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
     }
 
     /// A comma-separated list; every item must parse.
-    fn list<T>(&self, key: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, ConfigError> {
+    pub(crate) fn list<T>(
+        &self,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Vec<T>, ConfigError> {
         self.raw(key)
             .split(',')
             .map(str::trim)
@@ -250,7 +316,7 @@ impl<E: Fn(&str) -> Option<String>> Sources<E> {
             .collect()
     }
 
-    fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
+    pub(crate) fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
         self.optional(key).ok_or_else(|| ConfigError::Invalid {
             key: key.into(),
             problem: format!("must be set {why}"),
@@ -266,40 +332,7 @@ impl Config {
         site_addr: &str,
     ) -> Result<Config, ConfigError> {
         let dev_mode = sources.flag("dev_mode", leptos_dev)?;
-        let sms = match sources.raw("sms_provider").trim() {
-            "console" => SmsConfig::Console,
-            "webhook" => SmsConfig::Webhook {
-                url: sources.required("sms_webhook_url", "when sms_provider is webhook")?,
-                token: Secret::new(sources.optional("sms_webhook_token").unwrap_or_default()),
-            },
-            "twilio" => SmsConfig::Twilio {
-                account_sid: sources
-                    .required("twilio_account_sid", "when sms_provider is twilio")?,
-                auth_token: Secret::new(
-                    sources.required("twilio_auth_token", "when sms_provider is twilio")?,
-                ),
-                from: sources.required("twilio_from", "when sms_provider is twilio")?,
-                api_base: sources
-                    .raw("twilio_api_base")
-                    .trim()
-                    .trim_end_matches('/')
-                    .to_string(),
-            },
-            other => {
-                return Err(ConfigError::Invalid {
-                    key: "sms_provider".into(),
-                    problem: format!("`{other}` is not one of console, webhook, twilio"),
-                })
-            }
-        };
-        if matches!(sms, SmsConfig::Console) && !dev_mode {
-            return Err(ConfigError::Invalid {
-                key: "sms_provider".into(),
-                problem: "console only prints codes to the log and is for development; \
-                          set dev_mode=true or choose webhook or twilio"
-                    .into(),
-            });
-        }
+        let sms = SmsSettings::load(sources, dev_mode)?;
         let region: String = sources.raw("default_region").trim().to_ascii_uppercase();
         let default_region = region.parse().map_err(|_| ConfigError::Invalid {
             key: "default_region".into(),
@@ -328,7 +361,7 @@ impl Config {
                 namespace: sources.raw("database_ns").trim().to_string(),
                 database: sources.raw("database_db").trim().to_string(),
                 user: sources.optional("database_user"),
-                pass: Secret::new(sources.optional("database_pass").unwrap_or_default()),
+                pass: sources.secret("database_pass")?,
             },
             data_dir: PathBuf::from(sources.raw("data_dir").trim()),
             dev_mode,
@@ -336,7 +369,7 @@ impl Config {
             public_url: sources
                 .optional("public_url")
                 .unwrap_or_else(|| format!("http://{site_addr}")),
-            otp_secret: Secret::new(sources.optional("otp_secret").unwrap_or_default()),
+            otp_secret: sources.secret("otp_secret")?,
             otp: OtpConfig {
                 ttl_secs: sources.parse("otp_ttl_secs")?,
                 max_attempts,
@@ -389,7 +422,6 @@ impl Config {
             },
             trusted_proxies: sources.list("trusted_proxies", |s| s.parse().ok())?,
             sms,
-            sms_timeout_secs: sources.parse("sms_timeout_secs")?,
         })
     }
 
@@ -429,9 +461,10 @@ mod tests {
         let config = Config::load(&sources, true, "127.0.0.1:3000").unwrap();
         assert_eq!(config.otp.ttl_secs, 60, "env beats file");
         assert_eq!(config.otp.max_attempts, 5, "default");
-        assert!(
-            matches!(config.sms, SmsConfig::Webhook { ref url, .. } if url == "http://127.0.0.1:9/hook")
-        );
+        assert!(matches!(
+            config.sms.providers[0].kind,
+            crate::server::sms::settings::ProviderKind::Webhook { ref url, .. } if url == "http://127.0.0.1:9/hook"
+        ));
         assert!(config.dev_mode && !config.cookie_secure);
         assert_eq!(config.public_host(), "127.0.0.1");
     }
@@ -452,7 +485,10 @@ mod tests {
         let sources = Sources::new(None, env_of(&[])).unwrap();
         assert!(Config::load(&sources, false, "x:1").is_err());
         let config = Config::load(&sources, true, "x:1").unwrap();
-        assert!(matches!(config.sms, SmsConfig::Console));
+        assert!(matches!(
+            config.sms.providers[0].kind,
+            crate::server::sms::settings::ProviderKind::Console
+        ));
     }
 
     #[test]
@@ -474,6 +510,28 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn secrets_come_from_env_or_a_named_file_never_from_leptos_toml() {
+        let in_file = Sources::new(Some("[app]\ntwilio_auth_token = \"abc\"\n"), env_of(&[]));
+        let refused = in_file.err().expect("refused").to_string();
+        assert!(refused.contains("TWILIO_AUTH_TOKEN") && !refused.contains("abc"));
+
+        let dir = std::env::temp_dir().join(format!("dotp-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "from-file\n").unwrap();
+        let file = format!("[app]\nmsg91_authkey_file = \"{}\"\n", path.display());
+        let sources = Sources::new(Some(&file), env_of(&[])).unwrap();
+        assert_eq!(
+            sources.secret("msg91_authkey").unwrap().expose(),
+            "from-file"
+        );
+        let env = Sources::new(Some(&file), env_of(&[("MSG91_AUTHKEY", "from-env")])).unwrap();
+        assert_eq!(env.secret("msg91_authkey").unwrap().expose(), "from-env");
+        let missing = Sources::new(None, env_of(&[("OTP_SECRET_FILE", "/nonexistent/x")])).unwrap();
+        assert!(missing.secret("otp_secret").is_err());
     }
 
     #[test]

@@ -18,8 +18,9 @@ use crate::server::config::Config;
 use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, Redemption};
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
 use crate::server::db::{audit, counters, guards};
-use crate::server::db::{sessions, Db};
-use crate::server::sms::SmsSender;
+use crate::server::db::{sessions, sms_log, Db};
+use crate::server::sms::templates::FALLBACK;
+use crate::server::sms::{CodeSms, MessageKind, SmsError, SmsSender};
 
 /// What registration asks for, as typed.
 pub struct Registration {
@@ -86,6 +87,7 @@ impl AuthService {
         account: surrealdb::types::RecordId,
         purpose: CodePurpose,
         phone: &str,
+        language: &str,
         now: i64,
     ) -> (NewChallenge, String) {
         let key = token::new_token();
@@ -99,6 +101,7 @@ impl AuthService {
             now,
             expires_at: now + Self::ms(self.config.otp.ttl_secs),
             resend_after: now + Self::ms(self.resend_wait(1)),
+            language: language.to_string(),
         };
         (challenge, code)
     }
@@ -164,18 +167,17 @@ impl AuthService {
             .unwrap_or_else(otp::generate_code)
     }
 
-    /// Sends the code by SMS; test numbers get none (their code is fixed and known).
-    async fn deliver(
-        &self,
-        phone: &str,
-        code: &str,
-        now: i64,
-    ) -> Result<(), crate::server::sms::SmsError> {
-        if test_numbers::fixed_code(&self.config.test_numbers, phone, now).is_some() {
-            tracing::info!("Test number {}: no SMS sent", mask_e164(phone));
-            return Ok(());
+    /// Sends the code by SMS and names the provider that took it; test numbers get none
+    /// (their code is fixed and known).
+    async fn deliver(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, AppError> {
+        if test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
+            tracing::info!("Test number {}: no SMS sent", mask_e164(sms.to));
+            return Ok("test_number");
         }
-        self.sms.send_code(phone, code).await
+        self.sms.send_code(sms, now).await.map_err(|e| match e {
+            SmsError::BadNumber { .. } => AppError::NumberCannotReceiveSms,
+            _ => AppError::SmsFailed,
+        })
     }
 
     /// Whether a code may go to `phone` now: not in a paused range, within every limit.
@@ -311,8 +313,14 @@ impl AuthService {
 
         let user_key = token::new_token();
         let account = users::record(&user_key);
-        let (challenge, code) =
-            self.new_challenge(account.clone(), CodePurpose::VerifyPhone, phone.e164(), now);
+        let language = self.sms.language_for(&client.languages);
+        let (challenge, code) = self.new_challenge(
+            account.clone(),
+            CodePurpose::VerifyPhone,
+            phone.e164(),
+            &language,
+            now,
+        );
         let challenge_key = challenge.key.clone();
         let audit_name = username.clone();
         let user = NewUser {
@@ -322,6 +330,7 @@ impl AuthService {
             phone: phone.e164().to_string(),
             email,
             password_hash,
+            language: language.clone(),
         };
         match users::create_with_challenge(&self.db, user, challenge, now, self.stale_before(now))
             .await
@@ -333,27 +342,40 @@ impl AuthService {
 
         // Limits count only once the account exists: racers for one name or phone get a clean
         // "taken" from the unique indexes, not a limit.
+        let sms = CodeSms {
+            to: phone.e164(),
+            code: &code,
+            language: &language,
+            challenge: &challenge_key,
+            after: None,
+        };
         let sent = match self.may_send(phone.e164(), client, now).await {
-            Ok(()) => self
-                .deliver(phone.e164(), &code, now)
-                .await
-                .map_err(|_| AppError::SmsFailed),
+            Ok(()) => self.deliver(sms, now).await,
             Err(refused) => Err(refused),
         };
-        if let Err(error) = sent {
-            // Leave nothing half-made: the account only exists once its phone can be verified.
-            if let Err(e) = users::delete_unverified(&self.db, &account).await {
-                tracing::error!("register: cleanup after unsent code: {e}");
+        let provider = match sent {
+            Ok(provider) => provider,
+            Err(error) => {
+                // Leave nothing half-made: the account only exists once its phone can be verified.
+                if let Err(e) = users::delete_unverified(&self.db, &account).await {
+                    tracing::error!("register: cleanup after unsent code: {e}");
+                }
+                return Err(match error {
+                    AppError::NumberCannotReceiveSms => AppError::InvalidFields(FieldErrors {
+                        phone: Some(AppError::NumberCannotReceiveSms.to_string()),
+                        ..FieldErrors::default()
+                    }),
+                    other => other,
+                });
             }
-            return Err(error);
-        }
+        };
         let who = Who {
             account: Some(&account),
             username: &audit_name,
             phone: Some(phone.e164()),
         };
         self.audit(audit::Kind::Registered, who, "", client).await;
-        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+        self.audit(audit::Kind::CodeSent, who, provider, client)
             .await;
         self.sent(challenge_key, now).await
     }
@@ -432,19 +454,31 @@ impl AuthService {
             CodePurpose::VerifyPhone
         };
         self.may_send(&user.phone, client, now).await?;
-        let (challenge, code) = self.new_challenge(user.id.clone(), purpose, &user.phone, now);
+        let language = user.language.as_deref().unwrap_or(FALLBACK);
+        let (challenge, code) =
+            self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
         let challenge_key = challenge.key.clone();
         challenges::create(&self.db, challenge)
             .await
             .map_err(|e| internal("sign-in: challenge", e))?;
-        if self.deliver(&user.phone, &code, now).await.is_err() {
-            if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
-                tracing::error!("sign-in: cleanup after failed send: {e}");
+        let sms = CodeSms {
+            to: &user.phone,
+            code: &code,
+            language,
+            challenge: &challenge_key,
+            after: None,
+        };
+        let provider = match self.deliver(sms, now).await {
+            Ok(provider) => provider,
+            Err(error) => {
+                if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
+                    tracing::error!("sign-in: cleanup after failed send: {e}");
+                }
+                return Err(error);
             }
-            return Err(AppError::SmsFailed);
-        }
+        };
         let who = Who::user(&user);
-        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+        self.audit(audit::Kind::CodeSent, who, provider, client)
             .await;
         self.sent(challenge_key, now).await
     }
@@ -469,9 +503,20 @@ impl AuthService {
             );
             self.audit(audit::Kind::Locked, who, "", client).await;
             if let Some(phone) = phone {
-                let notice = "Your account was locked after too many failed sign-in attempts. \
-                              Nobody got in. To unlock it, reset your password.";
-                if let Err(e) = self.sms.send_notice(phone, notice).await {
+                let language = match who.account {
+                    Some(account) => users::find(&self.db, account)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|u| u.language),
+                    None => None,
+                };
+                let language = language.as_deref().unwrap_or(FALLBACK);
+                if let Err(e) = self
+                    .sms
+                    .send_notice(phone, MessageKind::Locked, language, now)
+                    .await
+                {
                     tracing::error!("lock notice: {e}");
                 }
             }
@@ -624,18 +669,33 @@ impl AuthService {
         .ok_or(AppError::ResendTooSoon {
             wait_secs: self.config.otp.resend_cooldown_secs,
         })?;
-        if self.deliver(&updated.phone, &code, now).await.is_err() {
-            if let Err(e) = challenges::allow_resend_now(&self.db, challenge_key, now).await {
-                tracing::error!("resend: reset cooldown: {e}");
+        // "Didn't get it?": the resend goes first through the provider after the one that
+        // carried the last code.
+        let last_carrier = sms_log::last_carrier(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("resend: last carrier", e))?;
+        let sms = CodeSms {
+            to: &updated.phone,
+            code: &code,
+            language: updated.language.as_deref().unwrap_or(FALLBACK),
+            challenge: challenge_key,
+            after: last_carrier.as_deref(),
+        };
+        let provider = match self.deliver(sms, now).await {
+            Ok(provider) => provider,
+            Err(error) => {
+                if let Err(e) = challenges::allow_resend_now(&self.db, challenge_key, now).await {
+                    tracing::error!("resend: reset cooldown: {e}");
+                }
+                return Err(error);
             }
-            return Err(AppError::SmsFailed);
-        }
+        };
         let who = Who {
             account: Some(&updated.account),
             username: "",
             phone: Some(&updated.phone),
         };
-        self.audit(audit::Kind::CodeSent, who, self.sms.provider_name(), client)
+        self.audit(audit::Kind::CodeSent, who, provider, client)
             .await;
         Ok(self.pending_of(&updated, now))
     }

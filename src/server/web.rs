@@ -40,7 +40,7 @@ pub async fn build_state(
     let code_key = CodeKey::new(&load_code_key(&config)?);
     let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
     let sms = SmsSender::from_config(&config, db.clone())?;
-    tracing::info!("SMS provider: {}", sms.provider_name());
+    tracing::info!("SMS providers: {}", sms.describe());
     Ok(AppState {
         leptos_options,
         auth: AuthService {
@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/dev/outbox", get(outbox_page))
         .route("/dev/outbox.json", get(outbox_json))
+        .merge(crate::server::receipts_http::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(server_fn_status))

@@ -19,6 +19,8 @@ pub struct ChallengeRow {
     pub resend_after: i64,
     /// Codes sent so far; absent on rows written before the field existed.
     pub sends: Option<i64>,
+    /// Language of the SMS text; absent on rows written before the field existed.
+    pub language: Option<String>,
 }
 
 impl ChallengeRow {
@@ -44,6 +46,7 @@ pub struct ChallengeContent {
     expires_at: i64,
     resend_after: i64,
     sends: i64,
+    language: String,
 }
 
 #[derive(Clone)]
@@ -56,6 +59,7 @@ pub struct NewChallenge {
     pub now: i64,
     pub expires_at: i64,
     pub resend_after: i64,
+    pub language: String,
 }
 
 impl NewChallenge {
@@ -71,6 +75,7 @@ impl NewChallenge {
             expires_at: self.expires_at,
             resend_after: self.resend_after,
             sends: 1,
+            language: self.language,
         }
     }
 }
@@ -252,6 +257,7 @@ mod tests {
             phone: format!("+9198765{key:0>5}"),
             email: "raj@example.in".into(),
             password_hash: "$argon2id$stub".into(),
+            language: "hi".into(),
         };
         let account = users::record(&user.key);
         let challenge = NewChallenge {
@@ -263,6 +269,7 @@ mod tests {
             now,
             expires_at: now + 300_000,
             resend_after: now + 30_000,
+            language: "hi".into(),
         };
         users::create_with_challenge(db, user, challenge, now, now - 1_800_000)
             .await

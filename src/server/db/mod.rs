@@ -2,11 +2,13 @@
 //! and one repository module per table.
 
 pub mod audit;
+pub mod breakers;
 pub mod challenges;
 pub mod counters;
 pub mod guards;
 pub mod outbox;
 pub mod sessions;
+pub mod sms_log;
 pub mod users;
 
 use surrealdb::engine::any::Any;

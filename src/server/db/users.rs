@@ -16,6 +16,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub phone_verified: bool,
     pub created_at: i64,
+    /// Language of the user's SMS texts; absent on accounts made before it was kept.
+    pub language: Option<String>,
 }
 
 /// Never prints the password hash or the full phone number.
@@ -37,6 +39,7 @@ pub struct NewUser {
     pub phone: String,
     pub email: String,
     pub password_hash: String,
+    pub language: String,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -154,7 +157,8 @@ async fn try_create(
              DELETE user WHERE id IN $stale;
              CREATE $user CONTENT {
                  username: $username, full_name: $full_name, phone: $phone, email: $email,
-                 password_hash: $password_hash, phone_verified: false, created_at: $now
+                 password_hash: $password_hash, phone_verified: false, created_at: $now,
+                 language: $language
              };
              CREATE $challenge CONTENT $challenge_row;
              COMMIT TRANSACTION;",
@@ -166,6 +170,7 @@ async fn try_create(
         .bind(("phone", user.phone))
         .bind(("email", user.email))
         .bind(("password_hash", user.password_hash))
+        .bind(("language", user.language))
         .bind(("now", now))
         .bind(("challenge", super::challenges::record(&challenge.key)))
         .bind(("challenge_row", challenge.into_row()))
@@ -222,6 +227,7 @@ mod tests {
             phone: phone.into(),
             email: "priya@example.in".into(),
             password_hash: "$argon2id$stub".into(),
+            language: "en".into(),
         };
         let challenge = NewChallenge {
             key: format!("c{key}"),
@@ -232,6 +238,7 @@ mod tests {
             now: 0,
             expires_at: 300_000,
             resend_after: 30_000,
+            language: "en".into(),
         };
         (user, challenge)
     }

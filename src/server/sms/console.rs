@@ -1,7 +1,7 @@
 //! Development provider: prints the message to the log and keeps it in the outbox table so
 //! /dev/outbox can show it. Config refuses it outside dev mode.
 
-use super::{SendFuture, SmsError, SmsProvider};
+use super::{Accepted, DeliveryStatus, Outgoing, SendFuture, SmsError, SmsProvider};
 use crate::server::auth::phone::mask_e164;
 use crate::server::db::{now_ms, outbox, Db};
 
@@ -20,17 +20,26 @@ impl SmsProvider for Console {
         "console"
     }
 
-    fn send<'a>(&'a self, to: &'a str, body: &'a str) -> SendFuture<'a> {
+    fn send<'a>(&'a self, message: &'a Outgoing<'a>) -> SendFuture<'a> {
         Box::pin(async move {
-            tracing::info!("[dev outbox] to {}: {body}", mask_e164(to));
-            let message = outbox::OutboxMessage {
-                recipient: to.to_string(),
-                body: body.to_string(),
+            tracing::info!(
+                "[dev outbox] to {}: {}",
+                mask_e164(message.to),
+                message.text
+            );
+            let entry = outbox::OutboxMessage {
+                recipient: message.to.to_string(),
+                body: message.text.to_string(),
                 created_at: now_ms(),
             };
-            outbox::push(&self.db, message)
+            outbox::push(&self.db, entry)
                 .await
-                .map_err(|e| SmsError::Outbox(e.to_string()))
+                .map_err(|e| SmsError::Outbox(e.to_string()))?;
+            // It is in the outbox: as delivered as it will get.
+            Ok(Accepted {
+                message_id: None,
+                status: DeliveryStatus::Delivered,
+            })
         })
     }
 }

@@ -1,142 +1,185 @@
-//! Sending codes by SMS: a small provider trait, one file per provider, and the dispatcher that
-//! logs each send with a masked number and never the message.
+//! Sending SMS: a small provider trait with one file per provider, the templates, and the
+//! sender that tries the providers in order, skips broken ones and records every message.
 
+pub mod breaker;
 pub mod console;
+pub mod fast2sms;
+pub mod msg91;
+pub mod receipts;
+pub mod sender;
+pub mod settings;
+pub mod templates;
 pub mod twilio;
+pub mod vonage;
 pub mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::server::auth::phone::mask_e164;
-use crate::server::config::{Config, SmsConfig};
-use crate::server::db::Db;
+pub use sender::{CodeSms, SmsSender};
 
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SmsError>> + Send + 'a>>;
+/// Which message: the code, or a security notice. Each has its own template (and DLT id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MessageKind {
+    Code,
+    Locked,
+}
 
-#[derive(Debug, thiserror::Error)]
+impl MessageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Code => "code",
+            MessageKind::Locked => "locked",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<MessageKind> {
+        match name {
+            "code" => Some(MessageKind::Code),
+            "locked" => Some(MessageKind::Locked),
+            _ => None,
+        }
+    }
+}
+
+/// One message as a provider gets it: the rendered text for providers that take text, the code
+/// and language for DLT providers that fill an approved template themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// E.164, with the plus.
+    pub to: &'a str,
+    pub kind: MessageKind,
+    pub language: &'a str,
+    pub text: &'a str,
+    /// The code, for templates with a code variable.
+    pub code: Option<&'a str>,
+    /// Our record of this message (`sms_message` key), for providers that echo a reference.
+    pub reference: &'a str,
+}
+
+impl Outgoing<'_> {
+    /// The number without the plus, as most APIs want it.
+    pub fn digits(&self) -> &str {
+        self.to.trim_start_matches('+')
+    }
+}
+
+/// Where a message stands. Each step ranks above the one before, so a late or repeated receipt
+/// never moves a message backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Accepted by the provider, not yet handed to a carrier.
+    Queued,
+    /// Handed to the carrier.
+    Sent,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn rank(self) -> i64 {
+        match self {
+            DeliveryStatus::Queued => 0,
+            DeliveryStatus::Sent => 1,
+            DeliveryStatus::Delivered | DeliveryStatus::Failed => 2,
+        }
+    }
+}
+
+/// A provider's yes: its id for the message, which its receipts will name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: Option<String>,
+    pub status: DeliveryStatus,
+}
+
+impl Accepted {
+    pub fn queued(message_id: Option<String>) -> Accepted {
+        Accepted {
+            message_id,
+            status: DeliveryStatus::Queued,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SmsError {
-    /// The provider answered, but not with success. `status` is its HTTP status.
-    #[error("provider refused the message (HTTP {status})")]
-    Rejected { status: u16 },
+    /// The provider says this number cannot get SMS; another provider would not do better.
+    #[error("the number cannot receive SMS (provider code {code})")]
+    BadNumber { code: String },
+    /// This provider cannot carry this message (country, no template); not the provider's fault.
+    #[error("provider cannot carry this message: {0}")]
+    Unsupported(&'static str),
+    /// The provider answered, but not with success.
+    #[error("provider refused the message (HTTP {status}, code {code})")]
+    Rejected { status: u16, code: String },
     #[error("provider unreachable: {0}")]
-    Transport(String),
+    Transport(&'static str),
     #[error("outbox: {0}")]
     Outbox(String),
+    #[error("no provider could be tried: every circuit is open")]
+    AllOpen,
+}
+
+impl SmsError {
+    /// Whether the next provider should get the message.
+    pub fn fails_over(&self) -> bool {
+        !matches!(self, SmsError::BadNumber { .. })
+    }
+
+    /// Whether this counts toward the provider's circuit breaker.
+    pub fn counts_against_provider(&self) -> bool {
+        matches!(
+            self,
+            SmsError::Rejected { .. } | SmsError::Transport(_) | SmsError::Outbox(_)
+        )
+    }
+
+    /// A short code for the message record.
+    pub fn record_code(&self) -> String {
+        match self {
+            SmsError::BadNumber { code } => format!("bad_number:{code}"),
+            SmsError::Unsupported(why) => format!("unsupported:{why}"),
+            SmsError::Rejected { status, code } => format!("http_{status}:{code}"),
+            SmsError::Transport(kind) => (*kind).to_string(),
+            SmsError::Outbox(_) => "outbox".into(),
+            SmsError::AllOpen => "all_open".into(),
+        }
+    }
 }
 
 impl From<reqwest::Error> for SmsError {
     /// reqwest errors can carry the request URL, which for some providers holds an account id;
     /// keep only the kind of failure.
     fn from(e: reqwest::Error) -> Self {
-        let kind = if e.is_timeout() {
-            "timed out"
+        SmsError::Transport(if e.is_timeout() {
+            "timeout"
         } else if e.is_connect() {
-            "connection failed"
+            "connection_failed"
+        } else if e.is_decode() {
+            "bad_response"
         } else {
-            "request failed"
-        };
-        SmsError::Transport(kind.to_string())
+            "request_failed"
+        })
     }
 }
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Accepted, SmsError>> + Send + 'a>>;
 
 pub trait SmsProvider: Send + Sync {
-    /// Short name for logs: "console", "webhook", "twilio".
+    /// Short name for logs and records: "msg91", "twilio", …
     fn name(&self) -> &'static str;
-    /// Sends `body` to `to` (E.164).
-    fn send<'a>(&'a self, to: &'a str, body: &'a str) -> SendFuture<'a>;
-}
-
-/// The one way codes leave the server.
-#[derive(Clone)]
-pub struct SmsSender {
-    provider: Arc<dyn SmsProvider>,
-    host: String,
-    ttl_minutes: u64,
-}
-
-impl SmsSender {
-    pub fn new(provider: Arc<dyn SmsProvider>, host: String, ttl_secs: u64) -> Self {
-        SmsSender {
-            provider,
-            host,
-            ttl_minutes: ttl_secs.div_ceil(60).max(1),
-        }
-    }
-
-    pub fn from_config(config: &Config, db: Db) -> Result<Self, String> {
-        let timeout = Duration::from_secs(config.sms_timeout_secs.max(1));
-        let provider: Arc<dyn SmsProvider> = match &config.sms {
-            SmsConfig::Console => Arc::new(console::Console::new(db)),
-            SmsConfig::Webhook { url, token } => {
-                Arc::new(webhook::Webhook::new(url.clone(), token.clone(), timeout)?)
-            }
-            SmsConfig::Twilio {
-                account_sid,
-                auth_token,
-                from,
-                api_base,
-            } => Arc::new(twilio::Twilio::new(
-                account_sid.clone(),
-                auth_token.clone(),
-                from.clone(),
-                api_base.clone(),
-                timeout,
-            )?),
-        };
-        Ok(SmsSender::new(
-            provider,
-            config.public_host(),
-            config.otp.ttl_secs,
-        ))
-    }
-
-    pub fn provider_name(&self) -> &'static str {
-        self.provider.name()
-    }
-
-    pub async fn send_code(&self, to: &str, code: &str) -> Result<(), SmsError> {
-        let body = code_message(code, self.ttl_minutes, &self.host);
-        tracing::info!(
-            "Sending OTP via {} to {}",
-            self.provider.name(),
-            mask_e164(to)
-        );
-        self.dispatch(to, &body).await
-    }
-
-    /// A security notice (account locked), not a code.
-    pub async fn send_notice(&self, to: &str, text: &str) -> Result<(), SmsError> {
-        let provider = self.provider.name();
-        tracing::info!("Sending notice via {provider} to {}", mask_e164(to));
-        self.dispatch(to, text).await
-    }
-
-    async fn dispatch(&self, to: &str, body: &str) -> Result<(), SmsError> {
-        let result = self.provider.send(to, body).await;
-        if let Err(e) = &result {
-            tracing::warn!(
-                "SMS via {} to {} failed: {e}",
-                self.provider.name(),
-                mask_e164(to)
-            );
-        }
-        result
-    }
-}
-
-/// The SMS text; the last line lets browsers fill the code in by themselves (WebOTP).
-pub fn code_message(code: &str, ttl_minutes: u64, host: &str) -> String {
-    let unit = if ttl_minutes == 1 {
-        "minute"
-    } else {
-        "minutes"
-    };
-    format!(
-        "Your verification code is {code}. It expires in {ttl_minutes} {unit}.\n\n@{host} #{code}"
-    )
+    fn send<'a>(&'a self, message: &'a Outgoing<'a>) -> SendFuture<'a>;
 }
 
 pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
@@ -147,16 +190,92 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> 
         .map_err(|e| format!("SMS HTTP client: {e}"))
 }
 
+/// A provider's answer: its HTTP status and JSON body (`Null` when the body is not JSON).
+pub(crate) async fn read_answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A provider's error code as text, cut short: it lands in records and logs. Long digit runs
+/// become `#`, so a provider that echoes the phone number cannot put it there.
+pub(crate) fn short_code(value: &serde_json::Value) -> String {
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        out.push_str(if digits.len() > 5 { "#" } else { digits });
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        flush(&mut digits, &mut out);
+        if c.is_ascii_alphabetic() || c == '_' || c == '-' {
+            out.push(c);
+        } else if c == ' ' && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    flush(&mut digits, &mut out);
+    out.chars().take(32).collect()
+}
+
+/// Any other failure of an HTTP provider: 5xx, throttling, bad credentials.
+pub(crate) fn rejected(status: u16, code: &serde_json::Value) -> SmsError {
+    SmsError::Rejected {
+        status,
+        code: short_code(code),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn message_has_code_validity_and_webotp_line() {
-        let text = code_message("123456", 5, "otp.example.in");
+    fn statuses_rank_so_receipts_only_move_forward() {
+        assert!(DeliveryStatus::Queued.rank() < DeliveryStatus::Sent.rank());
+        assert!(DeliveryStatus::Sent.rank() < DeliveryStatus::Delivered.rank());
         assert_eq!(
-            text,
-            "Your verification code is 123456. It expires in 5 minutes.\n\n@otp.example.in #123456"
+            DeliveryStatus::Delivered.rank(),
+            DeliveryStatus::Failed.rank()
         );
+    }
+
+    #[test]
+    fn only_a_bad_number_stops_failover() {
+        assert!(!SmsError::BadNumber {
+            code: "21211".into()
+        }
+        .fails_over());
+        assert!(SmsError::Transport("timeout").fails_over());
+        assert!(SmsError::Unsupported("country").fails_over());
+        assert!(!SmsError::Unsupported("country").counts_against_provider());
+        assert!(SmsError::Rejected {
+            status: 503,
+            code: String::new()
+        }
+        .counts_against_provider());
+    }
+
+    #[test]
+    fn provider_codes_are_cut_to_safe_characters() {
+        let long = serde_json::json!("Invalid <script> number: +919876543210 and more and more");
+        let code = short_code(&long);
+        assert!(
+            code.len() <= 32 && !code.contains('<') && !code.contains("9876"),
+            "{code}"
+        );
+        assert_eq!(short_code(&serde_json::json!(21211)), "21211");
     }
 }

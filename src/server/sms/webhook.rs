@@ -1,8 +1,9 @@
-//! Generic provider: POSTs `{"to", "message"}` as JSON to a URL of the site owner's choosing.
+//! Generic provider: POSTs `{"to", "message", "language", "reference"}` as JSON to a URL of the
+//! site owner's choosing, with an optional bearer token.
 
 use std::time::Duration;
 
-use super::{http_client, SendFuture, SmsError, SmsProvider};
+use super::{http_client, read_answer, rejected, Accepted, Outgoing, SendFuture, SmsProvider};
 use crate::server::config::Secret;
 
 pub struct Webhook {
@@ -25,6 +26,8 @@ impl Webhook {
 struct Payload<'a> {
     to: &'a str,
     message: &'a str,
+    language: &'a str,
+    reference: &'a str,
 }
 
 impl SmsProvider for Webhook {
@@ -32,22 +35,23 @@ impl SmsProvider for Webhook {
         "webhook"
     }
 
-    fn send<'a>(&'a self, to: &'a str, body: &'a str) -> SendFuture<'a> {
+    fn send<'a>(&'a self, message: &'a Outgoing<'a>) -> SendFuture<'a> {
         Box::pin(async move {
-            let mut request = self
-                .client
-                .post(&self.url)
-                .json(&Payload { to, message: body });
+            let mut request = self.client.post(&self.url).json(&Payload {
+                to: message.to,
+                message: message.text,
+                language: message.language,
+                reference: message.reference,
+            });
             if !self.token.is_empty() {
                 request = request.bearer_auth(self.token.expose());
             }
-            let response = request.send().await?;
-            if response.status().is_success() {
-                Ok(())
+            let (status, body) = read_answer(request.send().await?).await;
+            if (200..300).contains(&status) {
+                let id = body["id"].as_str().map(str::to_string);
+                Ok(Accepted::queued(id))
             } else {
-                Err(SmsError::Rejected {
-                    status: response.status().as_u16(),
-                })
+                Err(rejected(status, &body["error"]))
             }
         })
     }

@@ -1,0 +1,317 @@
+//! The one way SMS leave the server: render the text, then try the providers in order —
+//! skipping any whose circuit is open — until one takes it. Every attempt is a record; the log
+//! gets one line per dispatch with a masked number, never the text.
+
+use std::sync::Arc;
+
+use super::breaker::{circuit, Circuit, Health};
+use super::settings::{BreakerPolicy, ProviderKind};
+use super::templates::{Fill, Templates};
+use super::{
+    console, fast2sms, msg91, twilio, vonage, webhook, MessageKind, Outgoing, SmsError, SmsProvider,
+};
+use crate::server::auth::phone::mask_e164;
+use crate::server::auth::token;
+use crate::server::config::Config;
+use crate::server::db::sms_log::{self, NewSms};
+use crate::server::db::{breakers, Db};
+
+#[derive(Clone)]
+pub struct SmsSender {
+    providers: Vec<Arc<dyn SmsProvider>>,
+    templates: Arc<Templates>,
+    db: Db,
+    breaker: BreakerPolicy,
+    host: String,
+    ttl_minutes: u64,
+}
+
+/// A code to send.
+pub struct CodeSms<'a> {
+    pub to: &'a str,
+    pub code: &'a str,
+    pub language: &'a str,
+    pub challenge: &'a str,
+    /// The provider that carried the previous code of this challenge: a resend starts with the
+    /// one after it, since the user did not get that one.
+    pub after: Option<&'a str>,
+}
+
+impl SmsSender {
+    pub fn from_config(config: &Config, db: Db) -> Result<Self, String> {
+        let settings = &config.sms;
+        let public = config.public_url.trim_end_matches('/');
+        let secret_url = |provider: &str| {
+            (!settings.callback_secret.is_empty()).then(|| {
+                format!(
+                    "{public}/sms/status/{provider}/{}",
+                    settings.callback_secret.expose()
+                )
+            })
+        };
+        let mut providers: Vec<Arc<dyn SmsProvider>> = Vec::new();
+        for provider in &settings.providers {
+            let timeout = provider.timeout;
+            providers.push(match provider.kind.clone() {
+                ProviderKind::Console => Arc::new(console::Console::new(db.clone())),
+                ProviderKind::Webhook { url, token } => {
+                    Arc::new(webhook::Webhook::new(url, token, timeout)?)
+                }
+                ProviderKind::Twilio {
+                    account_sid,
+                    auth_token,
+                    from,
+                    api_base,
+                } => Arc::new(twilio::Twilio::new(
+                    account_sid,
+                    auth_token,
+                    from,
+                    api_base,
+                    Some(format!("{public}/sms/status/twilio")),
+                    timeout,
+                )?),
+                ProviderKind::Msg91 {
+                    authkey,
+                    templates,
+                    api_base,
+                } => Arc::new(msg91::Msg91::new(authkey, templates, api_base, timeout)?),
+                ProviderKind::Fast2Sms {
+                    api_key,
+                    sender_id,
+                    messages,
+                    api_base,
+                } => Arc::new(fast2sms::Fast2Sms::new(
+                    api_key, sender_id, messages, api_base, timeout,
+                )?),
+                ProviderKind::Vonage {
+                    api_key,
+                    api_secret,
+                    from,
+                    entity_id,
+                    templates,
+                    api_base,
+                } => Arc::new(vonage::Vonage::new(
+                    vonage::VonageAccount {
+                        api_key,
+                        api_secret,
+                        from,
+                        entity_id,
+                        templates,
+                        api_base,
+                    },
+                    secret_url("vonage"),
+                    timeout,
+                )?),
+            });
+        }
+        let templates = Templates::load(settings.templates_dir.as_deref())?;
+        Ok(SmsSender {
+            providers,
+            templates: Arc::new(templates),
+            db,
+            breaker: settings.breaker,
+            host: config.public_host(),
+            ttl_minutes: config.otp.ttl_secs.div_ceil(60).max(1),
+        })
+    }
+
+    /// "msg91 → twilio", for the start-up log.
+    pub fn describe(&self) -> String {
+        let names: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+        names.join(" → ")
+    }
+
+    /// The SMS language for a client's preferences (Accept-Language order).
+    pub fn language_for(&self, preferred: &[String]) -> String {
+        self.templates.pick(preferred)
+    }
+
+    /// Sends a code; returns the provider that took it.
+    pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
+        let fill = Fill {
+            code: sms.code,
+            minutes: self.ttl_minutes,
+            host: &self.host,
+        };
+        let text = self
+            .templates
+            .render(MessageKind::Code, sms.language, &fill);
+        let message = Message {
+            to: sms.to,
+            kind: MessageKind::Code,
+            language: sms.language,
+            text: &text,
+            code: Some(sms.code),
+            challenge: Some(sms.challenge),
+        };
+        self.dispatch(message, sms.after, now).await
+    }
+
+    /// A security notice, not a code.
+    pub async fn send_notice(
+        &self,
+        to: &str,
+        kind: MessageKind,
+        language: &str,
+        now: i64,
+    ) -> Result<&'static str, SmsError> {
+        let fill = Fill {
+            code: "",
+            minutes: self.ttl_minutes,
+            host: &self.host,
+        };
+        let text = self.templates.render(kind, language, &fill);
+        let message = Message {
+            to,
+            kind,
+            language,
+            text: &text,
+            code: None,
+            challenge: None,
+        };
+        self.dispatch(message, None, now).await
+    }
+
+    /// The providers in the order to try: configured order, or for a resend starting after
+    /// the one that carried the last message.
+    fn order(&self, after: Option<&str>) -> Vec<Arc<dyn SmsProvider>> {
+        let start = after
+            .and_then(|name| self.providers.iter().position(|p| p.name() == name))
+            .map_or(0, |i| (i + 1) % self.providers.len());
+        let mut order = self.providers[start..].to_vec();
+        order.extend_from_slice(&self.providers[..start]);
+        order
+    }
+
+    async fn dispatch(
+        &self,
+        message: Message<'_>,
+        after: Option<&str>,
+        now: i64,
+    ) -> Result<&'static str, SmsError> {
+        let masked = mask_e164(message.to);
+        // Unreadable breaker state must not stop codes going out: treat every circuit as closed.
+        let health = breakers::all(&self.db).await.unwrap_or_else(|e| {
+            tracing::error!("SMS circuit breakers: {e}");
+            Default::default()
+        });
+        let mut last_error = SmsError::AllOpen;
+        for provider in self.order(after) {
+            let name = provider.name();
+            if !self
+                .may_try(name, health.get(name).copied().unwrap_or_default(), now)
+                .await
+            {
+                tracing::warn!("SMS via {name} skipped: circuit open");
+                continue;
+            }
+            match message.kind {
+                MessageKind::Code => tracing::info!("Sending OTP via {name} to {masked}"),
+                _ => tracing::info!(
+                    "Sending {} notice via {name} to {masked}",
+                    message.kind.name()
+                ),
+            }
+            match self
+                .attempt(provider.as_ref(), &message, &masked, now)
+                .await
+            {
+                Ok(()) => {
+                    if health.get(name).is_some_and(|h| h.failures > 0) {
+                        if let Err(e) = breakers::succeeded(&self.db, name).await {
+                            tracing::error!("SMS circuit breaker {name}: {e}");
+                        }
+                    }
+                    return Ok(name);
+                }
+                Err(error) => {
+                    tracing::warn!("SMS via {name} to {masked} failed: {error}");
+                    if error.counts_against_provider() {
+                        match breakers::failed(&self.db, name, self.breaker, now).await {
+                            Ok(n) if n == self.breaker.failures => {
+                                tracing::warn!(
+                                    "SMS via {name}: circuit open after {n} failures in a row"
+                                )
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::error!("SMS circuit breaker {name}: {e}"),
+                        }
+                    }
+                    if !error.fails_over() {
+                        return Err(error);
+                    }
+                    last_error = error;
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn may_try(&self, name: &str, health: Health, now: i64) -> bool {
+        match circuit(health, self.breaker, now) {
+            Circuit::Closed => true,
+            Circuit::Open => false,
+            Circuit::HalfOpen => breakers::claim_trial(&self.db, name, self.breaker, now)
+                .await
+                .unwrap_or(true),
+        }
+    }
+
+    /// One provider, one try, recorded before and after.
+    async fn attempt(
+        &self,
+        provider: &dyn SmsProvider,
+        message: &Message<'_>,
+        masked: &str,
+        now: i64,
+    ) -> Result<(), SmsError> {
+        let key = token::new_token();
+        let record = NewSms {
+            key: &key,
+            provider: provider.name(),
+            masked_phone: masked.to_string(),
+            kind: message.kind,
+            language: message.language,
+            challenge: message.challenge,
+            now,
+        };
+        if let Err(e) = sms_log::start(&self.db, record).await {
+            tracing::error!("SMS record: {e}");
+        }
+        let outgoing = Outgoing {
+            to: message.to,
+            kind: message.kind,
+            language: message.language,
+            text: message.text,
+            code: message.code,
+            reference: &key,
+        };
+        let result = provider.send(&outgoing).await;
+        let recorded = match &result {
+            Ok(accepted) => {
+                sms_log::accepted(
+                    &self.db,
+                    &key,
+                    accepted.message_id.clone(),
+                    accepted.status,
+                    now,
+                )
+                .await
+            }
+            Err(error) => sms_log::failed(&self.db, &key, error.record_code(), now).await,
+        };
+        if let Err(e) = recorded {
+            tracing::error!("SMS record: {e}");
+        }
+        result.map(|_| ())
+    }
+}
+
+struct Message<'a> {
+    to: &'a str,
+    kind: MessageKind,
+    language: &'a str,
+    text: &'a str,
+    code: Option<&'a str>,
+    challenge: Option<&'a str>,
+}
