@@ -15,6 +15,8 @@ pub struct SmsRecord {
     pub kind: String,
     pub language: String,
     pub challenge: Option<String>,
+    /// 1 for the first provider tried for this message, 2 for the one it failed over to, …
+    pub attempt: i64,
     pub status: String,
     pub error_code: Option<String>,
     pub created_at: i64,
@@ -28,6 +30,7 @@ pub struct NewSms<'a> {
     pub kind: MessageKind,
     pub language: &'a str,
     pub challenge: Option<&'a str>,
+    pub attempt: i64,
     pub now: i64,
 }
 
@@ -51,6 +54,7 @@ pub async fn start(db: &Db, sms: NewSms<'_>) -> Result<(), DbError> {
         kind: sms.kind.name().to_string(),
         language: sms.language.to_string(),
         challenge: sms.challenge.map(str::to_string),
+        attempt: sms.attempt,
         status: status.as_str().to_string(),
         error_code: None,
         created_at: sms.now,
@@ -154,7 +158,7 @@ pub async fn for_challenge(db: &Db, challenge: &str) -> Result<Vec<SmsRecord>, D
     let mut res = db
         .query(
             "SELECT * OMIT id, status_rank FROM sms_message WHERE challenge = $challenge \
-             ORDER BY created_at",
+             ORDER BY created_at, attempt",
         )
         .bind(("challenge", challenge.to_string()))
         .await?
@@ -167,7 +171,7 @@ pub async fn last_carrier(db: &Db, challenge: &str) -> Result<Option<String>, Db
     let mut res = db
         .query(
             "SELECT VALUE provider FROM sms_message WHERE challenge = $challenge \
-             AND status != 'failed' ORDER BY created_at DESC LIMIT 1",
+             AND status != 'failed' ORDER BY created_at DESC, attempt DESC LIMIT 1",
         )
         .bind(("challenge", challenge.to_string()))
         .await?
@@ -190,6 +194,7 @@ mod tests {
                 kind: MessageKind::Code,
                 language: "en",
                 challenge: Some("ch1"),
+                attempt: 1,
                 now: 1,
             },
         )

@@ -196,6 +196,7 @@ impl SmsSender {
             Default::default()
         });
         let mut last_error = SmsError::AllOpen;
+        let mut attempt = 0;
         for provider in self.order(after) {
             let name = provider.name();
             if !self
@@ -212,8 +213,9 @@ impl SmsSender {
                     message.kind.name()
                 ),
             }
+            attempt += 1;
             match self
-                .attempt(provider.as_ref(), &message, &masked, now)
+                .attempt(provider.as_ref(), &message, &masked, attempt, now)
                 .await
             {
                 Ok(()) => {
@@ -263,6 +265,7 @@ impl SmsSender {
         provider: &dyn SmsProvider,
         message: &Message<'_>,
         masked: &str,
+        attempt: i64,
         now: i64,
     ) -> Result<(), SmsError> {
         let key = token::new_token();
@@ -273,6 +276,7 @@ impl SmsSender {
             kind: message.kind,
             language: message.language,
             challenge: message.challenge,
+            attempt,
             now,
         };
         if let Err(e) = sms_log::start(&self.db, record).await {
