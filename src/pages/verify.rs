@@ -75,9 +75,14 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         matches!(verify.value().get(), Some(Err(AppError::CodeExpired)))
             || matches!(resend.value().get(), Some(Err(AppError::CodeExpired)))
     });
-    let resend_note = Signal::derive(move || match resend.value().get() {
-        Some(Ok(_)) => Some("A new code is on its way. The old one no longer works.".to_string()),
+    let resend_note = Signal::derive(move || {
+        match resend.value().get() {
+        Some(Ok(_)) => Some(
+            "A new code is on its way, through another SMS route if we have one. The old code no longer works."
+                .to_string(),
+        ),
         _ => None,
+    }
     });
     let resend_error = Signal::derive(move || {
         resend
@@ -118,6 +123,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 </p>
             </Show>
             <div class="resend">
+                <span class="hint">"Didn't get it?"</span>
                 <ActionForm action=resend>
                     <button
                         type="submit"

@@ -1,5 +1,5 @@
-//! Removes what can no longer matter: ended rate-limit windows, expired sessions and challenges
-//! too old to resend. Safe to run on every instance at once; each sweep is idempotent.
+//! Removes what can no longer matter: ended rate-limit windows, expired sessions, challenges
+//! too old to resend, and SMS records past the days anyone looks into a delivery question. Safe to run on every instance at once; each sweep is idempotent.
 
 use std::time::Duration;
 
@@ -7,6 +7,9 @@ use crate::server::clock::Clock;
 use crate::server::db::{Db, DbError};
 
 const EVERY: Duration = Duration::from_secs(600);
+
+/// How long SMS delivery records are kept.
+pub const SMS_RECORDS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
 
 pub fn spawn(db: Db, clock: Clock, challenge_max_age_secs: u64) {
     tokio::spawn(async move {
@@ -26,9 +29,11 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
     db.query(
         "DELETE rate_counter WHERE expires_at < $now;
          DELETE session WHERE expires_at < $now;
-         DELETE otp_challenge WHERE created_at < $challenges_before;",
+         DELETE otp_challenge WHERE created_at < $challenges_before;
+         DELETE sms_message WHERE created_at < $sms_before;",
     )
     .bind(("now", now))
+    .bind(("sms_before", now - SMS_RECORDS_KEPT_MS))
     .bind(("challenges_before", challenges_before))
     .await?
     .check()?;
@@ -47,7 +52,10 @@ mod tests {
         counters::hit(&db, "s", "live", 60, 100_000).await.unwrap();
         db.query(
             "CREATE session:old SET account = user:a, created_at = 0, expires_at = 10;
-             CREATE session:live SET account = user:a, created_at = 0, expires_at = 999999;",
+             CREATE session:live SET account = user:a, created_at = 0, expires_at = 999999;
+             CREATE sms_message:old SET provider = 'twilio', masked_phone = '+91******3210',
+                 kind = 'code', language = 'en', attempt = 1, status = 'delivered',
+                 created_at = 0, updated_at = 0;",
         )
         .await
         .unwrap()
@@ -55,11 +63,17 @@ mod tests {
         .unwrap();
         sweep(&db, 100_000, 0).await.unwrap();
         let mut res = db
-            .query("SELECT VALUE id FROM rate_counter; SELECT VALUE id FROM session")
+            .query("SELECT VALUE id FROM rate_counter; SELECT VALUE id FROM session; SELECT VALUE id FROM sms_message")
             .await
             .unwrap();
         let counters: Vec<surrealdb::types::RecordId> = res.take(0).unwrap();
         let sessions: Vec<surrealdb::types::RecordId> = res.take(1).unwrap();
+        let sms: Vec<surrealdb::types::RecordId> = res.take(2).unwrap();
+        assert_eq!(sms.len(), 1, "SMS records stay 30 days");
+        sweep(&db, SMS_RECORDS_KEPT_MS + 1, 0).await.unwrap();
+        let mut res = db.query("SELECT VALUE id FROM sms_message").await.unwrap();
+        let sms: Vec<surrealdb::types::RecordId> = res.take(0).unwrap();
+        assert!(sms.is_empty());
         assert_eq!(counters.len(), 1, "only the live window remains");
         assert_eq!(
             sessions,
