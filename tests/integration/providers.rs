@@ -44,6 +44,20 @@ async fn start_with(gateway: Gateway, settings: &[(&'static str, String)]) -> Te
     start_app_with(gateway, &borrowed).await
 }
 
+/// The app with a webhook gateway and a Twilio one, tried in `order` ("webhook,twilio").
+async fn webhook_and_twilio(
+    order: &str,
+    extra: &[(&'static str, &str)],
+) -> (TestApp, Gateway, Gateway) {
+    let webhook = Gateway::start(StatusCode::OK).await;
+    let twilio = Gateway::start(StatusCode::CREATED).await;
+    let mut settings = twilio_settings(&twilio);
+    settings.push(("SMS_PROVIDER", order.to_string()));
+    settings.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    let app = start_with(webhook.clone(), &settings).await;
+    (app, webhook, twilio)
+}
+
 /// Every SMS record, in the order the attempts were made.
 async fn sms_records(db: &Db) -> Vec<SmsRecord> {
     let mut res = db
@@ -389,18 +403,8 @@ async fn twilio_gets_the_documented_request_and_only_signed_callbacks_count() {
 
 #[tokio::test]
 async fn a_503_fails_over_and_the_second_provider_carries_the_same_code() {
-    let first = Gateway::start(StatusCode::OK).await;
-    let second = Gateway::start(StatusCode::CREATED).await;
+    let (app, first, second) = webhook_and_twilio("webhook,twilio", &[]).await;
     first.fail(true);
-    let app = start_with(
-        first.clone(),
-        &[
-            &[("SMS_PROVIDER", "webhook,twilio".to_string())][..],
-            &twilio_settings(&second),
-        ]
-        .concat(),
-    )
-    .await;
     let client = browser();
     let res = app.register(&client, &SEED[0]).await;
     assert_eq!(res.status(), 200);
@@ -447,21 +451,9 @@ async fn a_503_fails_over_and_the_second_provider_carries_the_same_code() {
 
 #[tokio::test]
 async fn a_provider_that_hangs_is_left_after_its_timeout() {
-    let first = Gateway::start(StatusCode::OK).await;
-    let second = Gateway::start(StatusCode::CREATED).await;
+    let (app, first, second) =
+        webhook_and_twilio("webhook,twilio", &[("SMS_PROVIDER_TIMEOUTS", "webhook=1")]).await;
     first.stall(Duration::from_secs(8));
-    let app = start_with(
-        first.clone(),
-        &[
-            &[
-                ("SMS_PROVIDER", "webhook,twilio".to_string()),
-                ("SMS_PROVIDER_TIMEOUTS", "webhook=1".to_string()),
-            ][..],
-            &twilio_settings(&second),
-        ]
-        .concat(),
-    )
-    .await;
     let started = Instant::now();
     let res = app.register(&browser(), &SEED[0]).await;
     let took = started.elapsed();
@@ -479,17 +471,7 @@ async fn a_provider_that_hangs_is_left_after_its_timeout() {
 
 #[tokio::test]
 async fn an_invalid_number_does_not_fail_over() {
-    let twilio = Gateway::start(StatusCode::CREATED).await;
-    let webhook = Gateway::start(StatusCode::OK).await;
-    let app = start_with(
-        webhook.clone(),
-        &[
-            &[("SMS_PROVIDER", "twilio,webhook".to_string())][..],
-            &twilio_settings(&twilio),
-        ]
-        .concat(),
-    )
-    .await;
+    let (app, webhook, twilio) = webhook_and_twilio("twilio,webhook", &[]).await;
     // An account made while all was well, for the sign-in half.
     let client = browser();
     assert_eq!(app.register(&client, &SEED[3]).await.status(), 200);
@@ -531,17 +513,7 @@ async fn an_invalid_number_does_not_fail_over() {
 
 #[tokio::test]
 async fn when_every_provider_fails_the_user_is_told_and_nothing_is_left_behind() {
-    let twilio = Gateway::start(StatusCode::CREATED).await;
-    let webhook = Gateway::start(StatusCode::OK).await;
-    let app = start_with(
-        webhook.clone(),
-        &[
-            &[("SMS_PROVIDER", "webhook,twilio".to_string())][..],
-            &twilio_settings(&twilio),
-        ]
-        .concat(),
-    )
-    .await;
+    let (app, webhook, twilio) = webhook_and_twilio("webhook,twilio", &[]).await;
     app.sign_up(&browser(), &SEED[3]).await;
     webhook.fail(true);
     twilio.fail(true);
@@ -573,19 +545,12 @@ async fn when_every_provider_fails_the_user_is_told_and_nothing_is_left_behind()
 
 #[tokio::test]
 async fn the_circuit_breaker_skips_a_failing_provider_then_tries_it_again() {
-    let webhook = Gateway::start(StatusCode::OK).await;
-    let twilio = Gateway::start(StatusCode::CREATED).await;
-    let app = start_with(
-        webhook.clone(),
+    let (app, webhook, twilio) = webhook_and_twilio(
+        "webhook,twilio",
         &[
-            &[
-                ("SMS_PROVIDER", "webhook,twilio".to_string()),
-                ("SMS_BREAKER_FAILURES", "2".to_string()),
-                ("SMS_BREAKER_COOLDOWN_SECS", "60".to_string()),
-            ][..],
-            &twilio_settings(&twilio),
-        ]
-        .concat(),
+            ("SMS_BREAKER_FAILURES", "2"),
+            ("SMS_BREAKER_COOLDOWN_SECS", "60"),
+        ],
     )
     .await;
     webhook.fail(true);
@@ -619,17 +584,7 @@ async fn the_circuit_breaker_skips_a_failing_provider_then_tries_it_again() {
 
 #[tokio::test]
 async fn didnt_get_it_resends_through_the_next_provider() {
-    let webhook = Gateway::start(StatusCode::OK).await;
-    let twilio = Gateway::start(StatusCode::CREATED).await;
-    let app = start_with(
-        webhook.clone(),
-        &[
-            &[("SMS_PROVIDER", "webhook,twilio".to_string())][..],
-            &twilio_settings(&twilio),
-        ]
-        .concat(),
-    )
-    .await;
+    let (app, webhook, twilio) = webhook_and_twilio("webhook,twilio", &[]).await;
     let client = browser();
     assert_eq!(app.register(&client, &SEED[0]).await.status(), 200);
     assert_eq!((webhook.all().len(), twilio.all().len()), (1, 0));

@@ -83,25 +83,9 @@ impl SmsSender {
                 } => Arc::new(fast2sms::Fast2Sms::new(
                     api_key, sender_id, messages, api_base, timeout,
                 )?),
-                ProviderKind::Vonage {
-                    api_key,
-                    api_secret,
-                    from,
-                    entity_id,
-                    templates,
-                    api_base,
-                } => Arc::new(vonage::Vonage::new(
-                    vonage::VonageAccount {
-                        api_key,
-                        api_secret,
-                        from,
-                        entity_id,
-                        templates,
-                        api_base,
-                    },
-                    secret_url("vonage"),
-                    timeout,
-                )?),
+                ProviderKind::Vonage(account) => {
+                    Arc::new(vonage::Vonage::new(account, secret_url("vonage"), timeout)?)
+                }
             });
         }
         let templates = Templates::load(settings.templates_dir.as_deref())?;
@@ -126,16 +110,18 @@ impl SmsSender {
         self.templates.pick(preferred)
     }
 
-    /// Sends a code; returns the provider that took it.
-    pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
+    fn render(&self, kind: MessageKind, language: &str, code: &str) -> String {
         let fill = Fill {
-            code: sms.code,
+            code,
             minutes: self.ttl_minutes,
             host: &self.host,
         };
-        let text = self
-            .templates
-            .render(MessageKind::Code, sms.language, &fill);
+        self.templates.render(kind, language, &fill)
+    }
+
+    /// Sends a code; returns the provider that took it.
+    pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
+        let text = self.render(MessageKind::Code, sms.language, sms.code);
         let message = Message {
             to: sms.to,
             kind: MessageKind::Code,
@@ -155,12 +141,7 @@ impl SmsSender {
         language: &str,
         now: i64,
     ) -> Result<&'static str, SmsError> {
-        let fill = Fill {
-            code: "",
-            minutes: self.ttl_minutes,
-            host: &self.host,
-        };
-        let text = self.templates.render(kind, language, &fill);
+        let text = self.render(kind, language, "");
         let message = Message {
             to,
             kind,

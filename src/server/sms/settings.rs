@@ -53,14 +53,19 @@ pub enum ProviderKind {
         messages: DltTemplates,
         api_base: String,
     },
-    Vonage {
-        api_key: String,
-        api_secret: Secret,
-        from: String,
-        entity_id: Option<String>,
-        templates: DltTemplates,
-        api_base: String,
-    },
+    Vonage(VonageAccount),
+}
+
+#[derive(Debug, Clone)]
+pub struct VonageAccount {
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub from: String,
+    /// DLT principal entity id, for messages to India.
+    pub entity_id: Option<String>,
+    /// DLT content template ids, for messages to India.
+    pub templates: DltTemplates,
+    pub api_base: String,
 }
 
 impl ProviderKind {
@@ -71,7 +76,7 @@ impl ProviderKind {
             ProviderKind::Twilio { .. } => "twilio",
             ProviderKind::Msg91 { .. } => "msg91",
             ProviderKind::Fast2Sms { .. } => "fast2sms",
-            ProviderKind::Vonage { .. } => "vonage",
+            ProviderKind::Vonage(_) => "vonage",
         }
     }
 }
@@ -258,14 +263,14 @@ fn provider<E: Fn(&str) -> Option<String>>(
                 api_base: base("fast2sms_api_base"),
             }
         }
-        "vonage" => ProviderKind::Vonage {
+        "vonage" => ProviderKind::Vonage(VonageAccount {
             api_key: sources.required("vonage_api_key", &why)?,
             api_secret: sources.required_secret("vonage_api_secret", &why)?,
             from: sources.required("vonage_from", &why)?,
             entity_id: sources.optional("vonage_entity_id"),
             templates: templates("vonage_templates")?,
             api_base: base("vonage_api_base"),
-        },
+        }),
         other => {
             return Err(ConfigError::Invalid {
                 key: "sms_provider".into(),

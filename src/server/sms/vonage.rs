@@ -5,33 +5,19 @@
 
 use std::time::Duration;
 
-use super::settings::DltTemplates;
+use super::settings::VonageAccount;
 use super::{
     http_client, read_answer, rejected, Accepted, Outgoing, SendFuture, SmsError, SmsProvider,
 };
-use crate::server::config::Secret;
 
 /// Statuses that are about the number: 7 number barred, 33 number de-activated.
 const BAD_NUMBER_STATUSES: &[&str] = &["7", "33"];
 
 pub struct Vonage {
-    api_key: String,
-    api_secret: Secret,
-    from: String,
-    entity_id: Option<String>,
-    templates: DltTemplates,
-    api_base: String,
+    account: VonageAccount,
+    /// Our delivery-receipt URL, when receipts are on.
     callback: Option<String>,
     client: reqwest::Client,
-}
-
-pub struct VonageAccount {
-    pub api_key: String,
-    pub api_secret: Secret,
-    pub from: String,
-    pub entity_id: Option<String>,
-    pub templates: DltTemplates,
-    pub api_base: String,
 }
 
 impl Vonage {
@@ -41,12 +27,7 @@ impl Vonage {
         timeout: Duration,
     ) -> Result<Self, String> {
         Ok(Vonage {
-            api_key: account.api_key,
-            api_secret: account.api_secret,
-            from: account.from,
-            entity_id: account.entity_id,
-            templates: account.templates,
-            api_base: account.api_base,
+            account,
             callback,
             client: http_client(timeout)?,
         })
@@ -60,10 +41,11 @@ impl SmsProvider for Vonage {
 
     fn send<'a>(&'a self, message: &'a Outgoing<'a>) -> SendFuture<'a> {
         Box::pin(async move {
+            let account = &self.account;
             let mut form: Vec<(&str, &str)> = vec![
-                ("api_key", &self.api_key),
-                ("api_secret", self.api_secret.expose()),
-                ("from", &self.from),
+                ("api_key", &account.api_key),
+                ("api_secret", account.api_secret.expose()),
+                ("from", &account.from),
                 ("to", message.digits()),
                 ("text", message.text),
                 ("client-ref", message.reference),
@@ -77,8 +59,8 @@ impl SmsProvider for Vonage {
             let content_id;
             if message.to.starts_with("+91") {
                 if let (Some(entity), Some(template)) = (
-                    &self.entity_id,
-                    self.templates.get(message.kind, message.language),
+                    &account.entity_id,
+                    account.templates.get(message.kind, message.language),
                 ) {
                     content_id = template.id.clone();
                     form.push(("entity-id", entity));
@@ -87,7 +69,7 @@ impl SmsProvider for Vonage {
             }
             let response = self
                 .client
-                .post(format!("{}/sms/json", self.api_base))
+                .post(format!("{}/sms/json", account.api_base))
                 .form(&form)
                 .send()
                 .await?;
