@@ -397,5 +397,6 @@ fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+mod crash;
 mod flow;
 mod providers;
