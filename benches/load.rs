@@ -264,7 +264,8 @@ async fn seed_challenges(bench: &Bench, count: usize) -> Vec<String> {
     let mut keys = Vec::with_capacity(count);
     for i in 0..count {
         let user_key = format!("bv{i}");
-        let key = format!("bench-challenge-{i}");
+        // Challenge keys are 64 hex digits, like the tokens the server makes.
+        let key = format!("{i:064x}");
         let phone = format!("+9197{i:08}");
         let user = NewUser {
             key: user_key.clone(),
