@@ -341,7 +341,7 @@ async fn engine_rate(bench: &Bench, workers: usize, for_: Duration) -> f64 {
     rate
 }
 
-async fn gzip_size(bytes: &[u8]) -> usize {
+fn gzip_size(bytes: &[u8]) -> usize {
     use std::io::Write;
     let mut child = std::process::Command::new("gzip")
         .arg("-9")
@@ -349,8 +349,13 @@ async fn gzip_size(bytes: &[u8]) -> usize {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("gzip on PATH");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    child.wait_with_output().unwrap().stdout.len()
+    // Feed gzip from another thread while its output is read, or both pipes fill and stall.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let size = child.wait_with_output().unwrap().stdout.len();
+    feeder.join().unwrap().unwrap();
+    size
 }
 
 /// JS, WASM and CSS that /login loads: raw and gzip bytes.
@@ -385,7 +390,7 @@ async fn login_bytes(bench: &Bench) -> Value {
             .bytes()
             .await
             .unwrap();
-        let gzip = gzip_size(&bytes).await;
+        let gzip = gzip_size(&bytes);
         raw_total += bytes.len();
         gzip_total += gzip;
         rows.insert(kind.into(), json!({"raw": bytes.len(), "gzip": gzip}));
