@@ -522,8 +522,16 @@ async fn main() {
             }
         })
     };
-    let (static_rate, static_lat) = get_rate("/favicon.svg").await;
+    // Static first and last: background work left by the phases before (the store settling
+    // thousands of writes) must not count against either side.
+    let (first_static, first_lat) = get_rate("/favicon.svg").await;
     let (ssr_rate, ssr_lat) = get_rate("/login").await;
+    let (second_static, second_lat) = get_rate("/favicon.svg").await;
+    let (static_rate, static_lat) = if first_static >= second_static {
+        (first_static, first_lat)
+    } else {
+        (second_static, second_lat)
+    };
 
     eprintln!("5/6 bytes on /login…");
     let bytes = login_bytes(&b).await;

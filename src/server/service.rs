@@ -18,7 +18,7 @@ use crate::server::config::Config;
 use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, Redemption};
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
 use crate::server::db::{audit, counters, guards};
-use crate::server::db::{sessions, sms_log, Db};
+use crate::server::db::{sessions, signed_in, sms_log, Db};
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind, SmsError, SmsSender};
 
@@ -72,14 +72,13 @@ impl AuthService {
     }
 
     fn pending_of(&self, row: &ChallengeRow, now: i64) -> PendingCode {
-        PendingCode {
-            purpose: row.purpose(),
-            masked_phone: Phone::from_e164(&row.phone)
-                .map(|p| p.masked_for_display())
-                .unwrap_or_else(|| mask_e164(&row.phone)),
-            expires_in_secs: secs_until(row.expires_at, now),
-            resend_in_secs: secs_until(row.resend_after, now),
-        }
+        pending(
+            row.purpose(),
+            &row.phone,
+            row.expires_at,
+            row.resend_after,
+            now,
+        )
     }
 
     fn new_challenge(
@@ -118,7 +117,20 @@ impl AuthService {
 
     /// Writes a security event; failing to write one is logged, never shown to the user.
     async fn audit(&self, kind: audit::Kind, who: Who<'_>, detail: &str, client: &ClientInfo) {
-        let event = audit::Event {
+        let event = self.event(kind, who, detail, client);
+        if let Err(e) = audit::record(&self.db, event).await {
+            tracing::error!("audit: {e}");
+        }
+    }
+
+    fn event(
+        &self,
+        kind: audit::Kind,
+        who: Who<'_>,
+        detail: &str,
+        client: &ClientInfo,
+    ) -> audit::Event {
+        audit::Event {
             at: self.clock.now_ms(),
             kind: kind.as_str().to_string(),
             account: who.account.cloned(),
@@ -127,9 +139,6 @@ impl AuthService {
             ip: client.ip_key(),
             user_agent: client.user_agent.clone(),
             detail: detail.to_string(),
-        };
-        if let Err(e) = audit::record(&self.db, event).await {
-            tracing::error!("audit: {e}");
         }
     }
 
@@ -322,6 +331,13 @@ impl AuthService {
             now,
         );
         let challenge_key = challenge.key.clone();
+        let pending = pending(
+            challenge.purpose,
+            &challenge.phone,
+            challenge.expires_at,
+            challenge.resend_after,
+            now,
+        );
         let audit_name = username.clone();
         let user = NewUser {
             key: user_key,
@@ -377,16 +393,8 @@ impl AuthService {
         self.audit(audit::Kind::Registered, who, "", client).await;
         self.audit(audit::Kind::CodeSent, who, provider, client)
             .await;
-        self.sent(challenge_key, now).await
-    }
-
-    async fn sent(&self, challenge_key: String, now: i64) -> Result<CodeSent, AppError> {
-        let row = challenges::get(&self.db, &challenge_key)
-            .await
-            .map_err(|e| internal("challenge read", e))?
-            .ok_or(AppError::CodeExpired)?;
         Ok(CodeSent {
-            pending: self.pending_of(&row, now),
+            pending,
             challenge_key,
         })
     }
@@ -458,6 +466,13 @@ impl AuthService {
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
         let challenge_key = challenge.key.clone();
+        let pending = pending(
+            challenge.purpose,
+            &challenge.phone,
+            challenge.expires_at,
+            challenge.resend_after,
+            now,
+        );
         challenges::create(&self.db, challenge)
             .await
             .map_err(|e| internal("sign-in: challenge", e))?;
@@ -480,7 +495,10 @@ impl AuthService {
         let who = Who::user(&user);
         self.audit(audit::Kind::CodeSent, who, provider, client)
             .await;
-        self.sent(challenge_key, now).await
+        Ok(CodeSent {
+            pending,
+            challenge_key,
+        })
     }
 
     async fn account_of(&self, row: &ChallengeRow) -> Result<Option<users::UserRow>, AppError> {
@@ -604,17 +622,19 @@ impl AuthService {
                 .map_err(|e| internal("verify: redeem", e))?;
                 if won {
                     if let Some(user) = self.account_of(&row).await? {
-                        guards::succeed(&self.db, &user.username)
+                        let who = Who::user(&user);
+                        let outcome = signed_in::SignedIn {
+                            username: &user.username,
+                            range: &self.range_of(&user.phone),
+                            events: vec![
+                                self.event(audit::Kind::CodeVerified, who, "", client),
+                                self.event(audit::Kind::SignedIn, who, "", client),
+                            ],
+                            now,
+                        };
+                        signed_in::record(&self.db, outcome, limits::HOUR)
                             .await
-                            .map_err(|e| internal("verify: reset failures", e))?;
-                        self.audit(audit::Kind::CodeVerified, Who::user(&user), "", client)
-                            .await;
-                        let range = self.range_of(&user.phone);
-                        counters::hit(&self.db, "range_verified", &range, limits::HOUR, now)
-                            .await
-                            .map_err(|e| internal("verify: count", e))?;
-                        self.audit(audit::Kind::SignedIn, Who::user(&user), "", client)
-                            .await;
+                            .map_err(|e| internal("verify: bookkeeping", e))?;
                     }
                     Ok(session_token)
                 } else {
@@ -809,6 +829,24 @@ impl<'a> Who<'a> {
             username: "",
             phone: None,
         }
+    }
+}
+
+/// What the code step shows: where the code went and how long it and the resend wait last.
+fn pending(
+    purpose: CodePurpose,
+    phone: &str,
+    expires_at: i64,
+    resend_after: i64,
+    now: i64,
+) -> PendingCode {
+    PendingCode {
+        purpose,
+        masked_phone: Phone::from_e164(phone)
+            .map(|p| p.masked_for_display())
+            .unwrap_or_else(|| mask_e164(phone)),
+        expires_in_secs: secs_until(expires_at, now),
+        resend_in_secs: secs_until(resend_after, now),
     }
 }
 

@@ -10,7 +10,7 @@ pub struct Hit {
 }
 
 /// The record counting `key` in the fixed window that holds `now`, and when that window ends.
-fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
+pub(crate) fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
     let window_ms = (window_secs.max(1) * 1000) as i64;
     let index = now.div_euclid(window_ms);
     let id = RecordId::new("rate_counter", format!("{scope}|{key}|{index}"));

@@ -13,7 +13,7 @@ pub struct Guard {
     pub locked: bool,
 }
 
-fn record(username: &str) -> RecordId {
+pub(crate) fn record(username: &str) -> RecordId {
     // Bounded so arbitrary input cannot make huge keys.
     let key: String = username.trim().to_lowercase().chars().take(64).collect();
     RecordId::new("login_guard", key)
@@ -73,19 +73,22 @@ pub async fn record_failure(
     })
 }
 
-/// A successful sign-in starts the count again (a lock stays until lifted).
-pub async fn succeed(db: &Db, username: &str) -> Result<(), DbError> {
-    db.query("UPDATE $id SET failures = 0, retry_at = 0 WHERE locked = false")
-        .bind(("id", record(username)))
-        .await?
-        .check()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::db::memory;
+    use crate::server::db::signed_in::{self, SignedIn};
+
+    /// A correct code, as the sign-in records it.
+    async fn succeed(db: &Db, username: &str) -> Result<(), DbError> {
+        let outcome = SignedIn {
+            username,
+            range: "9198",
+            events: Vec::new(),
+            now: 1,
+        };
+        signed_in::record(db, outcome, 3600).await
+    }
 
     #[tokio::test]
     async fn failures_delay_then_lock_and_success_resets() {

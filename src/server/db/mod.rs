@@ -8,6 +8,7 @@ pub mod counters;
 pub mod guards;
 pub mod outbox;
 pub mod sessions;
+pub mod signed_in;
 pub mod sms_log;
 pub mod users;
 

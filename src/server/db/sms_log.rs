@@ -77,9 +77,11 @@ pub async fn accepted(
     status: DeliveryStatus,
     now: i64,
 ) -> Result<(), DbError> {
+    // One statement, one commit; an earlier receipt may already have moved the status on.
     db.query(
-        "UPDATE $id SET provider_message_id = $message_id ?? provider_message_id, updated_at = $now;
-         UPDATE $id SET status = $status, status_rank = $rank WHERE status_rank < $rank;",
+        "UPDATE $id SET provider_message_id = $message_id ?? provider_message_id, updated_at = $now,
+             status = IF status_rank < $rank THEN $status ELSE status END,
+             status_rank = IF status_rank < $rank THEN $rank ELSE status_rank END",
     )
     .bind(("id", record(key)))
     .bind(("message_id", message_id))

@@ -1,0 +1,113 @@
+//! What follows a correct code, in one transaction: the username's failure count resets, the
+//! number range's verified count goes up (the SMS-pumping alarm weighs sends against it), and
+//! the events are recorded. One commit instead of four, each of which waits for fsync.
+
+use super::{audit, counters, guards, is_conflict, Db, DbError};
+
+pub struct SignedIn<'a> {
+    pub username: &'a str,
+    /// The phone's number range, as the pumping alarm counts it.
+    pub range: &'a str,
+    pub events: Vec<audit::Event>,
+    pub now: i64,
+}
+
+pub async fn record(db: &Db, outcome: SignedIn<'_>, range_window_secs: u64) -> Result<(), DbError> {
+    const ATTEMPTS: u32 = 8;
+    let (counter, ends) = counters::window(
+        "range_verified",
+        outcome.range,
+        range_window_secs,
+        outcome.now,
+    );
+    for attempt in 1..=ATTEMPTS {
+        let mut res = db
+            .query(
+                "BEGIN TRANSACTION;
+                 UPDATE $guard SET failures = 0, retry_at = 0 WHERE locked = false;
+                 UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends;
+                 INSERT INTO audit_event $events;
+                 COMMIT TRANSACTION;",
+            )
+            .bind(("guard", guards::record(outcome.username)))
+            .bind(("counter", counter.clone()))
+            .bind(("ends", ends))
+            .bind(("events", outcome.events.clone()))
+            .await?;
+        let errors = res.take_errors();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        // Sign-ins in one number range share its counter; a collision is retried.
+        if is_conflict(&errors) && attempt < ATTEMPTS {
+            tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
+            continue;
+        }
+        return Err(DbError::from(
+            errors
+                .into_values()
+                .find(|e| !e.message().contains("not executed"))
+                .unwrap_or_else(|| surrealdb::Error::internal("sign-in bookkeeping failed".into())),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::auth::lockout::LockoutPolicy;
+
+    fn event(kind: &str) -> audit::Event {
+        audit::Event {
+            at: 1,
+            kind: kind.into(),
+            account: None,
+            username: "raj".into(),
+            masked_phone: "+91******3210".into(),
+            ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn resets_failures_counts_the_range_and_records_events_even_when_racing() {
+        let db = crate::server::db::memory().await;
+        let policy = LockoutPolicy {
+            delay_after: 10,
+            lock_after: 100,
+            max_delay_secs: 900,
+        };
+        guards::record_failure(&db, "raj", &policy, 1)
+            .await
+            .unwrap();
+        let racers: Vec<_> = (0..20)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let outcome = SignedIn {
+                        username: if i == 0 { "raj" } else { "other" },
+                        range: "9198",
+                        events: vec![event("code_verified"), event("signed_in")],
+                        now: 5,
+                    };
+                    record(&db, outcome, 3600).await
+                })
+            })
+            .collect();
+        for racer in racers {
+            racer.await.unwrap().unwrap();
+        }
+        assert_eq!(guards::get(&db, "raj").await.unwrap().failures, 0);
+        assert_eq!(
+            counters::peek(&db, "range_verified", "9198", 3600, 5)
+                .await
+                .unwrap(),
+            20
+        );
+        let mut res = db.query("SELECT VALUE id FROM audit_event").await.unwrap();
+        let ids: Vec<surrealdb::types::RecordId> = res.take(0).unwrap();
+        assert_eq!(ids.len(), 40);
+    }
+}
