@@ -7,6 +7,7 @@ pub mod config;
 pub mod cookies;
 pub mod db;
 pub mod janitor;
+pub mod probes;
 pub mod receipts_http;
 pub mod run;
 pub mod secret;

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/outbox", get(outbox_page))
         .route("/dev/outbox.json", get(outbox_json))
         .merge(crate::server::receipts_http::routes())
+        .merge(crate::server::probes::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(server_fn_status))

@@ -1261,3 +1261,30 @@ async fn common_passwords_are_refused_at_registration() {
         .unwrap()
         .contains("most common"));
 }
+
+#[tokio::test]
+async fn probes_say_alive_and_ready_without_revealing_anything() {
+    let app = start_app(&[]).await;
+    let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"ready": true, "database": "ok", "sms_providers": "webhook"})
+    );
+
+    // A database without our schema is not ready.
+    app.db
+        .query("REMOVE TABLE sms_breaker")
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    let ready = reqwest::get(format!("{}/readyz", app.base)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(health.status(), 200, "alive all the same");
+}

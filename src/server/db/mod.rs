@@ -22,6 +22,19 @@ pub type Db = Surreal<Any>;
 
 const SCHEMA: &str = include_str!("schema.surql");
 
+/// Every table `schema.surql` defines; readiness checks they are all there.
+pub const TABLES: &[&str] = &[
+    "user",
+    "otp_challenge",
+    "session",
+    "sms_outbox",
+    "rate_counter",
+    "login_guard",
+    "audit_event",
+    "sms_message",
+    "sms_breaker",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
@@ -95,4 +108,17 @@ pub(crate) async fn memory() -> Db {
     })
     .await
     .expect("in-memory database")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tables_lists_every_table_the_schema_defines() {
+        let defined: Vec<&str> = super::SCHEMA
+            .lines()
+            .filter_map(|l| l.strip_prefix("DEFINE TABLE IF NOT EXISTS "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect();
+        assert_eq!(defined, super::TABLES);
+    }
 }
