@@ -1,5 +1,6 @@
 //! Everything that runs only on the server.
 
+pub mod admin;
 pub mod auth;
 pub mod client;
 pub mod clock;

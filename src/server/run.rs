@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use leptos::config::{get_configuration, Env};
+use leptos::config::{get_configuration, Env, LeptosOptions};
 use tracing_subscriber::EnvFilter;
 
 use crate::server::config::{Config, Sources};
@@ -12,6 +12,10 @@ use crate::server::web::{build_state, router};
 const CONFIG_FILE: &str = "Leptos.toml";
 
 pub async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("admin") {
+        return crate::server::admin::main(&args[1..]).await;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
@@ -27,16 +31,26 @@ pub async fn main() -> ExitCode {
     }
 }
 
-async fn start() -> Result<(), String> {
+/// Leptos' options and ours, from Leptos.toml and the environment.
+pub fn configuration() -> Result<(Config, LeptosOptions), String> {
     let file = std::fs::read_to_string(CONFIG_FILE).ok();
     let leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
     let sources =
         Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
+    let config = Config::load(
+        &sources,
+        leptos.env == Env::DEV,
+        &leptos.site_addr.to_string(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((config, leptos))
+}
+
+async fn start() -> Result<(), String> {
+    let (config, leptos) = configuration()?;
     let site_addr = leptos.site_addr;
-    let config = Config::load(&sources, leptos.env == Env::DEV, &site_addr.to_string())
-        .map_err(|e| e.to_string())?;
     let state = build_state(config, leptos).await?;
     let auth = &state.auth;
     janitor::spawn(

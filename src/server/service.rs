@@ -866,7 +866,7 @@ fn describe(kind: &str) -> &'static str {
 }
 
 /// "2026-11-24 18:43 UTC" from Unix milliseconds (civil-from-days, proleptic Gregorian).
-fn format_utc(ms: i64) -> String {
+pub(crate) fn format_utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;

@@ -397,6 +397,7 @@ fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+mod cli;
 mod crash;
 mod flow;
 mod providers;

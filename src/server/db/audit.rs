@@ -17,6 +17,10 @@ pub enum Kind {
     Locked,
     LimitHit,
     PumpingAlarm,
+    /// An operator cleared the lock (admin CLI).
+    Unlocked,
+    /// An operator removed the account (admin CLI).
+    Removed,
 }
 
 impl Kind {
@@ -32,6 +36,8 @@ impl Kind {
             Kind::Locked => "locked",
             Kind::LimitHit => "limit_hit",
             Kind::PumpingAlarm => "pumping_alarm",
+            Kind::Unlocked => "unlocked",
+            Kind::Removed => "removed",
         }
     }
 }

@@ -29,6 +29,16 @@ pub async fn get(db: &Db, username: &str) -> Result<Guard, DbError> {
     Ok(rows.into_iter().next().unwrap_or_default())
 }
 
+/// Clears the failure count and the lock (an operator's decision). Returns whether it was locked.
+pub async fn unlock(db: &Db, username: &str) -> Result<bool, DbError> {
+    let was = get(db, username).await?.locked;
+    db.query("UPDATE $id SET failures = 0, retry_at = 0, locked = false")
+        .bind(("id", record(username)))
+        .await?
+        .check()?;
+    Ok(was)
+}
+
 /// The guard after a failure, and whether this very failure locked the account.
 pub struct Failure {
     pub guard: Guard,

@@ -212,6 +212,31 @@ pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Removes an account with everything that belongs to it: codes and sessions.
+pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         DELETE otp_challenge WHERE account = $id;
+         DELETE session WHERE account = $id;
+         DELETE $id;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.clone()))
+    .await?
+    .check()?;
+    Ok(())
+}
+
+/// The newest accounts first.
+pub async fn newest(db: &Db, limit: u32) -> Result<Vec<UserRow>, DbError> {
+    let mut res = db
+        .query("SELECT * FROM user ORDER BY created_at DESC LIMIT $limit")
+        .bind(("limit", limit as i64))
+        .await?
+        .check()?;
+    Ok(res.take(0)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
