@@ -10,6 +10,7 @@ pub mod db;
 pub mod janitor;
 pub mod probes;
 pub mod receipts_http;
+pub mod request_log;
 pub mod run;
 pub mod secret;
 pub mod service;

@@ -16,12 +16,28 @@ pub async fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("admin") {
         return crate::server::admin::main(&args[1..]).await;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
-        }))
-        .init();
-    match start().await {
+    let (config, leptos) = match configuration() {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
+    });
+    // Each line carries the request's span (its id), in either format.
+    if config.json_logs {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match start(config, leptos).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -48,9 +64,9 @@ pub fn configuration() -> Result<(Config, LeptosOptions), String> {
     Ok((config, leptos))
 }
 
-async fn start() -> Result<(), String> {
-    let (config, leptos) = configuration()?;
+async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     let site_addr = leptos.site_addr;
+    let json_logs = config.json_logs;
     let state = build_state(config, leptos).await?;
     let auth = &state.auth;
     janitor::spawn(
@@ -63,7 +79,10 @@ async fn start() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
     let app = router(state);
     tracing::info!("Dynamic OTP is ready at http://{site_addr}");
-    println!("Dynamic OTP is ready at http://{site_addr}");
+    // With JSON logs, stdout carries JSON only; the line above says it.
+    if !json_logs {
+        println!("Dynamic OTP is ready at http://{site_addr}");
+    }
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -67,6 +67,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(server_fn_status))
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(
+            crate::server::request_log::request_id,
+        ))
         .with_state(state)
 }
 
