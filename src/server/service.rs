@@ -623,13 +623,15 @@ impl AuthService {
                 if won {
                     if let Some(user) = self.account_of(&row).await? {
                         let who = Who::user(&user);
+                        let verified = self.event(audit::Kind::CodeVerified, who, "", client);
+                        let mut entered = self.event(audit::Kind::SignedIn, who, "", client);
+                        // Written together, they could share a millisecond; the activity list
+                        // must still show the sign-in after the accepted code.
+                        entered.at = entered.at.max(verified.at + 1);
                         let outcome = signed_in::SignedIn {
                             username: &user.username,
                             range: &self.range_of(&user.phone),
-                            events: vec![
-                                self.event(audit::Kind::CodeVerified, who, "", client),
-                                self.event(audit::Kind::SignedIn, who, "", client),
-                            ],
+                            events: vec![verified, entered],
                             now,
                         };
                         signed_in::record(&self.db, outcome, limits::HOUR)
