@@ -187,19 +187,24 @@ mod tests {
         db
     }
 
-    #[tokio::test]
-    async fn lists_users_with_masked_phones_and_their_locks() {
-        let db = seeded().await;
+    /// Fails sign-in until the account locks.
+    async fn lock(db: &Db, username: &str) {
         let policy = LockoutPolicy {
             delay_after: 1,
             lock_after: 2,
             max_delay_secs: 1,
         };
         for _ in 0..2 {
-            guards::record_failure(&db, "raj_sharma", &policy, 5)
+            guards::record_failure(db, username, &policy, 5)
                 .await
                 .unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn lists_users_with_masked_phones_and_their_locks() {
+        let db = seeded().await;
+        lock(&db, "raj_sharma").await;
         let out = execute(&db, &args("users"), 0).await.unwrap();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3, "{out}");
@@ -211,16 +216,7 @@ mod tests {
     #[tokio::test]
     async fn unlock_clears_the_lock_and_is_audited() {
         let db = seeded().await;
-        let policy = LockoutPolicy {
-            delay_after: 1,
-            lock_after: 2,
-            max_delay_secs: 1,
-        };
-        for _ in 0..2 {
-            guards::record_failure(&db, "raj_sharma", &policy, 5)
-                .await
-                .unwrap();
-        }
+        lock(&db, "raj_sharma").await;
         let out = execute(&db, &args("unlock Raj_Sharma"), 7).await.unwrap();
         assert_eq!(out, "raj_sharma unlocked\n");
         assert_eq!(

@@ -331,13 +331,7 @@ impl AuthService {
             now,
         );
         let challenge_key = challenge.key.clone();
-        let pending = pending(
-            challenge.purpose,
-            &challenge.phone,
-            challenge.expires_at,
-            challenge.resend_after,
-            now,
-        );
+        let pending = pending_of_new(&challenge, now);
         let audit_name = username.clone();
         let user = NewUser {
             key: user_key,
@@ -466,13 +460,7 @@ impl AuthService {
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
         let challenge_key = challenge.key.clone();
-        let pending = pending(
-            challenge.purpose,
-            &challenge.phone,
-            challenge.expires_at,
-            challenge.resend_after,
-            now,
-        );
+        let pending = pending_of_new(&challenge, now);
         challenges::create(&self.db, challenge)
             .await
             .map_err(|e| internal("sign-in: challenge", e))?;
@@ -832,6 +820,16 @@ impl<'a> Who<'a> {
             phone: None,
         }
     }
+}
+
+fn pending_of_new(challenge: &NewChallenge, now: i64) -> PendingCode {
+    pending(
+        challenge.purpose,
+        &challenge.phone,
+        challenge.expires_at,
+        challenge.resend_after,
+        now,
+    )
 }
 
 /// What the code step shows: where the code went and how long it and the resend wait last.
