@@ -45,6 +45,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("pumping_min_sends", "20", "codes sent to one range in an hour before the alarm judges it"),
     ("pumping_max_ratio", "5", "codes sent per verified code above which a range is stopped for an hour"),
     ("test_numbers", "", "demo/app-review numbers with a fixed code and an expiry day, e.g. +919999900001=123456@2027-01-31; refused outside dev mode"),
+    ("shutdown_drain_secs", "", "on SIGTERM, seconds to keep accepting while /readyz says 503 so the load balancer moves traffic away, before finishing what is in flight; empty means 0 in dev mode, else 2"),
     ("log_format", "text", "text (for people) or json (one object per line, for log collectors); RUST_LOG filters, e.g. info,dynamic_otp=debug"),
     ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
     ("sms_provider", "console", "SMS providers in failover order, comma-separated: console, webhook, twilio, msg91, fast2sms, vonage"),
@@ -170,6 +171,7 @@ pub struct Config {
     pub test_numbers: Vec<crate::server::auth::test_numbers::TestNumber>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub json_logs: bool,
+    pub shutdown_drain_secs: u64,
     pub sms: SmsSettings,
 }
 
@@ -423,6 +425,16 @@ impl Config {
                 numbers
             },
             trusted_proxies: sources.list("trusted_proxies", |s| s.parse().ok())?,
+            shutdown_drain_secs: match sources.optional("shutdown_drain_secs") {
+                None => {
+                    if dev_mode {
+                        0
+                    } else {
+                        2
+                    }
+                }
+                Some(_) => sources.parse("shutdown_drain_secs")?,
+            },
             json_logs: match sources.raw_setting("log_format").trim() {
                 "text" | "" => false,
                 "json" => true,

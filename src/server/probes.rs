@@ -31,7 +31,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let providers = state.auth.sms.describe();
-    let ready = database == "ok" && !providers.is_empty();
+    let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
+    let ready = database == "ok" && !providers.is_empty() && !draining;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -41,6 +42,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         "ready": ready,
         "database": database,
         "sms_providers": providers,
+        "draining": draining,
     });
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

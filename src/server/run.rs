@@ -77,6 +77,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
+    let draining = state.draining.clone();
+    let drain = std::time::Duration::from_secs(state.auth.config.shutdown_drain_secs);
     let app = router(state);
     tracing::info!("Dynamic OTP is ready at http://{site_addr}");
     // With JSON logs, stdout carries JSON only; the line above says it.
@@ -87,7 +89,18 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Keep accepting a moment with /readyz at 503: the load balancer moves new traffic away,
+        // and connections already queued in the listen backlog are taken and answered rather
+        // than reset when the listener closes.
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        if !drain.is_zero() {
+            tracing::info!("draining for {} s", drain.as_secs());
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("no new connections; finishing the requests in flight");
+    })
     .await
     .map_err(|e| format!("server: {e}"))
 }

@@ -1,5 +1,6 @@
 //! The HTTP server: shared state, routes, the dev outbox, and error statuses for server fns.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -27,6 +28,8 @@ use crate::server::sms::SmsSender;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub auth: AuthService,
+    /// Set on SIGTERM: /readyz answers 503 while requests still get served.
+    pub draining: Arc<AtomicBool>,
 }
 
 /// Connects the database, loads the code key, builds the hasher and the SMS sender.
@@ -51,6 +54,7 @@ pub async fn build_state(
             config: Arc::new(config),
             clock: Clock::default(),
         },
+        draining: Arc::default(),
     })
 }
 

@@ -1273,7 +1273,7 @@ async fn probes_say_alive_and_ready_without_revealing_anything() {
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(
         body,
-        serde_json::json!({"ready": true, "database": "ok", "sms_providers": "webhook"})
+        serde_json::json!({"ready": true, "database": "ok", "sms_providers": "webhook", "draining": false})
     );
 
     // A database without our schema is not ready.
