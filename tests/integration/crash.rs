@@ -195,6 +195,15 @@ struct Api {
 }
 
 impl Api {
+    /// A call that must succeed.
+    async fn ok(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) {
+        assert_eq!(
+            self.call(client, endpoint, form).await,
+            Some(200),
+            "{endpoint}"
+        );
+    }
+
     async fn call(
         &self,
         client: &reqwest::Client,
@@ -316,38 +325,26 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         ("email", "s@example.in"),
         ("password", "crash-test-password"),
     ];
-    assert_eq!(
-        server.api().call(&client, "register", &form).await,
-        Some(200)
-    );
+    server.api().ok(&client, "register", &form).await;
     let code = code_for(&setup.sms, phone).unwrap();
-    assert_eq!(
-        server
-            .api()
-            .call(&client, "verify_code", &[("code", &code)])
-            .await,
-        Some(200)
-    );
+    server
+        .api()
+        .ok(&client, "verify_code", &[("code", &code)])
+        .await;
     let other = browser();
-    assert_eq!(
-        server
-            .api()
-            .call(
-                &other,
-                "login",
-                &[("username", username), ("password", "crash-test-password")]
-            )
-            .await,
-        Some(200)
-    );
+    server
+        .api()
+        .ok(
+            &other,
+            "login",
+            &[("username", username), ("password", "crash-test-password")],
+        )
+        .await;
     let code = code_for(&setup.sms, phone).unwrap();
-    assert_eq!(
-        server
-            .api()
-            .call(&other, "verify_code", &[("code", &code)])
-            .await,
-        Some(200)
-    );
+    server
+        .api()
+        .ok(&other, "verify_code", &[("code", &code)])
+        .await;
     let signed_in = |base: String, client: reqwest::Client| async move {
         let user: Option<SignedInUser> = client
             .post(format!("{base}/api/current_user"))
@@ -372,7 +369,7 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         signed_in(server.base.clone(), client.clone()).await,
         "after kill -9"
     );
-    assert_eq!(server.api().call(&other, "logout", &[]).await, Some(200));
+    server.api().ok(&other, "logout", &[]).await;
     server.kill_9();
     let server = setup.start().ready().await;
     assert!(

@@ -2,7 +2,7 @@
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{errors_mention, is_conflict, Db, DbError};
+use super::{errors_mention, first_error, is_conflict, Db, DbError};
 use crate::model::CodePurpose;
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -189,12 +189,7 @@ pub async fn redeem(
     if errors_mention(&errors, "challenge_unavailable") || is_conflict(&errors) {
         return Ok(false);
     }
-    let first = errors
-        .into_values()
-        .find(|e| !e.message().contains("not executed"));
-    Err(DbError::from(first.unwrap_or_else(|| {
-        surrealdb::Error::internal("redeem transaction failed".into())
-    })))
+    Err(first_error(errors, "redeem transaction"))
 }
 
 /// A fresh code for a live challenge.

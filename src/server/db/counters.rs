@@ -2,7 +2,9 @@
 
 use surrealdb::types::RecordId;
 
-use super::{is_conflict, Db, DbError};
+use std::future::IntoFuture;
+
+use super::{retry_conflicts, Db, DbError};
 
 pub struct Hit {
     pub count: u32,
@@ -27,36 +29,19 @@ pub async fn hit(
     window_secs: u64,
     now: i64,
 ) -> Result<Hit, DbError> {
-    const ATTEMPTS: u32 = 20;
     let (id, window_ends_at) = window(scope, key, window_secs, now);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut res = db
-            .query("UPSERT $id SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count")
+    let mut res = retry_conflicts("counter update", 20, || {
+        db.query("UPSERT $id SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count")
             .bind(("id", id.clone()))
             .bind(("ends", window_ends_at))
-            .await?;
-        let errors = res.take_errors();
-        if errors.is_empty() {
-            let counts: Vec<i64> = res.take(0)?;
-            return Ok(Hit {
-                count: counts.first().copied().unwrap_or(1).max(0) as u32,
-                window_ends_at,
-            });
-        }
-        if is_conflict(&errors) && attempt < ATTEMPTS {
-            let jitter = u64::from(rand::random::<u8>() % 4);
-            tokio::time::sleep(std::time::Duration::from_millis(
-                u64::from(attempt) + jitter,
-            ))
-            .await;
-            continue;
-        }
-        return Err(DbError::from(errors.into_values().next().unwrap_or_else(
-            || surrealdb::Error::internal("counter update failed".into()),
-        )));
-    }
+            .into_future()
+    })
+    .await?;
+    let counts: Vec<i64> = res.take(0)?;
+    Ok(Hit {
+        count: counts.first().copied().unwrap_or(1).max(0) as u32,
+        window_ends_at,
+    })
 }
 
 /// The current window's count without counting.

@@ -3,7 +3,9 @@
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Db, DbError};
+use std::future::IntoFuture;
+
+use super::{retry_conflicts, Db, DbError};
 use crate::server::auth::lockout::{after_failures, LockoutPolicy};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, SurrealValue)]
@@ -54,11 +56,13 @@ pub async fn record_failure(
 ) -> Result<Failure, DbError> {
     let id = record(username);
     // This statement leaves `locked` as it was, so it also tells whether the lock is new.
-    let mut res = db
-        .query("UPSERT $id SET failures = (failures ?? 0) + 1, retry_at = retry_at ?? 0, locked = locked ?? false RETURN failures, retry_at, locked")
-        .bind(("id", id.clone()))
-        .await?
-        .check()?;
+    // A burst of failures for one username collides on its record; retried, never a 500.
+    let mut res = retry_conflicts("failure count", 20, || {
+        db.query("UPSERT $id SET failures = (failures ?? 0) + 1, retry_at = retry_at ?? 0, locked = locked ?? false RETURN failures, retry_at, locked")
+            .bind(("id", id.clone()))
+            .into_future()
+    })
+    .await?;
     let counted: Vec<Guard> = res.take(0)?;
     let (failures, was_locked) = counted
         .first()
@@ -66,16 +70,17 @@ pub async fn record_failure(
         .unwrap_or((1, false));
     let consequence = after_failures(policy, failures.clamp(0, u32::MAX as i64) as u32);
     let retry_at = now + (consequence.wait_secs * 1000) as i64;
-    let mut res = db
-        .query(
+    let mut res = retry_conflicts("failure consequence", 20, || {
+        db.query(
             "UPDATE $id SET retry_at = math::max([retry_at, $retry_at]), locked = locked OR $locked \
              RETURN failures, retry_at, locked",
         )
-        .bind(("id", id))
+        .bind(("id", id.clone()))
         .bind(("retry_at", retry_at))
         .bind(("locked", consequence.locked))
-        .await?
-        .check()?;
+        .into_future()
+    })
+    .await?;
     let rows: Vec<Guard> = res.take(0)?;
     Ok(Failure {
         guard: rows.into_iter().next().unwrap_or_default(),

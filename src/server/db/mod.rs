@@ -90,6 +90,52 @@ pub(crate) fn errors_mention(
     errors.values().any(|e| e.message().contains(needle))
 }
 
+/// The error that made a multi-statement query fail: the statements after it only report
+/// "not executed", which says nothing.
+pub(crate) fn first_error(
+    errors: std::collections::HashMap<usize, surrealdb::Error>,
+    what: &str,
+) -> DbError {
+    let mut errors: Vec<(usize, surrealdb::Error)> = errors.into_iter().collect();
+    errors.sort_by_key(|(index, _)| *index);
+    let cause = errors
+        .into_iter()
+        .map(|(_, e)| e)
+        .find(|e| !e.message().contains("not executed"));
+    DbError::from(cause.unwrap_or_else(|| surrealdb::Error::internal(format!("{what} failed"))))
+}
+
+/// Runs a query until it stops colliding with concurrent writers of the same records, at most
+/// `attempts` times, backing off a little longer each time with jitter. The on-disk store
+/// answers such collisions with a retryable conflict rather than waiting.
+pub(crate) async fn retry_conflicts<F, Fut>(
+    what: &str,
+    attempts: u32,
+    mut run: F,
+) -> Result<surrealdb::IndexedResults, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut res = run().await?;
+        let errors = res.take_errors();
+        if errors.is_empty() {
+            return Ok(res);
+        }
+        if !is_conflict(&errors) || attempt >= attempts {
+            return Err(first_error(errors, what));
+        }
+        let jitter = u64::from(rand::random::<u8>() % 4);
+        tokio::time::sleep(std::time::Duration::from_millis(
+            u64::from(attempt) + jitter,
+        ))
+        .await;
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

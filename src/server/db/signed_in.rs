@@ -2,7 +2,9 @@
 //! number range's verified count goes up (the SMS-pumping alarm weighs sends against it), and
 //! the events are recorded. One commit instead of four, each of which waits for fsync.
 
-use super::{audit, counters, guards, is_conflict, Db, DbError};
+use std::future::IntoFuture;
+
+use super::{audit, counters, guards, retry_conflicts, Db, DbError};
 
 pub struct SignedIn<'a> {
     pub username: &'a str,
@@ -13,43 +15,28 @@ pub struct SignedIn<'a> {
 }
 
 pub async fn record(db: &Db, outcome: SignedIn<'_>, range_window_secs: u64) -> Result<(), DbError> {
-    const ATTEMPTS: u32 = 8;
     let (counter, ends) = counters::window(
         "range_verified",
         outcome.range,
         range_window_secs,
         outcome.now,
     );
-    for attempt in 1..=ATTEMPTS {
-        let mut res = db
-            .query(
-                "BEGIN TRANSACTION;
-                 UPDATE $guard SET failures = 0, retry_at = 0 WHERE locked = false;
-                 UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends;
-                 INSERT INTO audit_event $events;
-                 COMMIT TRANSACTION;",
-            )
-            .bind(("guard", guards::record(outcome.username)))
-            .bind(("counter", counter.clone()))
-            .bind(("ends", ends))
-            .bind(("events", outcome.events.clone()))
-            .await?;
-        let errors = res.take_errors();
-        if errors.is_empty() {
-            return Ok(());
-        }
-        // Sign-ins in one number range share its counter; a collision is retried.
-        if is_conflict(&errors) && attempt < ATTEMPTS {
-            tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt))).await;
-            continue;
-        }
-        return Err(DbError::from(
-            errors
-                .into_values()
-                .find(|e| !e.message().contains("not executed"))
-                .unwrap_or_else(|| surrealdb::Error::internal("sign-in bookkeeping failed".into())),
-        ));
-    }
+    // Sign-ins in one number range share its counter; a collision is retried.
+    retry_conflicts("sign-in bookkeeping", 8, || {
+        db.query(
+            "BEGIN TRANSACTION;
+             UPDATE $guard SET failures = 0, retry_at = 0 WHERE locked = false;
+             UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends;
+             INSERT INTO audit_event $events;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("guard", guards::record(outcome.username)))
+        .bind(("counter", counter.clone()))
+        .bind(("ends", ends))
+        .bind(("events", outcome.events.clone()))
+        .into_future()
+    })
+    .await?;
     Ok(())
 }
 

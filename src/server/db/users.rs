@@ -4,7 +4,7 @@ use std::fmt;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{errors_mention, is_conflict, Db, DbError};
+use super::{errors_mention, first_error, is_conflict, Db, DbError};
 
 #[derive(Clone, SurrealValue)]
 pub struct UserRow {
@@ -190,12 +190,10 @@ async fn try_create(
     if is_conflict(&errors) {
         return Err(CreateError::Conflict);
     }
-    let first = errors
-        .into_values()
-        .find(|e| !e.message().contains("not executed"));
-    Err(CreateError::Db(DbError::from(first.unwrap_or_else(|| {
-        surrealdb::Error::internal("registration transaction failed".into())
-    }))))
+    Err(CreateError::Db(first_error(
+        errors,
+        "registration transaction",
+    )))
 }
 
 /// Removes an account that never got verified, with its challenges (after a failed send).
