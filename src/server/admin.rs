@@ -14,6 +14,7 @@ pub const USAGE: &str = "usage: dynamic_otp admin <command>
   events <username> [N]   that account's newest N security events (default 50)
   unlock <username>       clear the failure count and the lock
   remove <username>       delete the account with its codes and sessions
+  rotate-secret           a new code-hashing key; codes already sent stay valid until they expire
 ";
 
 pub async fn main(args: &[String]) -> ExitCode {
@@ -24,6 +25,19 @@ pub async fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The key lives outside the database, so this works while the server runs.
+    if args.first().map(String::as_str) == Some("rotate-secret") {
+        return match crate::server::secret::rotate(&config, db::now_ms() / 1000) {
+            Ok(message) => {
+                print!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let db = match db::connect(&config.database).await {
         Ok(db) => db,
         Err(e) => {

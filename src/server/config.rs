@@ -20,6 +20,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("cookie_secure", "", "Secure flag on cookies; empty means: on unless dev_mode"),
     ("public_url", "", "the site's public URL, for the WebOTP line; empty means http://<site-addr>"),
     ("otp_secret", "", "HMAC key for stored codes; empty means: generated once into <data_dir>/otp_secret"),
+    ("otp_secret_previous", "", "retired OTP_SECRET values, comma-separated: codes made with them are still checked, new codes never use them (see docs/deploy.md, secret rotation)"),
     ("otp_ttl_secs", "300", "how long a code is valid"),
     ("otp_max_attempts", "5", "wrong tries before a code is dead"),
     ("otp_resend_cooldown_secs", "30", "wait before the first \"Resend code\"; each later wait doubles"),
@@ -46,6 +47,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("pumping_max_ratio", "5", "codes sent per verified code above which a range is stopped for an hour"),
     ("test_numbers", "", "demo/app-review numbers with a fixed code and an expiry day, e.g. +919999900001=123456@2027-01-31; refused outside dev mode"),
     ("shutdown_drain_secs", "", "on SIGTERM, seconds to keep accepting while /readyz says 503 so the load balancer moves traffic away, before finishing what is in flight; empty means 0 in dev mode, else 2"),
+    ("metrics_addr", "", "address that alone serves Prometheus /metrics, e.g. 127.0.0.1:9100; empty serves it on the site address"),
     ("log_format", "text", "text (for people) or json (one object per line, for log collectors); RUST_LOG filters, e.g. info,dynamic_otp=debug"),
     ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
     ("sms_provider", "console", "SMS providers in failover order, comma-separated: console, webhook, twilio, msg91, fast2sms, vonage"),
@@ -81,6 +83,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
 pub const SECRETS: &[&str] = &[
     "database_pass",
     "otp_secret",
+    "otp_secret_previous",
     "sms_callback_secret",
     "sms_webhook_token",
     "twilio_auth_token",
@@ -159,6 +162,7 @@ pub struct Config {
     pub cookie_secure: bool,
     pub public_url: String,
     pub otp_secret: Secret,
+    pub otp_secret_previous: Secret,
     pub otp: OtpConfig,
     pub session_ttl_secs: u64,
     pub session_idle_timeout_secs: u64,
@@ -172,6 +176,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub json_logs: bool,
     pub shutdown_drain_secs: u64,
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub sms: SmsSettings,
 }
 
@@ -374,6 +379,7 @@ impl Config {
                 .optional("public_url")
                 .unwrap_or_else(|| format!("http://{site_addr}")),
             otp_secret: sources.secret("otp_secret")?,
+            otp_secret_previous: sources.secret("otp_secret_previous")?,
             otp: OtpConfig {
                 ttl_secs: sources.parse("otp_ttl_secs")?,
                 max_attempts,
@@ -435,6 +441,10 @@ impl Config {
                 }
                 Some(_) => sources.parse("shutdown_drain_secs")?,
             },
+            metrics_addr: match sources.optional("metrics_addr") {
+                None => None,
+                Some(_) => Some(sources.parse("metrics_addr")?),
+            },
             json_logs: match sources.raw_setting("log_format").trim() {
                 "text" | "" => false,
                 "json" => true,
@@ -476,6 +486,28 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn the_readme_lists_every_setting_as_it_is() {
+        let readme = include_str!("../../README.md");
+        for (key, default, doc) in SETTINGS {
+            let default = if default.is_empty() {
+                "—".to_string()
+            } else {
+                format!("`{default}`")
+            };
+            let secret = if SECRETS.contains(key) {
+                format!(
+                    " (secret: environment or `{}_FILE` only)",
+                    key.to_uppercase()
+                )
+            } else {
+                String::new()
+            };
+            let row = format!("| `{}` | {default} | {doc}{secret} |", key.to_uppercase());
+            assert!(readme.contains(&row), "README lacks or misstates:\n{row}");
+        }
     }
 
     #[test]

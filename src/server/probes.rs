@@ -21,12 +21,20 @@ async fn healthz() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], "ok").into_response()
 }
 
+/// A probe must answer in time even when the database server has gone silent.
+const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match schema_present(&state.auth.db).await {
-        Ok(true) => "ok",
-        Ok(false) => "schema missing",
-        Err(e) => {
+    let checked = tokio::time::timeout(DATABASE_WAIT, schema_present(&state.auth.db)).await;
+    let database = match checked {
+        Ok(Ok(true)) => "ok",
+        Ok(Ok(false)) => "schema missing",
+        Ok(Err(e)) => {
             tracing::warn!("readyz: {e}");
+            "unreachable"
+        }
+        Err(_) => {
+            tracing::warn!("readyz: no answer from the database in {DATABASE_WAIT:?}");
             "unreachable"
         }
     };

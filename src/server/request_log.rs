@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -28,20 +28,35 @@ pub async fn request_id(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| crate::server::auth::token::new_token()[..16].to_string());
     let method = request.method().clone();
     let path = loggable_path(request.uri().path());
+    let route = route_label(&request);
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
     span.in_scope(|| {
         tracing::info!(
-            "{method} {path} {} {:.1} ms",
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
+            "{method} {path} {status} {:.1} ms",
+            elapsed.as_secs_f64() * 1000.0
         )
     });
+    let route = if status == 404 { "unmatched" } else { &route };
+    crate::server::metrics::request(method.as_str(), route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
     response
+}
+
+/// The route pattern, not the path: a metric label must come from a closed set. Each server
+/// function is a route of its own; assets share one label.
+fn route_label(request: &Request) -> String {
+    let path = request.uri().path();
+    match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str().to_string(),
+        None if path.starts_with("/pkg/") || path == "/favicon.ico" => "static".into(),
+        None => "other".into(),
+    }
 }
 
 /// The path as it may appear in a log: receipt URLs end in a secret, which is cut out.

@@ -12,6 +12,7 @@ use crate::server::web::{build_state, router};
 const CONFIG_FILE: &str = "Leptos.toml";
 
 pub async fn main() -> ExitCode {
+    use_one_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("admin") {
         return crate::server::admin::main(&args[1..]).await;
@@ -47,6 +48,13 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// Two rustls crypto providers (ring, aws-lc-rs) end up in the tree through different crates;
+/// with both, rustls cannot choose and a `wss://` database connection panics. Name one.
+pub fn use_one_tls_provider() {
+    // Err means one is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Leptos' options and ours, from Leptos.toml and the environment.
 pub fn configuration() -> Result<(Config, LeptosOptions), String> {
     let file = std::fs::read_to_string(CONFIG_FILE).ok();
@@ -77,6 +85,21 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
+    if let Some(addr) = state.auth.config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
+        let metrics = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(crate::server::metrics::scrape),
+        );
+        tracing::info!("metrics at http://{addr}/metrics");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!("metrics listener: {e}");
+            }
+        });
+    }
     let draining = state.draining.clone();
     let drain = std::time::Duration::from_secs(state.auth.config.shutdown_drain_secs);
     let app = router(state);
@@ -124,4 +147,29 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_wss_database_url_reaches_the_tls_handshake_without_panicking() {
+        super::use_one_tls_provider();
+        // A peer that accepts and hangs up: the client gets as far as starting TLS.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let connected = surrealdb::engine::any::connect(format!("wss://{addr}")).await;
+        let error = match connected {
+            Ok(_) => panic!("no server there"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            !error.contains("nsupported"),
+            "wss:// is compiled in: {error}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ use crate::server::db::challenges::{self, ChallengeRow, NewChallenge, NewCode, R
 use crate::server::db::users::{self, CreateError, NewUser, Taken};
 use crate::server::db::{audit, counters, guards};
 use crate::server::db::{sessions, signed_in, sms_log, Db};
+use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind, SmsError, SmsSender};
 
@@ -273,6 +274,16 @@ impl AuthService {
         input: Registration,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
+        let result = self.register_counted(input, client).await;
+        metrics::registration(&result);
+        result
+    }
+
+    async fn register_counted(
+        &self,
+        input: Registration,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
         let mut errors = FieldErrors::default();
         let username = validate::username(&input.username)
             .map_err(|e| errors.username = Some(e))
@@ -396,6 +407,17 @@ impl AuthService {
     /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
     /// Unknown users and wrong passwords get the same answer after the same work.
     pub async fn sign_in(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let result = self.sign_in_counted(username, password, client).await;
+        metrics::sign_in(&result);
+        result
+    }
+
+    async fn sign_in_counted(
         &self,
         username: &str,
         password: String,
@@ -550,6 +572,17 @@ impl AuthService {
         code: &str,
         client: &ClientInfo,
     ) -> Result<String, AppError> {
+        let result = self.verify_counted(challenge_key, code, client).await;
+        metrics::verification(&result);
+        result
+    }
+
+    async fn verify_counted(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
         let code = otp::normalise_code(code)
             .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))?;
         if !token::is_well_formed(challenge_key) {
@@ -636,6 +669,16 @@ impl AuthService {
 
     /// A new code for the same challenge, once the cooldown allows; the old code stops working.
     pub async fn resend(
+        &self,
+        challenge_key: &str,
+        client: &ClientInfo,
+    ) -> Result<PendingCode, AppError> {
+        let result = self.resend_counted(challenge_key, client).await;
+        metrics::resend(&result);
+        result
+    }
+
+    async fn resend_counted(
         &self,
         challenge_key: &str,
         client: &ClientInfo,

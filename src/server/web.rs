@@ -15,7 +15,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
 use crate::error::AppError;
-use crate::server::auth::otp::CodeKey;
 use crate::server::auth::password::PasswordHasher;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
@@ -40,10 +39,11 @@ pub async fn build_state(
     let db = db::connect(&config.database)
         .await
         .map_err(|e| e.to_string())?;
-    let code_key = CodeKey::new(&load_code_key(&config)?);
+    let code_key = load_code_key(&config, db::now_ms() / 1000)?;
     let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
     let sms = SmsSender::from_config(&config, db.clone())?;
     tracing::info!("SMS providers: {}", sms.describe());
+    crate::server::metrics::install();
     Ok(AppState {
         leptos_options,
         auth: AuthService {
@@ -61,8 +61,11 @@ pub async fn build_state(
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
-        .route("/dev/outbox", get(outbox_page))
+    let mut app = Router::new();
+    if state.auth.config.metrics_addr.is_none() {
+        app = app.route("/metrics", get(crate::server::metrics::scrape));
+    }
+    app.route("/dev/outbox", get(outbox_page))
         .route("/dev/outbox.json", get(outbox_json))
         .merge(crate::server::receipts_http::routes())
         .merge(crate::server::probes::routes())

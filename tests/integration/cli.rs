@@ -1,7 +1,6 @@
 //! The admin CLI through the real binary, on an on-disk embedded store.
 
 use std::process::Command;
-use std::time::Duration;
 
 fn admin(store: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
@@ -42,37 +41,15 @@ fn admin_commands_run_against_the_embedded_store() {
 #[tokio::test]
 async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
     let sms = super::Gateway::start(axum::http::StatusCode::OK).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_ENV", "PROD")
-        .env("DATABASE_URL", "mem://")
-        .env("SMS_PROVIDER", "webhook")
-        .env("SMS_WEBHOOK_URL", format!("{}/sms", sms.base))
-        .env("OTP_SECRET", "log-test-secret-0123456789abcdef")
-        .env("SMS_CALLBACK_SECRET", "receipt-secret-in-the-path")
-        .env("COOKIE_SECURE", "false")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("SMS_PROVIDER", "webhook".to_string()),
+        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("SMS_CALLBACK_SECRET", "receipt-secret-in-the-path".into()),
+        ("LOG_FORMAT", "json".into()),
+    ];
+    let mut server = super::Binary::start(&env, std::process::Stdio::piped()).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "server started");
     let res = client
         .post(format!("{base}/api/register"))
         .header(reqwest::header::ACCEPT, "application/json")
@@ -97,9 +74,9 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
         .await
         .unwrap();
     assert_eq!(receipt.status(), 400);
-    server.kill().unwrap();
-    let output = server.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    server.child.kill().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut server.child.stdout.take().unwrap(), &mut text).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
@@ -124,4 +101,73 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
     assert!(!text.contains("9876543210") && !text.contains("log-user-password-1"));
     assert!(!text.contains("receipt-secret-in-the-path"));
     assert!(text.contains("/sms/status/msg91/<redacted>"));
+}
+
+#[tokio::test]
+async fn rotate_secret_keeps_codes_already_sent_valid_and_new_codes_use_the_new_key() {
+    let dir = std::env::temp_dir().join(format!("dotp-rotate-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let sms = super::Gateway::start(axum::http::StatusCode::OK).await;
+    let env = [
+        ("SMS_PROVIDER", "webhook".to_string()),
+        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("DATA_DIR", dir.display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("surrealkv://{}/app.db", dir.display()),
+        ),
+        // Empty: the server generates and owns its key file.
+        ("OTP_SECRET", String::new()),
+    ];
+    let raj = &super::SEED[0];
+    let server = super::Binary::start(&env, std::process::Stdio::null()).await;
+    let res = super::post(
+        &super::browser(),
+        &server.base,
+        "register",
+        &raj.registration(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let challenge = super::cookie_value(&res, "otp_challenge").expect("challenge cookie");
+    let code = super::code_in(&sms.messages()[0].1);
+    let key_before = std::fs::read_to_string(dir.join("otp_secret")).unwrap();
+
+    // Rotated while the server runs (the key is not in the database), then a restart.
+    let out = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
+        .args(["admin", "rotate-secret"])
+        .env("LEPTOS_ENV", "PROD")
+        .env("DATA_DIR", &dir)
+        .env("OTP_SECRET", "")
+        .env("SMS_PROVIDER", "webhook")
+        .env("SMS_WEBHOOK_URL", format!("{}/sms", sms.base))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("codes already sent stay valid"));
+    let key_after = std::fs::read_to_string(dir.join("otp_secret")).unwrap();
+    assert_ne!(key_before.trim(), key_after.trim());
+    drop(server);
+    let server = super::Binary::start(&env, std::process::Stdio::null()).await;
+
+    let verified = super::submit_code(server.base.clone(), challenge, code)
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), 200, "the code sent before the rotation");
+    let browser = super::browser();
+    let password = [("username", raj.username), ("password", raj.password)];
+    let res = super::post(&browser, &server.base, "login", &password).await;
+    assert_eq!(res.status(), 200);
+    let challenge = super::cookie_value(&res, "otp_challenge").unwrap();
+    let code = super::code_in(&sms.messages().last().unwrap().1);
+    let signed_in = super::submit_code(server.base.clone(), challenge, code)
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200, "a code made with the new key");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }

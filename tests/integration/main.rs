@@ -266,6 +266,35 @@ const SEED: [Person; 4] = [
     },
 ];
 
+impl Person {
+    /// The registration form as this person types it.
+    fn registration(&self) -> [(&'static str, &'static str); 5] {
+        [
+            ("username", self.username),
+            ("full_name", self.full_name),
+            ("phone", self.typed_phone),
+            ("email", self.email),
+            ("password", self.password),
+        ]
+    }
+}
+
+/// A server function call as the page's script makes it.
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{endpoint}"))
+        .header(ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 impl TestApp {
     async fn call(
         &self,
@@ -273,28 +302,11 @@ impl TestApp {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header(ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        post(client, &self.base, endpoint, form).await
     }
 
     async fn register(&self, client: &reqwest::Client, p: &Person) -> reqwest::Response {
-        self.call(
-            client,
-            "register",
-            &[
-                ("username", p.username),
-                ("full_name", p.full_name),
-                ("phone", p.typed_phone),
-                ("email", p.email),
-                ("password", p.password),
-            ],
-        )
-        .await
+        self.call(client, "register", &p.registration()).await
     }
 
     async fn login(
@@ -397,7 +409,68 @@ fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The server binary as an operator runs it, on a free port, with `env` on top of a
+/// production-like base.
+struct Binary {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Binary {
+    async fn start(env: &[(&str, String)], stdout: std::process::Stdio) -> Binary {
+        let port = free_port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dynamic_otp"));
+        command
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_ENV", "PROD")
+            .env("DATABASE_URL", "mem://")
+            .env("COOKIE_SECURE", "false")
+            .env("OTP_SECRET", "binary-test-secret-0123456789abcdef")
+            .env("RUST_LOG", "info")
+            .stdout(stdout)
+            .stderr(std::process::Stdio::null());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        // Owned before the wait, so a panic below still stops the process (Drop).
+        let server = Binary {
+            child: command.spawn().expect("server binary starts"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if client
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("server did not start");
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 mod cli;
+mod cluster;
 mod crash;
 mod flow;
+mod ops;
 mod providers;

@@ -27,27 +27,46 @@ pub fn normalise_code(input: &str) -> Option<String> {
 /// database leak reveals no code and a code from one challenge is worthless in another.
 #[derive(Clone)]
 pub struct CodeKey {
-    key: Vec<u8>,
+    current: Vec<u8>,
+    /// Keys retired by a rotation: codes made with them stay checkable until they expire.
+    previous: Vec<Vec<u8>>,
 }
 
 impl CodeKey {
     pub fn new(key: &[u8]) -> Self {
-        CodeKey { key: key.to_vec() }
+        CodeKey::with_previous(key, Vec::new())
     }
 
+    pub fn with_previous(current: &[u8], previous: Vec<Vec<u8>>) -> Self {
+        CodeKey {
+            current: current.to_vec(),
+            previous,
+        }
+    }
+
+    /// New codes are made with the current key only.
     pub fn mac(&self, challenge_id: &str, code: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .expect("HMAC accepts keys of any length");
-        mac.update(challenge_id.as_bytes());
-        mac.update(b":");
-        mac.update(code.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac_with(&self.current, challenge_id, code)
     }
 
     pub fn matches(&self, challenge_id: &str, code: &str, stored_mac: &str) -> bool {
-        let expected = self.mac(challenge_id, code);
-        expected.as_bytes().ct_eq(stored_mac.as_bytes()).into()
+        // Every key is tried, so the time taken does not tell which one matched.
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .fold(false, |matched, key| {
+                let expected = mac_with(key, challenge_id, code);
+                matched | bool::from(expected.as_bytes().ct_eq(stored_mac.as_bytes()))
+            })
     }
+}
+
+fn mac_with(key: &[u8], challenge_id: &str, code: &str) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(challenge_id.as_bytes());
+    mac.update(b":");
+    mac.update(code.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// What a challenge looks like when a code is checked against it.
@@ -166,5 +185,17 @@ mod tests {
         );
         assert!(key.matches("a", "123456", &key.mac("a", "123456")));
         assert!(!key.matches("b", "123456", &key.mac("a", "123456")));
+    }
+
+    #[test]
+    fn after_a_rotation_old_codes_still_match_and_new_ones_use_the_new_key() {
+        let old = CodeKey::new(b"old key");
+        let rotated = CodeKey::with_previous(b"new key", vec![b"old key".to_vec()]);
+        let made_before = old.mac("a", "123456");
+        assert!(rotated.matches("a", "123456", &made_before));
+        assert!(!rotated.matches("a", "654321", &made_before));
+        let made_after = rotated.mac("a", "123456");
+        assert_eq!(made_after, CodeKey::new(b"new key").mac("a", "123456"));
+        assert!(!old.matches("a", "123456", &made_after));
     }
 }

@@ -11,6 +11,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
 use crate::server::config::Argon2Config;
+use crate::server::metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -100,13 +101,17 @@ impl InLine {
                 (n < max).then_some(n + 1)
             })
             .ok()
-            .map(|_| InLine(counter.clone()))
+            .map(|before| {
+                metrics::argon2_queue_depth(before + 1);
+                InLine(counter.clone())
+            })
     }
 }
 
 impl Drop for InLine {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let before = self.0.fetch_sub(1, Ordering::AcqRel);
+        metrics::argon2_queue_depth(before - 1);
     }
 }
 

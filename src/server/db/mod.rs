@@ -38,12 +38,20 @@ pub const TABLES: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
-    Surreal(#[from] surrealdb::Error),
+    Surreal(surrealdb::Error),
     #[error("database: cannot create {path}: {source}")]
     Dir {
         path: String,
         source: std::io::Error,
     },
+}
+
+/// Every failed database call passes through here, which makes it the one place to count them.
+impl From<surrealdb::Error> for DbError {
+    fn from(e: surrealdb::Error) -> Self {
+        crate::server::metrics::database_error();
+        DbError::Surreal(e)
+    }
 }
 
 /// Connects by URL (`surrealkv://`, `mem://`, `ws://`), signs in if credentials are given, and
@@ -128,6 +136,7 @@ where
         if !is_conflict(&errors) || attempt >= attempts {
             return Err(first_error(errors, what));
         }
+        crate::server::metrics::conflict_retried();
         let jitter = u64::from(rand::random::<u8>() % 4);
         tokio::time::sleep(std::time::Duration::from_millis(
             u64::from(attempt) + jitter,

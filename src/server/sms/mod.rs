@@ -132,6 +132,19 @@ pub enum SmsError {
 }
 
 impl SmsError {
+    /// The kind of failure, in a word fit for a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SmsError::BadNumber { .. } => "bad_number",
+            SmsError::Unsupported(_) => "unsupported",
+            SmsError::Rejected { .. } => "rejected",
+            SmsError::Transport("timeout") => "timeout",
+            SmsError::Transport(_) => "transport_error",
+            SmsError::Outbox(_) => "outbox_error",
+            SmsError::AllOpen => "all_open",
+        }
+    }
+
     /// Whether the next provider should get the message.
     pub fn fails_over(&self) -> bool {
         !matches!(self, SmsError::BadNumber { .. })

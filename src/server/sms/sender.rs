@@ -15,6 +15,7 @@ use crate::server::auth::token;
 use crate::server::config::Config;
 use crate::server::db::sms_log::{self, NewSms};
 use crate::server::db::{breakers, Db};
+use crate::server::metrics;
 
 #[derive(Clone)]
 pub struct SmsSender {
@@ -185,6 +186,7 @@ impl SmsSender {
                 .await
             {
                 tracing::warn!("SMS via {name} skipped: circuit open");
+                metrics::sms_skipped(name, message.kind.name());
                 continue;
             }
             match message.kind {
@@ -271,7 +273,15 @@ impl SmsSender {
             code: message.code,
             reference: &key,
         };
+        let started = std::time::Instant::now();
         let result = provider.send(&outgoing).await;
+        let outcome = result.as_ref().map_or_else(SmsError::kind, |_| "accepted");
+        metrics::sms_attempt(
+            provider.name(),
+            message.kind.name(),
+            outcome,
+            started.elapsed(),
+        );
         let recorded = match &result {
             Ok(accepted) => {
                 sms_log::accepted(

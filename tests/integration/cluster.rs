@@ -1,0 +1,217 @@
+//! Two app instances on one real SurrealDB server (built from crates.io by
+//! scripts/surreal-server.sh), and an instance whose database goes away and comes back.
+//! Without SURREAL_BIN these tests say so and skip; scripts/cluster-test.sh sets it.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use super::*;
+
+/// A SurrealDB server process on loopback.
+struct Surreal {
+    child: Child,
+    port: u16,
+}
+
+impl Surreal {
+    fn binary(test: &str) -> Option<PathBuf> {
+        let found = std::env::var_os("SURREAL_BIN")
+            .map(PathBuf::from)
+            .filter(|p| p.is_file());
+        if found.is_none() {
+            eprintln!(
+                "SKIPPED {test}: SURREAL_BIN does not name a SurrealDB server binary; \
+                 ./scripts/cluster-test.sh builds one and runs this test"
+            );
+        }
+        found
+    }
+
+    /// `store` is `memory` or `surrealkv://<path>`.
+    async fn start(binary: &PathBuf, port: u16, store: &str) -> Surreal {
+        // Owned before the wait, so a panic below still stops the process (Drop).
+        let server = Surreal {
+            child: Command::new(binary)
+                .args(["start", "--user", "root", "--pass", "root", "--bind"])
+                .arg(format!("127.0.0.1:{port}"))
+                .arg(store)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("surreal starts"),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let health = reqwest::get(format!("http://127.0.0.1:{port}/health")).await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("SurrealDB server did not start on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Surreal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn instance_env(db: &Surreal, sms: &Gateway, database: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", db.url()),
+        ("DATABASE_USER", "root".into()),
+        ("DATABASE_PASS", "root".into()),
+        ("DATABASE_NS", "cluster".into()),
+        ("DATABASE_DB", database.into()),
+        ("SMS_PROVIDER", "webhook".into()),
+        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("LIMIT_PHONE_PER_HOUR", "4".into()),
+    ]
+}
+
+async fn signed_in_as(client: &reqwest::Client, base: &str) -> Option<String> {
+    let res = post(client, base, "current_user", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json::<Option<SignedInUser>>()
+        .await
+        .unwrap()
+        .map(|u| u.username)
+}
+
+#[tokio::test]
+async fn two_instances_on_one_surrealdb_server_share_every_piece_of_state() {
+    let Some(binary) = Surreal::binary("the two-instance cluster test") else {
+        return;
+    };
+    let db = Surreal::start(&binary, free_port(), "memory").await;
+    let sms = Gateway::start(StatusCode::OK).await;
+    let env = instance_env(&db, &sms, "two_instances");
+    // Started together: both apply the schema at once.
+    let (a, b) = tokio::join!(
+        Binary::start(&env, Stdio::null()),
+        Binary::start(&env, Stdio::null())
+    );
+    let (a, b) = (a.base.clone(), b.base.clone());
+    let raj = &SEED[0];
+    let code_of_last = || code_in(&sms.messages().last().unwrap().1);
+    // One browser behind a load balancer: its cookies go to whichever instance answers.
+    let browser = browser();
+
+    // Register on A, verify the phone on B.
+    let form = raj.registration();
+    assert_eq!(post(&browser, &a, "register", &form).await.status(), 200);
+    let code = code_of_last();
+    assert_eq!(
+        post(&browser, &b, "verify_code", &[("code", &code)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        signed_in_as(&browser, &a).await.as_deref(),
+        Some(raj.username)
+    );
+
+    // Sign in on A, enter the code on B; the session is good on A too.
+    let other = super::browser();
+    let password = [("username", raj.username), ("password", raj.password)];
+    assert_eq!(post(&other, &a, "login", &password).await.status(), 200);
+    let code = code_of_last();
+    assert_eq!(
+        post(&other, &b, "verify_code", &[("code", &code)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        signed_in_as(&other, &a).await.as_deref(),
+        Some(raj.username)
+    );
+
+    // Signing out on B ends the session on A.
+    let status = post(&other, &b, "logout", &[]).await.status();
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    assert_eq!(signed_in_as(&other, &a).await, None);
+    assert_eq!(
+        signed_in_as(&browser, &a).await.as_deref(),
+        Some(raj.username),
+        "only that one"
+    );
+
+    // The per-phone limit (4 an hour) counts sends through both: 2 so far, then B, A, and B
+    // is refused.
+    assert_eq!(
+        post(&super::browser(), &b, "login", &password)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(&super::browser(), &a, "login", &password)
+            .await
+            .status(),
+        200
+    );
+    let refused = post(&super::browser(), &b, "login", &password).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(sms.messages().len(), 4, "no fifth code left the building");
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database_away_and_back_while_healthz_keeps_answering() {
+    let Some(binary) = Surreal::binary("the database-away readiness test") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("dotp-readyz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = format!("surrealkv://{}", dir.join("surreal").display());
+    let port = free_port();
+    let db = Surreal::start(&binary, port, &store).await;
+    let sms = Gateway::start(StatusCode::OK).await;
+    let env = instance_env(&db, &sms, "readiness");
+    let app = Binary::start(&env, Stdio::null()).await;
+    let client = reqwest::Client::new();
+    let probe = |path: &'static str| {
+        let client = client.clone();
+        let url = format!("{}{path}", app.base);
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(probe("/readyz").await, 200);
+
+    db.kill();
+    let until = |want: u16| {
+        let probe = &probe;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if probe("/readyz").await == want {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            false
+        }
+    };
+    assert!(until(503).await, "unready once the database is gone");
+    assert_eq!(probe("/healthz").await, 200, "the process still answers");
+
+    let db = Surreal::start(&binary, port, &store).await;
+    assert!(until(200).await, "ready again once the database is back");
+    drop(db);
+    drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,168 @@
+//! Running it as a service: Prometheus metrics through the real binary (the recorder is one
+//! per process, so only a process of its own gives exact counts).
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use super::*;
+
+/// A scrape as (metric name, labels) → value.
+type Samples = BTreeMap<(String, BTreeMap<String, String>), f64>;
+
+fn parse_scrape(text: &str) -> Samples {
+    let mut samples = Samples::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (series, value) = line.rsplit_once(' ').expect("a value");
+        let (name, labels) = match (series.find('{'), series.rfind('}')) {
+            (Some(open), Some(close)) => (&series[..open], &series[open + 1..close]),
+            _ => (series, ""),
+        };
+        let labels = labels
+            .split("\",")
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').expect("key=value");
+                (key.to_string(), value.trim_matches('"').to_string())
+            })
+            .collect();
+        samples.insert((name.to_string(), labels), value.parse().expect("a number"));
+    }
+    samples
+}
+
+fn value(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let labels = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    samples
+        .get(&(name.to_string(), labels))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+async fn status_of(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> u16 {
+    super::post(client, base, endpoint, form)
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn metrics_count_a_scripted_sequence_exactly() {
+    let sms = Gateway::start(StatusCode::OK).await;
+    let metrics_port = free_port();
+    let env = [
+        ("SMS_PROVIDER", "webhook".to_string()),
+        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
+    ];
+    let server = Binary::start(&env, Stdio::null()).await;
+    let base = server.base.as_str();
+    let raj = &SEED[0];
+    let code_of_last = || code_in(&sms.messages().last().unwrap().1);
+    let not = |code: &str| if code == "000000" { "111111" } else { "000000" }.to_string();
+
+    // Register, one wrong code, the right one.
+    let first = browser();
+    let form = raj.registration();
+    assert_eq!(status_of(&first, base, "register", &form).await, 200);
+    let code = code_of_last();
+    assert_eq!(
+        status_of(&first, base, "verify_code", &[("code", &not(&code))]).await,
+        400
+    );
+    assert_eq!(
+        status_of(&first, base, "verify_code", &[("code", &code)]).await,
+        200
+    );
+
+    // Two wrong passwords, an unknown user, then a full sign-in.
+    let second = browser();
+    let wrong = [("username", raj.username), ("password", "not-the-password")];
+    let unknown = [("username", "nobody_here"), ("password", "whatever-it-is")];
+    let right = [("username", raj.username), ("password", raj.password)];
+    assert_eq!(status_of(&second, base, "login", &wrong).await, 401);
+    assert_eq!(status_of(&second, base, "login", &wrong).await, 401);
+    assert_eq!(status_of(&second, base, "login", &unknown).await, 401);
+    assert_eq!(status_of(&second, base, "login", &right).await, 200);
+    let code = code_of_last();
+    assert_eq!(
+        status_of(&second, base, "verify_code", &[("code", &code)]).await,
+        200
+    );
+
+    // The provider goes down: the right password, but no code can be sent.
+    sms.fail(true);
+    assert_eq!(status_of(&browser(), base, "login", &right).await, 502);
+
+    let unknown_page = reqwest::get(format!("{base}/no-such-page-7f3a"))
+        .await
+        .unwrap();
+    assert_eq!(unknown_page.status(), 404);
+    let main_scrape = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(
+        main_scrape.status(),
+        404,
+        "METRICS_ADDR moves /metrics off the site"
+    );
+    let scrape = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    let s = parse_scrape(&scrape.text().await.unwrap());
+
+    let outcome = |name: &str, outcome: &str| value(&s, name, &[("outcome", outcome)]);
+    assert_eq!(outcome("dotp_registrations_total", "code_sent"), 1.0);
+    assert_eq!(outcome("dotp_sign_ins_total", "bad_credentials"), 3.0);
+    assert_eq!(outcome("dotp_sign_ins_total", "code_sent"), 1.0);
+    assert_eq!(outcome("dotp_sign_ins_total", "sms_failed"), 1.0);
+    assert_eq!(outcome("dotp_code_verifications_total", "wrong_code"), 1.0);
+    assert_eq!(outcome("dotp_code_verifications_total", "accepted"), 2.0);
+    let sends = |outcome: &str| {
+        value(
+            &s,
+            "dotp_sms_sends_total",
+            &[
+                ("provider", "webhook"),
+                ("kind", "code"),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    assert_eq!(sends("accepted"), 2.0);
+    assert_eq!(sends("rejected"), 1.0);
+    let latency = [("provider", "webhook")];
+    assert_eq!(
+        value(&s, "dotp_sms_send_duration_seconds_count", &latency),
+        3.0
+    );
+    let login = |status: &str| {
+        value(
+            &s,
+            "dotp_http_requests_total",
+            &[
+                ("method", "POST"),
+                ("route", "/api/login"),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!((login("200"), login("401"), login("502")), (1.0, 3.0, 1.0));
+    assert_eq!(value(&s, "dotp_argon2_queue_depth", &[]), 0.0);
+    assert_eq!(value(&s, "dotp_database_errors_total", &[]), 0.0);
+    // Unknown paths share one label rather than minting a series each.
+    let unmatched = [("method", "GET"), ("route", "unmatched"), ("status", "404")];
+    assert_eq!(value(&s, "dotp_http_requests_total", &unmatched), 2.0);
+    assert!(s
+        .keys()
+        .all(|(_, labels)| labels.values().all(|v| !v.contains("7f3a"))));
+}
