@@ -17,11 +17,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && mkdir -p /var/lib/dynamic-otp && chown dynamic-otp /var/lib/dynamic-otp
 WORKDIR /app
 COPY --from=build /src/target/release/dynamic_otp /app/dynamic_otp
+# The asset names' hashes; the server reads this file from beside its binary.
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 USER dynamic-otp
 ENV LEPTOS_ENV=PROD \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \
     LEPTOS_SITE_ROOT=/app/site \
+    LEPTOS_HASH_FILES=true \
     DATA_DIR=/var/lib/dynamic-otp \
     DATABASE_URL=surrealkv:///var/lib/dynamic-otp/app.db
 VOLUME ["/var/lib/dynamic-otp"]

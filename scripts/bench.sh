@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # /login's JS, WASM and CSS come from the built site; build it if this checkout has none.
-if [ ! -f target/site/pkg/dynamic_otp.wasm ]; then
+if ! ls target/site/pkg/dynamic_otp*.wasm >/dev/null 2>&1; then
   cargo leptos build
 fi
 LEPTOS_OUTPUT_NAME=dynamic_otp cargo bench --no-default-features --features ssr --bench load

@@ -48,6 +48,13 @@ pub async fn main() -> ExitCode {
     }
 }
 
+fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(leptos.hash_file.as_ref())))
+        .is_some_and(|path| path.is_file())
+}
+
 /// Two rustls crypto providers (ring, aws-lc-rs) end up in the tree through different crates;
 /// with both, rustls cannot choose and a `wss://` database connection panics. Name one.
 pub fn use_one_tls_provider() {
@@ -58,9 +65,14 @@ pub fn use_one_tls_provider() {
 /// Leptos' options and ours, from Leptos.toml and the environment.
 pub fn configuration() -> Result<(Config, LeptosOptions), String> {
     let file = std::fs::read_to_string(CONFIG_FILE).ok();
-    let leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
+    let mut leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
         .map_err(|e| format!("Leptos configuration: {e}"))?
         .leptos_options;
+    // Leptos panics while rendering a page when hashing is on but cargo-leptos left no hash
+    // file beside this binary (a binary built by plain `cargo build`); link unhashed names.
+    if leptos.hash_files && !hash_file_beside_binary(&leptos) {
+        leptos.hash_files = false;
+    }
     let sources =
         Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
     let config = Config::load(

@@ -71,6 +71,12 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::server::probes::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.leptos_options.hash_files,
+            asset_caching,
+        ))
+        // Brotli or gzip, whichever the browser takes; the WASM bundle shrinks about 3×.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::map_response(server_fn_status))
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::map_response(security_headers))
@@ -78,6 +84,29 @@ pub fn router(state: AppState) -> Router {
             crate::server::request_log::request_id,
         ))
         .with_state(state)
+}
+
+/// Hashed asset names change whenever their content does, so browsers may keep them a year
+/// without asking again. Without hashing (a plain dev build), they must ask every time.
+async fn asset_caching(
+    State(hashed): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if asset && response.status().is_success() {
+        let policy = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(policy),
+        );
+    }
+    response
 }
 
 /// Headers every response carries. Script rules live in the page's own CSP (see `app::shell`),

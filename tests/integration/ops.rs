@@ -166,3 +166,49 @@ async fn metrics_count_a_scripted_sequence_exactly() {
         .keys()
         .all(|(_, labels)| labels.values().all(|v| !v.contains("7f3a"))));
 }
+
+/// Hashed assets are cached for a year and sent compressed; plain names must be revalidated.
+#[tokio::test]
+async fn assets_are_compressed_and_hashed_ones_cached_for_a_year() {
+    let site = std::env::temp_dir().join(format!("dotp-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let css = "body { margin: 0; } ".repeat(200);
+    std::fs::write(site.join("pkg/dynamic_otp.abc123.css"), &css).unwrap();
+    for (hashed, policy) in [
+        (true, "public, max-age=31536000, immutable"),
+        (false, "no-cache"),
+    ] {
+        let sources = Sources::new(None, |key| match key {
+            "DATABASE_URL" => Some("mem://".into()),
+            "SMS_PROVIDER" => Some("webhook".into()),
+            "SMS_WEBHOOK_URL" => Some("http://127.0.0.1:9/sms".into()),
+            "OTP_SECRET" => Some("asset-test-secret-0123456789abcdef".into()),
+            _ => None,
+        })
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config::load(&sources, false, &addr.to_string()).unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("dynamic_otp")
+            .site_root(site.display().to_string())
+            .site_addr(addr)
+            .hash_files(hashed)
+            .build();
+        let app = router(build_state(config, options).await.unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        // This client decompresses nothing, so the bytes counted are the bytes sent.
+        let res = reqwest::Client::new()
+            .get(format!("http://{addr}/pkg/dynamic_otp.abc123.css"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["cache-control"], policy);
+        assert_eq!(res.headers()["content-encoding"], "br");
+        let sent = res.bytes().await.unwrap().len();
+        assert!(sent * 10 < css.len(), "{sent} bytes sent for {}", css.len());
+    }
+    let _ = std::fs::remove_dir_all(&site);
+}
