@@ -4,7 +4,7 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
-use crate::pages::{HomePage, LoginPage, RegisterPage, VerifyPage};
+use crate::pages::{ForgotPage, HomePage, LoginPage, RegisterPage, ResetPage, VerifyPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csp = content_security_policy(&options);
@@ -66,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=LoginPage />
                     <Route path=StaticSegment("register") view=RegisterPage />
+                    <Route path=StaticSegment("forgot") view=ForgotPage />
+                    <Route path=StaticSegment("reset") view=ResetPage />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                 </Routes>
             </main>

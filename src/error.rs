@@ -40,6 +40,10 @@ pub enum AppError {
         "This code has expired or can no longer be used. Please sign in again to get a new code."
     )]
     CodeExpired,
+    /// The reset step: one sentence whether the code is wrong, dead, or there was no account,
+    /// so the page cannot be used to learn which usernames exist.
+    #[error("That code is not right or no longer works. Check the SMS, or start again to get a new code.")]
+    ResetCodeRefused,
     #[error("Please wait {wait_secs} seconds before asking for another code.")]
     ResendTooSoon { wait_secs: u64 },
     /// A rate limit: says in plain words when trying again can work.
@@ -89,6 +93,13 @@ fn tries_left_sentence(tries_left: u32) -> String {
 }
 
 impl AppError {
+    /// A field error: `set` fills in the one field that is wrong.
+    pub fn invalid(set: impl FnOnce(&mut FieldErrors)) -> AppError {
+        let mut fields = FieldErrors::default();
+        set(&mut fields);
+        AppError::InvalidFields(fields)
+    }
+
     /// The HTTP status the server answers with for this error.
     pub fn status(&self) -> u16 {
         match self {
@@ -96,7 +107,7 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::SignInFailed | AppError::NotSignedIn => 401,
             AppError::ForeignOrigin | AppError::AccountLocked => 403,
-            AppError::WrongCode { .. } => 400,
+            AppError::WrongCode { .. } | AppError::ResetCodeRefused => 400,
             AppError::CodeExpired => 410,
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,
             AppError::SendingPaused { .. } => 503,

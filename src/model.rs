@@ -16,6 +16,8 @@ pub enum CodePurpose {
     /// Proves a new account's phone; verifying also signs the user in.
     VerifyPhone,
     SignIn,
+    /// "Forgot password": proves the account's phone before a new password is set.
+    ResetPassword,
 }
 
 /// The code step: where the code went and how long it and the resend wait last.

@@ -154,3 +154,43 @@ test("registration errors sit next to their fields", async ({ page }) => {
   await expect(page.getByLabel("Phone number")).toHaveAttribute("aria-describedby", /field-phone-error/);
   await expect(page).toHaveURL(/\/register$/);
 });
+
+test("forgot password: a code to the account's own phone, then the new password works and the old one not", async ({
+  page,
+  request,
+}) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Forgot password?" }).click();
+  await expect(page).toHaveURL(/\/forgot$/);
+  await page.getByLabel("Username").fill(priya.username);
+  const before = await messagesTo(request, priya.e164);
+  await page.getByRole("button", { name: "Send code" }).click();
+  await expect(page).toHaveURL(/\/reset$/);
+  await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
+  const code = await codeFor(request, priya.e164, before);
+  await hydrated(page);
+  const wrong = code === "000000" ? "111111" : "000000";
+  await page.getByLabel("Code").fill(wrong);
+  await page.getByLabel("New password").fill("priya-new-password-8");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.locator("#field-code-error")).toContainText("That code is not right or no longer works.");
+  await page.getByLabel("Code").fill(code);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page).toHaveURL(/\/login\?reset=done$/);
+  await expect(page.getByRole("status")).toContainText("Your password is changed");
+
+  await hydrated(page);
+  await page.getByLabel("Username").fill(priya.username);
+  await page.getByLabel("Password").fill(priya.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText(
+    "That username and password do not match. Please try again.",
+  );
+  await page.getByLabel("Password").fill("priya-new-password-8");
+  const beforeLogin = await messagesTo(request, priya.e164);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await enterCode(page, await codeFor(request, priya.e164, beforeLogin));
+  await expectSignedIn(page, priya);
+});

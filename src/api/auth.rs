@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::{Activity, PendingCode, SignedInUser};
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use leptos::prelude::use_context;
 
     use crate::error::AppError;

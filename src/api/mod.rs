@@ -2,5 +2,7 @@
 //! handles only cookies and redirects.
 
 pub mod auth;
+pub mod reset;
 
 pub use auth::*;
+pub use reset::*;

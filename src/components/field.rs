@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::error::{AppError, FieldErrors};
+
 /// A labelled input whose error sits right under it and is announced to screen readers.
 #[component]
 pub fn Field(
@@ -56,6 +58,46 @@ pub fn Field(
             }}
         </div>
     }
+}
+
+/// The code field of every code step: takes a pasted or autofilled SMS code.
+#[component]
+pub fn CodeField(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Field
+            label="Code"
+            name="code"
+            autocomplete="one-time-code"
+            inputmode="numeric"
+            maxlength=9
+            error
+        />
+    }
+}
+
+/// One field's message out of a failed action's error.
+pub fn field_error(
+    failure: Signal<Option<AppError>>,
+    pick: fn(&FieldErrors) -> &Option<String>,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        failure
+            .get()
+            .and_then(|e| e.fields().and_then(|f| pick(f).clone()))
+    })
+}
+
+/// The form's message: a failure not already shown next to a field.
+pub fn form_error(
+    failure: Signal<Option<AppError>>,
+    shown_at_a_field: fn(&AppError) -> bool,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        failure
+            .get()
+            .filter(|e| !matches!(e, AppError::InvalidFields(_)) && !shown_at_a_field(e))
+            .map(|e| e.to_string())
+    })
 }
 
 /// An error about the whole form rather than one field.

@@ -2,4 +2,4 @@
 
 mod field;
 
-pub use field::{Field, FormError};
+pub use field::{field_error, form_error, CodeField, Field, FormError};

@@ -13,10 +13,17 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(Result::err)
             .map(|e| e.to_string())
     });
+    let query = leptos_router::hooks::use_query_map();
+    let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
     view! {
         <section class="card">
             <h1>"Sign in"</h1>
             <p class="lead">"We will text a code to the phone number on your account."</p>
+            <Show when=move || reset_done.get()>
+                <p class="notice" role="status">
+                    "Your password is changed and every device was signed out. Sign in with the new password."
+                </p>
+            </Show>
             <ActionForm action=login>
                 <Field label="Username" name="username" autocomplete="username" />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" />
@@ -25,6 +32,9 @@ pub fn LoginPage() -> impl IntoView {
                     "Sign in"
                 </button>
             </ActionForm>
+            <p class="switch">
+                <a href="/forgot">"Forgot password?"</a>
+            </p>
             <p class="switch">"New here? " <a href="/register">"Create an account"</a></p>
         </section>
     }

@@ -3,9 +3,11 @@
 mod home;
 mod login;
 mod register;
+mod reset;
 mod verify;
 
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use register::RegisterPage;
+pub use reset::{ForgotPage, ResetPage};
 pub use verify::VerifyPage;

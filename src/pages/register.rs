@@ -1,26 +1,14 @@
 use leptos::prelude::*;
 
 use crate::api::Register;
-use crate::components::{Field, FormError};
-use crate::error::{AppError, FieldErrors};
+use crate::components::{field_error, form_error, Field, FormError};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let failure = Signal::derive(move || register.value().get().and_then(Result::err));
-    let field = move |pick: fn(&FieldErrors) -> &Option<String>| {
-        Signal::derive(move || {
-            failure
-                .get()
-                .and_then(|e| e.fields().and_then(|f| pick(f).clone()))
-        })
-    };
-    let form_error = Signal::derive(move || {
-        failure
-            .get()
-            .filter(|e| !matches!(e, AppError::InvalidFields(_)))
-            .map(|e| e.to_string())
-    });
+    let field = move |pick| field_error(failure, pick);
+    let form_error = form_error(failure, |_| false);
     view! {
         <section class="card">
             <h1>"Create your account"</h1>

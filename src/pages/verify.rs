@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::{code_status, ResendCode, VerifyCode};
-use crate::components::{Field, FormError};
+use crate::components::{CodeField, FormError};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
 
@@ -94,7 +94,8 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
     });
     let heading = match pending.purpose {
         CodePurpose::VerifyPhone => "Verify your phone",
-        CodePurpose::SignIn => "Enter your code",
+        // Reset codes are entered on /reset and never reach this page.
+        CodePurpose::SignIn | CodePurpose::ResetPassword => "Enter your code",
     };
 
     view! {
@@ -105,14 +106,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 "."
             </p>
             <ActionForm action=verify>
-                <Field
-                    label="Code"
-                    name="code"
-                    autocomplete="one-time-code"
-                    inputmode="numeric"
-                    maxlength=9
-                    error=code_error
-                />
+                <CodeField error=code_error />
                 <button type="submit" disabled=move || verify.pending().get()>
                     "Verify"
                 </button>

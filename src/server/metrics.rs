@@ -76,6 +76,10 @@ fn describe() {
         "codes entered, by outcome (accepted starts a session or verifies a phone)"
     );
     describe_counter!(
+        "dotp_password_resets_total",
+        "forgot-password steps (start: code asked for; finish: new password set) by outcome"
+    );
+    describe_counter!(
         "dotp_code_resends_total",
         "\"Resend code\" requests by outcome"
     );
@@ -152,6 +156,11 @@ pub fn verification<T>(result: &Result<T, AppError>) {
         .increment(1);
 }
 
+pub fn password_reset<T>(step: &'static str, result: &Result<T, AppError>) {
+    counter!("dotp_password_resets_total", "step" => step, "outcome" => outcome(result, "ok"))
+        .increment(1);
+}
+
 pub fn resend<T>(result: &Result<T, AppError>) {
     counter!("dotp_code_resends_total", "outcome" => outcome(result, "code_sent")).increment(1);
 }
@@ -208,7 +217,7 @@ fn error_label(error: &AppError) -> &'static str {
     match error {
         AppError::InvalidFields(_) | AppError::BadRequest(_) => "invalid",
         AppError::SignInFailed => "bad_credentials",
-        AppError::WrongCode { .. } => "wrong_code",
+        AppError::WrongCode { .. } | AppError::ResetCodeRefused => "wrong_code",
         AppError::CodeExpired => "expired",
         AppError::ResendTooSoon { .. } => "too_soon",
         AppError::TooManyRequests { .. } => "rate_limited",

@@ -23,6 +23,8 @@ use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind, SmsError, SmsSender};
 
+mod reset;
+
 /// What registration asks for, as typed.
 pub struct Registration {
     pub username: String,
@@ -265,6 +267,38 @@ impl AuthService {
         self.count(ip_hour, &client.ip_key(), now, client).await
     }
 
+    /// A submitted code against its challenge row.
+    fn check_code(&self, row: &ChallengeRow, key: &str, code: &str, now: i64) -> CodeCheck {
+        let state = otp::ChallengeState {
+            consumed: row.consumed,
+            attempts: row.attempts.max(0) as u32,
+            expires_at_ms: row.expires_at,
+        };
+        let max = self.config.otp.max_attempts;
+        otp::check_code(&self.code_key, key, &state, &row.code_mac, code, max, now)
+    }
+
+    /// The code as typed or pasted, or what is wrong with it.
+    fn normalised(code: &str) -> Result<String, AppError> {
+        otp::normalise_code(code)
+            .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))
+    }
+
+    /// Password attempts and reset requests from one client IP, per 10 minutes.
+    async fn count_attempt_from_ip(
+        &self,
+        scope: &'static str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let attempts = Window {
+            scope,
+            max: self.config.limits.ip_signins_per_10min,
+            secs: limits::TEN_MINUTES,
+        };
+        self.count(attempts, &client.ip_key(), self.clock.now_ms(), client)
+            .await
+    }
+
     fn stale_before(&self, now: i64) -> i64 {
         now - Self::ms(self.config.otp.challenge_max_age_secs)
     }
@@ -423,13 +457,7 @@ impl AuthService {
         password: String,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
-        let attempts = Window {
-            scope: "signin_ip",
-            max: self.config.limits.ip_signins_per_10min,
-            secs: limits::TEN_MINUTES,
-        };
-        self.count(attempts, &client.ip_key(), self.clock.now_ms(), client)
-            .await?;
+        self.count_attempt_from_ip("signin_ip", client).await?;
         let username = username.trim().to_lowercase();
         let guard = guards::get(&self.db, &username)
             .await
@@ -561,6 +589,7 @@ impl AuthService {
             .await
             .map_err(|e| internal("pending: read", e))?;
         Ok(row
+            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
             .filter(|r| !r.consumed && r.created_at > self.stale_before(now))
             .map(|r| self.pending_of(&r, now)))
     }
@@ -583,31 +612,19 @@ impl AuthService {
         code: &str,
         client: &ClientInfo,
     ) -> Result<String, AppError> {
-        let code = otp::normalise_code(code)
-            .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))?;
+        let code = Self::normalised(code)?;
         if !token::is_well_formed(challenge_key) {
             return Err(AppError::CodeExpired);
         }
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
+        // A reset code proves the phone only; it never stands in for the password.
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("verify: read", e))?
+            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
             .ok_or(AppError::CodeExpired)?;
-        let state = otp::ChallengeState {
-            consumed: row.consumed,
-            attempts: row.attempts.max(0) as u32,
-            expires_at_ms: row.expires_at,
-        };
-        match otp::check_code(
-            &self.code_key,
-            challenge_key,
-            &state,
-            &row.code_mac,
-            &code,
-            max,
-            now,
-        ) {
+        match self.check_code(&row, challenge_key, &code, now) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
             CodeCheck::Wrong => {
                 let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
@@ -690,6 +707,7 @@ impl AuthService {
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("resend: read", e))?
+            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
             .ok_or(AppError::CodeExpired)?;
         if row.consumed || row.created_at <= self.stale_before(now) {
             return Err(AppError::CodeExpired);
@@ -904,6 +922,8 @@ fn describe(kind: &str) -> &'static str {
         "signed_out" => "Signed out",
         "locked" => "Account locked",
         "limit_hit" => "Too many attempts",
+        "reset_requested" => "Password reset code asked for",
+        "password_reset" => "Password changed with a reset code",
         _ => "Security event",
     }
 }

@@ -474,3 +474,4 @@ mod crash;
 mod flow;
 mod ops;
 mod providers;
+mod reset;

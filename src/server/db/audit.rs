@@ -21,6 +21,10 @@ pub enum Kind {
     Unlocked,
     /// An operator removed the account (admin CLI).
     Removed,
+    /// A reset code was asked for.
+    ResetRequested,
+    /// A new password was set with a reset code.
+    PasswordReset,
 }
 
 impl Kind {
@@ -38,6 +42,8 @@ impl Kind {
             Kind::PumpingAlarm => "pumping_alarm",
             Kind::Unlocked => "unlocked",
             Kind::Removed => "removed",
+            Kind::ResetRequested => "reset_requested",
+            Kind::PasswordReset => "password_reset",
         }
     }
 }

@@ -25,10 +25,10 @@ pub struct ChallengeRow {
 
 impl ChallengeRow {
     pub fn purpose(&self) -> CodePurpose {
-        if self.purpose == "verify_phone" {
-            CodePurpose::VerifyPhone
-        } else {
-            CodePurpose::SignIn
+        match self.purpose.as_str() {
+            "verify_phone" => CodePurpose::VerifyPhone,
+            "reset_password" => CodePurpose::ResetPassword,
+            _ => CodePurpose::SignIn,
         }
     }
 }
@@ -84,6 +84,7 @@ fn purpose_name(purpose: CodePurpose) -> &'static str {
     match purpose {
         CodePurpose::VerifyPhone => "verify_phone",
         CodePurpose::SignIn => "sign_in",
+        CodePurpose::ResetPassword => "reset_password",
     }
 }
 
@@ -91,17 +92,21 @@ pub fn record(key: &str) -> RecordId {
     RecordId::new("otp_challenge", key)
 }
 
-/// A new sign-in challenge replaces any earlier unfinished one of the same account.
+/// A new challenge replaces any earlier unfinished one of the same account and kind: a reset
+/// asked for by someone else must not cancel the owner's sign-in in progress, nor the reverse.
 pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
     let account = challenge.account.clone();
     let id = record(&challenge.key);
+    let reset = challenge.purpose == CodePurpose::ResetPassword;
     db.query(
         "BEGIN TRANSACTION;
-         DELETE otp_challenge WHERE account = $account AND consumed = false;
+         DELETE otp_challenge WHERE account = $account AND consumed = false \
+             AND (purpose = 'reset_password') = $reset;
          CREATE $id CONTENT $row;
          COMMIT TRANSACTION;",
     )
     .bind(("account", account))
+    .bind(("reset", reset))
     .bind(("id", id))
     .bind(("row", challenge.into_row()))
     .await?
@@ -163,11 +168,12 @@ pub async fn redeem(
     now: i64,
     redemption: Redemption,
 ) -> Result<bool, DbError> {
-    let mut res = db
+    let res = db
         .query(
             "BEGIN TRANSACTION;
              LET $won = (UPDATE $id SET consumed = true WHERE consumed = false AND attempts < $max \
-                 AND expires_at > $now AND code_mac = $mac RETURN VALUE account);
+                 AND expires_at > $now AND code_mac = $mac AND purpose != 'reset_password' \
+                 RETURN VALUE account);
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
@@ -181,15 +187,55 @@ pub async fn redeem(
         .bind(("session_id", super::sessions::record(&redemption.session_key)))
         .bind(("expires", redemption.session_expires_at))
         .await?;
+    won(res, "redeem transaction")
+}
+
+/// Whether a redeeming transaction won. Losing a race shows up as our own THROW or as a write
+/// conflict; both mean "not usable".
+fn won(mut res: surrealdb::IndexedResults, what: &str) -> Result<bool, DbError> {
     let errors = res.take_errors();
     if errors.is_empty() {
         return Ok(true);
     }
-    // Losing a race shows up as our own THROW or as a write conflict; both mean "not usable".
     if errors_mention(&errors, "challenge_unavailable") || is_conflict(&errors) {
         return Ok(false);
     }
-    Err(first_error(errors, "redeem transaction"))
+    Err(first_error(errors, what))
+}
+
+/// A correct reset code: in one transaction that only one racer can win, uses the challenge,
+/// sets the new password hash, ends every session of the account and clears its failure count
+/// and lock. False if the challenge was no longer usable.
+pub async fn redeem_reset(
+    db: &Db,
+    key: &str,
+    code_mac: &str,
+    max_attempts: u32,
+    now: i64,
+    password_hash: &str,
+    guard: RecordId,
+) -> Result<bool, DbError> {
+    let res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $won = (UPDATE $id SET consumed = true WHERE consumed = false \
+                 AND purpose = 'reset_password' AND attempts < $max AND expires_at > $now \
+                 AND code_mac = $mac RETURN VALUE account);
+             IF array::len($won) != 1 { THROW 'challenge_unavailable' };
+             LET $account = $won[0];
+             UPDATE $account SET password_hash = $hash;
+             DELETE session WHERE account = $account;
+             UPSERT $guard SET failures = 0, retry_at = 0, locked = false;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", record(key)))
+        .bind(("max", max_attempts as i64))
+        .bind(("now", now))
+        .bind(("mac", code_mac.to_string()))
+        .bind(("hash", password_hash.to_string()))
+        .bind(("guard", guard))
+        .await?;
+    won(res, "reset transaction")
 }
 
 /// A fresh code for a live challenge.

@@ -1,0 +1,187 @@
+//! "Forgot password": a code to the account's phone, then a new password. Neither step's answer
+//! says whether the username exists.
+
+use super::{hashing, internal, AuthService, Who};
+use crate::error::AppError;
+use crate::model::CodePurpose;
+use crate::server::auth::otp::CodeCheck;
+use crate::server::auth::{token, validate};
+use crate::server::client::ClientInfo;
+use crate::server::db::challenges::{self, NewChallenge};
+use crate::server::db::{audit, guards, users};
+use crate::server::metrics;
+use crate::server::sms::templates::FALLBACK;
+use crate::server::sms::CodeSms;
+
+impl AuthService {
+    /// Starts a reset and returns the challenge key for the browser. Unknown usernames get a
+    /// key too, one stored nowhere; the code itself is sent after the answer, so neither the
+    /// answer nor its timing tells the two apart.
+    pub async fn start_reset(
+        &self,
+        username: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
+        let result = self.start_reset_counted(username, client).await;
+        metrics::password_reset("start", &result);
+        result
+    }
+
+    async fn start_reset_counted(
+        &self,
+        username: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
+        self.count_attempt_from_ip("reset_ip", client).await?;
+        let username = username.trim().to_lowercase();
+        validate::username(&username).map_err(|e| AppError::invalid(|f| f.username = Some(e)))?;
+        let user = users::find_by_username(&self.db, &username)
+            .await
+            .map_err(|e| internal("reset: lookup", e))?;
+        // An account whose phone was never verified has no phone to prove.
+        let Some(user) = user.filter(|u| u.phone_verified) else {
+            return Ok(token::new_token());
+        };
+        let now = self.clock.now_ms();
+        let language = user.language.clone().unwrap_or_else(|| FALLBACK.into());
+        let (challenge, code) = self.new_challenge(
+            user.id.clone(),
+            CodePurpose::ResetPassword,
+            &user.phone,
+            &language,
+            now,
+        );
+        let key = challenge.key.clone();
+        let (service, client) = (self.clone(), client.clone());
+        tokio::spawn(async move {
+            service
+                .send_reset_code(user, challenge, code, client, now)
+                .await
+        });
+        Ok(key)
+    }
+
+    /// The part of starting a reset that only a real account has. Failures are logged; the
+    /// browser was already told to look for an SMS either way.
+    async fn send_reset_code(
+        &self,
+        user: users::UserRow,
+        challenge: NewChallenge,
+        code: String,
+        client: ClientInfo,
+        now: i64,
+    ) {
+        if let Err(e) = self.may_send(&user.phone, &client, now).await {
+            tracing::warn!("reset code not sent: {e}");
+            return;
+        }
+        let (key, language) = (challenge.key.clone(), challenge.language.clone());
+        if let Err(e) = challenges::create(&self.db, challenge).await {
+            tracing::error!("reset: challenge: {e}");
+            return;
+        }
+        let sms = CodeSms {
+            to: &user.phone,
+            code: &code,
+            language: &language,
+            challenge: &key,
+            after: None,
+        };
+        match self.deliver(sms, now).await {
+            Ok(provider) => {
+                self.audit(
+                    audit::Kind::ResetRequested,
+                    Who::user(&user),
+                    provider,
+                    &client,
+                )
+                .await
+            }
+            Err(e) => {
+                tracing::warn!("reset code not sent: {e}");
+                if let Err(e) = challenges::delete(&self.db, &key).await {
+                    tracing::error!("reset: cleanup after failed send: {e}");
+                }
+            }
+        }
+    }
+
+    /// Checks the reset code and sets the new password; every session of the account ends and
+    /// its lock is cleared.
+    pub async fn finish_reset(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let result = self
+            .finish_reset_counted(challenge_key, code, password, client)
+            .await;
+        metrics::password_reset("finish", &result);
+        result
+    }
+
+    async fn finish_reset_counted(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let code = Self::normalised(code)?;
+        validate::password(&password).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
+        if !token::is_well_formed(challenge_key) {
+            return Err(AppError::ResetCodeRefused);
+        }
+        let now = self.clock.now_ms();
+        let max = self.config.otp.max_attempts;
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("reset: read", e))?
+            .filter(|r| r.purpose() == CodePurpose::ResetPassword)
+            .ok_or(AppError::ResetCodeRefused)?;
+        let check = self.check_code(&row, challenge_key, &code, now);
+        let user = self
+            .account_of(&row)
+            .await?
+            .ok_or(AppError::ResetCodeRefused)?;
+        match check {
+            CodeCheck::Dead => Err(AppError::ResetCodeRefused),
+            CodeCheck::Wrong => {
+                challenges::record_wrong_attempt(&self.db, challenge_key, max)
+                    .await
+                    .map_err(|e| internal("reset: count attempt", e))?;
+                self.audit(audit::Kind::CodeFailed, Who::user(&user), "reset", client)
+                    .await;
+                self.failed(Who::user(&user), now, client).await?;
+                Err(AppError::ResetCodeRefused)
+            }
+            CodeCheck::Accept => {
+                let hash = self
+                    .hasher
+                    .hash(password)
+                    .await
+                    .map_err(|e| hashing("reset: hash", e))?;
+                let guard = guards::record(&user.username);
+                let won = challenges::redeem_reset(
+                    &self.db,
+                    challenge_key,
+                    &row.code_mac,
+                    max,
+                    now,
+                    &hash,
+                    guard,
+                )
+                .await
+                .map_err(|e| internal("reset: redeem", e))?;
+                if !won {
+                    return Err(AppError::ResetCodeRefused);
+                }
+                self.audit(audit::Kind::PasswordReset, Who::user(&user), "", client)
+                    .await;
+                Ok(())
+            }
+        }
+    }
+}
