@@ -46,6 +46,9 @@ export default defineConfig({
       SMS_PROVIDER: "console",
       DATA_DIR: "target/e2e-data",
       RUST_LOG: "info",
+      // One person signs in many times across the tests; the real limits are tested in Rust.
+      LIMIT_PHONE_PER_HOUR: "100",
+      LIMIT_PHONE_PER_DAY: "100",
     },
   },
 });

@@ -4,7 +4,10 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
-use crate::pages::{ForgotPage, HomePage, LoginPage, RegisterPage, ResetPage, VerifyPage};
+use crate::pages::{
+    ForgotPage, HomePage, LoginPage, PasswordPage, RegisterPage, ResetPage, SessionsPage,
+    VerifyPage,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csp = content_security_policy(&options);
@@ -68,6 +71,15 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("forgot") view=ForgotPage />
                     <Route path=StaticSegment("reset") view=ResetPage />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("sessions"))
+                        view=SessionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("password"))
+                        view=PasswordPage
+                    />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -13,6 +13,8 @@ pub struct FieldErrors {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub password: Option<String>,
+    /// Changing the password: the current one, typed again.
+    pub current_password: Option<String>,
 }
 
 impl FieldErrors {
@@ -22,13 +24,15 @@ impl FieldErrors {
             && self.phone.is_none()
             && self.email.is_none()
             && self.password.is_none()
+            && self.current_password.is_none()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("Please correct the highlighted fields.")]
-    InvalidFields(FieldErrors),
+    /// Boxed: the fields are many, and every Result that can fail carries this enum.
+    InvalidFields(Box<FieldErrors>),
     #[error("{0}")]
     BadRequest(String),
     /// Same sentence whether the username is unknown or the password is wrong.
@@ -97,7 +101,7 @@ impl AppError {
     pub fn invalid(set: impl FnOnce(&mut FieldErrors)) -> AppError {
         let mut fields = FieldErrors::default();
         set(&mut fields);
-        AppError::InvalidFields(fields)
+        AppError::InvalidFields(Box::new(fields))
     }
 
     /// The HTTP status the server answers with for this error.

@@ -39,3 +39,17 @@ pub struct Activity {
     pub ip: String,
     pub device: String,
 }
+
+/// One signed-in device on the sessions page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session to end it; useless as a credential.
+    pub id: String,
+    /// "Chrome on Android", from the browser's user agent.
+    pub device: String,
+    pub ip: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    /// The session this page is being viewed in.
+    pub current: bool,
+}

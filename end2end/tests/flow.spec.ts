@@ -69,6 +69,19 @@ async function expectSignedIn(page: Page, p: Person) {
   await expect(activity.locator("li").first()).toContainText("Signed in");
 }
 
+/** Signs `p` in from /login with `password`, through the code sent to their phone. */
+async function signIn(page: Page, request: APIRequestContext, p: Person, password: string) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(p.username);
+  await page.getByLabel("Password").fill(password);
+  const before = await messagesTo(request, p.e164);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await enterCode(page, await codeFor(request, p.e164, before));
+  await expectSignedIn(page, p);
+}
+
 async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
@@ -193,4 +206,50 @@ test("forgot password: a code to the account's own phone, then the new password 
   await expect(page).toHaveURL(/\/verify$/);
   await enterCode(page, await codeFor(request, priya.e164, beforeLogin));
   await expectSignedIn(page, priya);
+});
+
+test("sessions page: signing out the other devices signs out the other browser", async ({ browser, request }) => {
+  const phone = await browser.newContext();
+  const laptop = await browser.newContext();
+  const onPhone = await phone.newPage();
+  const onLaptop = await laptop.newPage();
+  for (const page of [onPhone, onLaptop]) {
+    await signIn(page, request, raj, raj.password);
+  }
+
+  await onPhone.getByRole("link", { name: "Where you are signed in" }).click();
+  await expect(onPhone).toHaveURL(/\/account\/sessions$/);
+  const list = onPhone.getByTestId("sessions");
+  await expect(list.locator("li", { hasText: "(this device)" })).toHaveCount(1);
+  await hydrated(onPhone);
+  await onPhone.getByRole("button", { name: "Sign out all other devices" }).click();
+  await expect(list.locator("li")).toHaveCount(1);
+
+  await onLaptop.reload();
+  await expect(onLaptop).toHaveURL(/\/login$/);
+  await onPhone.goto("/");
+  await expect(onPhone.getByRole("heading", { name: `Welcome, ${raj.fullName}` })).toBeVisible();
+  await expect(onPhone.getByTestId("activity").locator("li").first()).toContainText(
+    "Other devices signed out",
+  );
+  await phone.close();
+  await laptop.close();
+});
+
+test("change password: the current one is checked, then the new one signs in", async ({ page, request }) => {
+  await signIn(page, request, raj, raj.password);
+  await page.getByRole("link", { name: "Change password" }).click();
+  await expect(page).toHaveURL(/\/account\/password$/);
+  await hydrated(page);
+  await page.getByLabel("Current password").fill("not-my-password");
+  await page.getByLabel("New password").fill("raj-changed-password-2");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("#field-current_password-error")).toHaveText("That is not your current password.");
+  await page.getByLabel("Current password").fill(raj.password);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("status")).toContainText("Your password is changed.");
+
+  await page.goto("/");
+  await signOut(page);
+  await signIn(page, request, raj, "raj-changed-password-2");
 });

@@ -1,8 +1,10 @@
 //! Server functions: the typed API the pages call. Each checks its input through the service and
 //! handles only cookies and redirects.
 
+pub mod account;
 pub mod auth;
 pub mod reset;
 
+pub use account::*;
 pub use auth::*;
 pub use reset::*;

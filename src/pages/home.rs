@@ -25,6 +25,10 @@ pub fn HomePage() -> impl IntoView {
                                     <dt>"Phone number"</dt>
                                     <dd data-testid="phone">{user.masked_phone.clone()}</dd>
                                 </dl>
+                                <nav class="account-links" aria-label="Account">
+                                    <a href="/account/sessions">"Where you are signed in"</a>
+                                    <a href="/account/password">"Change password"</a>
+                                </nav>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">"Sign out"</button>
                                 </ActionForm>

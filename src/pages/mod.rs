@@ -1,11 +1,13 @@
 //! One file per route.
 
+mod account;
 mod home;
 mod login;
 mod register;
 mod reset;
 mod verify;
 
+pub use account::{PasswordPage, SessionsPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use register::RegisterPage;

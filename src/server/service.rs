@@ -23,6 +23,7 @@ use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind, SmsError, SmsSender};
 
+mod account;
 mod reset;
 
 /// What registration asks for, as typed.
@@ -348,7 +349,7 @@ impl AuthService {
         let (Some(username), Some(full_name), Some(phone), Some(email), true) =
             (username, full_name, phone, email, errors.is_empty())
         else {
-            return Err(AppError::InvalidFields(errors));
+            return Err(AppError::InvalidFields(Box::new(errors)));
         };
 
         let now = self.clock.now_ms();
@@ -416,9 +417,8 @@ impl AuthService {
                     tracing::error!("register: cleanup after unsent code: {e}");
                 }
                 return Err(match error {
-                    AppError::NumberCannotReceiveSms => AppError::InvalidFields(FieldErrors {
-                        phone: Some(AppError::NumberCannotReceiveSms.to_string()),
-                        ..FieldErrors::default()
+                    AppError::NumberCannotReceiveSms => AppError::invalid(|f| {
+                        f.phone = Some(AppError::NumberCannotReceiveSms.to_string())
                     }),
                     other => other,
                 });
@@ -647,6 +647,8 @@ impl AuthService {
                 let redemption = Redemption {
                     session_key: token::storage_key(&session_token),
                     session_expires_at: now + Self::ms(self.config.session_ttl_secs),
+                    ip: client.ip_key(),
+                    user_agent: client.user_agent.chars().take(300).collect(),
                 };
                 let won = challenges::redeem(
                     &self.db,
@@ -924,6 +926,8 @@ fn describe(kind: &str) -> &'static str {
         "limit_hit" => "Too many attempts",
         "reset_requested" => "Password reset code asked for",
         "password_reset" => "Password changed with a reset code",
+        "password_changed" => "Password changed",
+        "session_ended" => "Other devices signed out",
         _ => "Security event",
     }
 }
@@ -949,7 +953,7 @@ pub(crate) fn format_utc(ms: i64) -> String {
 }
 
 fn taken_error(taken: &Taken) -> AppError {
-    AppError::InvalidFields(FieldErrors {
+    AppError::InvalidFields(Box::new(FieldErrors {
         username: taken
             .username
             .then(|| "That username is taken. Please choose another.".to_string()),
@@ -957,7 +961,7 @@ fn taken_error(taken: &Taken) -> AppError {
             .phone
             .then(|| "That phone number is already registered. Sign in instead.".to_string()),
         ..FieldErrors::default()
-    })
+    }))
 }
 
 fn secs_until(at_ms: i64, now_ms: i64) -> u64 {

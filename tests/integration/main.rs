@@ -468,6 +468,7 @@ fn free_port() -> u16 {
         .port()
 }
 
+mod account;
 mod cli;
 mod cluster;
 mod crash;

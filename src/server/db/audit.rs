@@ -25,6 +25,10 @@ pub enum Kind {
     ResetRequested,
     /// A new password was set with a reset code.
     PasswordReset,
+    /// The signed-in owner changed the password.
+    PasswordChanged,
+    /// The owner ended a session (detail: how many, when several).
+    SessionEnded,
 }
 
 impl Kind {
@@ -44,6 +48,8 @@ impl Kind {
             Kind::Removed => "removed",
             Kind::ResetRequested => "reset_requested",
             Kind::PasswordReset => "password_reset",
+            Kind::PasswordChanged => "password_changed",
+            Kind::SessionEnded => "session_ended",
         }
     }
 }

@@ -155,6 +155,9 @@ pub async fn record_wrong_attempt(
 pub struct Redemption {
     pub session_key: String,
     pub session_expires_at: i64,
+    /// Where the session began, for the owner's sessions page.
+    pub ip: String,
+    pub user_agent: String,
 }
 
 /// Marks the challenge used, marks the phone verified and creates the session, all in one
@@ -177,15 +180,21 @@ pub async fn redeem(
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
-             CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, expires_at: $expires };
+             CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, \
+                 expires_at: $expires, ip: $ip, user_agent: $agent };
              COMMIT TRANSACTION;",
         )
         .bind(("id", record(key)))
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
-        .bind(("session_id", super::sessions::record(&redemption.session_key)))
+        .bind((
+            "session_id",
+            super::sessions::record(&redemption.session_key),
+        ))
         .bind(("expires", redemption.session_expires_at))
+        .bind(("ip", redemption.ip))
+        .bind(("agent", redemption.user_agent))
         .await?;
     won(res, "redeem transaction")
 }
@@ -322,6 +331,8 @@ mod tests {
         Redemption {
             session_key: session.into(),
             session_expires_at: i64::MAX,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
         }
     }
 

@@ -225,6 +225,28 @@ pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A new password hash; in the same transaction every other session of the account ends, so
+/// whoever knew the old password is out.
+pub async fn set_password(
+    db: &Db,
+    id: &RecordId,
+    password_hash: &str,
+    keep_session: RecordId,
+) -> Result<(), DbError> {
+    db.query(
+        "BEGIN TRANSACTION;
+         UPDATE $id SET password_hash = $hash;
+         DELETE session WHERE account = $id AND id != $keep;
+         COMMIT TRANSACTION;",
+    )
+    .bind(("id", id.clone()))
+    .bind(("hash", password_hash.to_string()))
+    .bind(("keep", keep_session))
+    .await?
+    .check()?;
+    Ok(())
+}
+
 /// The newest accounts first.
 pub async fn newest(db: &Db, limit: u32) -> Result<Vec<UserRow>, DbError> {
     let mut res = db

@@ -1,0 +1,118 @@
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::api::{list_sessions, ChangePassword, EndOtherSessions, EndSession};
+use crate::components::{field_error, form_error, Field, FormError};
+use crate::error::AppError;
+
+/// Every signed-in device, with a way to sign any of them out.
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let end_one = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    // Reloads after each sign-out so the list shows what is left.
+    let sessions = Resource::new(
+        move || (end_one.version().get(), end_others.version().get()),
+        |_| list_sessions(),
+    );
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h1 id="sessions-heading">"Where you are signed in"</h1>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            let others = list.iter().filter(|s| !s.current).count();
+                            view! {
+                                <ul class="sessions" data-testid="sessions">
+                                    {list
+                                        .into_iter()
+                                        .map(|s| {
+                                            let id = s.id.clone();
+                                            view! {
+                                                <li>
+                                                    <span class="what">
+                                                        {s.device}
+                                                        {s.current.then(|| view! { <strong>" (this device)"</strong> })}
+                                                    </span>
+                                                    <span class="hint">
+                                                        {format!("{} · signed in {} · last seen {}", s.ip, s.signed_in, s.last_seen)}
+                                                    </span>
+                                                    {(!s.current).then(|| view! {
+                                                        <ActionForm action=end_one>
+                                                            <input type="hidden" name="id" value=id.clone() />
+                                                            <button type="submit" class="secondary">"Sign out this device"</button>
+                                                        </ActionForm>
+                                                    })}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                                {(others > 0).then(|| view! {
+                                    <ActionForm action=end_others>
+                                        <button type="submit">"Sign out all other devices"</button>
+                                    </ActionForm>
+                                })}
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::NotSignedIn) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(error) => {
+                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <p class="switch"><a href="/">"Back to your account"</a></p>
+        </section>
+    }
+}
+
+/// A new password, given the current one.
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let failure = Signal::derive(move || change.value().get().and_then(Result::err));
+    let query = leptos_router::hooks::use_query_map();
+    let changed = Signal::derive(move || {
+        query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())))
+    });
+    let signed_out = Signal::derive(move || matches!(failure.get(), Some(AppError::NotSignedIn)));
+    view! {
+        <Show when=move || signed_out.get()>
+            <Redirect path="/login" />
+        </Show>
+        <section class="card">
+            <h1>"Change your password"</h1>
+            <Show when=move || changed.get()>
+                <p class="notice" role="status">
+                    "Your password is changed. Other devices were signed out."
+                </p>
+            </Show>
+            <ActionForm action=change>
+                <Field
+                    label="Current password"
+                    name="current_password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(failure, |f| &f.current_password)
+                />
+                <Field
+                    label="New password"
+                    name="new_password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters"
+                    error=field_error(failure, |f| &f.password)
+                />
+                <FormError error=form_error(failure, |_| false) />
+                <button type="submit" disabled=move || change.pending().get()>
+                    "Change password"
+                </button>
+            </ActionForm>
+            <p class="switch"><a href="/">"Back to your account"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,137 @@
+//! The signed-in account's pages over HTTP: sessions and password.
+
+use dynamic_otp::model::SessionInfo;
+
+use super::*;
+
+/// A browser with its own user agent, signed in as `p` (already registered).
+async fn signed_in_browser(app: &TestApp, p: &Person, agent: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(agent)
+        .build()
+        .unwrap();
+    assert_eq!(
+        app.login(&client, p.username, p.password).await.status(),
+        200
+    );
+    let code = app.last_code_to(p.phone);
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+    client
+}
+
+async fn sessions_of(app: &TestApp, client: &reqwest::Client) -> Vec<SessionInfo> {
+    let res = app.call(client, "sessions", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/133.0";
+
+#[tokio::test]
+async fn the_owner_sees_each_device_and_signs_out_one_or_all_others() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    app.sign_up(&browser(), raj).await;
+    let phone = signed_in_browser(&app, raj, ANDROID).await;
+    let laptop = signed_in_browser(&app, raj, WINDOWS).await;
+    let tablet = signed_in_browser(&app, raj, WINDOWS).await;
+
+    let seen = sessions_of(&app, &phone).await;
+    assert_eq!(seen.len(), 4, "registration's session and three sign-ins");
+    let current: Vec<_> = seen.iter().filter(|s| s.current).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].device, "Chrome on Android");
+    assert!(seen.iter().any(|s| s.device == "Firefox on Windows"));
+    assert_eq!(current[0].ip, "127.0.0.1");
+
+    // Another account cannot end these sessions, even knowing an id.
+    let priya = &SEED[1];
+    let stranger = browser();
+    app.sign_up(&stranger, priya).await;
+    let laptop_id = sessions_of(&app, &laptop)
+        .await
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap()
+        .id;
+    let form = [("id", laptop_id.as_str())];
+    assert_eq!(
+        app.call(&stranger, "end_session", &form).await.status(),
+        200
+    );
+    assert!(app.me(&laptop).await.is_some(), "still signed in");
+
+    // The owner ends the laptop from the phone, then every other device.
+    assert_eq!(app.call(&phone, "end_session", &form).await.status(), 200);
+    assert_eq!(app.me(&laptop).await, None);
+    assert!(app.me(&tablet).await.is_some());
+    assert_eq!(
+        app.call(&phone, "end_other_sessions", &[]).await.status(),
+        200
+    );
+    assert_eq!(app.me(&tablet).await, None);
+    assert!(app.me(&phone).await.is_some(), "this device stays");
+    assert_eq!(sessions_of(&app, &phone).await.len(), 1);
+    assert!(
+        app.me(&stranger).await.is_some(),
+        "other accounts untouched"
+    );
+
+    // Signed out, the list is refused.
+    let (status, error) = error_of(app.call(&browser(), "sessions", &[]).await).await;
+    assert_eq!((status, error), (401, AppError::NotSignedIn));
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices() {
+    let app = start_app(&[]).await;
+    let amit = &SEED[2];
+    let here = browser();
+    app.sign_up(&here, amit).await;
+    let elsewhere = signed_in_browser(&app, amit, WINDOWS).await;
+    let change = |current: &'static str, new: &'static str| {
+        [("current_password", current), ("new_password", new)]
+    };
+
+    let res = app
+        .call(
+            &here,
+            "change_password",
+            &change("not-it-at-all", "amit-new-password-4"),
+        )
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 422);
+    assert!(error.fields().unwrap().current_password.is_some());
+    let res = app
+        .call(&here, "change_password", &change(amit.password, "short"))
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 422);
+    assert!(error.fields().unwrap().password.is_some());
+    assert!(app.me(&elsewhere).await.is_some(), "nothing changed yet");
+
+    let res = app
+        .call(
+            &here,
+            "change_password",
+            &change(amit.password, "amit-new-password-4"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(app.me(&here).await.is_some(), "this device stays signed in");
+    assert_eq!(app.me(&elsewhere).await, None, "the other device is out");
+    assert_eq!(
+        app.login_fresh(amit.username, amit.password).await.status(),
+        401
+    );
+    assert_eq!(
+        app.login_fresh(amit.username, "amit-new-password-4")
+            .await
+            .status(),
+        200
+    );
+}
