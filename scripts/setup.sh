@@ -36,8 +36,9 @@ need_browser_tools() {
     $sudo apt-get update
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
   fi
-  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
-    say "Installing Playwright (the test runner only; it uses Debian's Chromium)"
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+    || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then
+    say "Installing Playwright and axe-core (the test runner only; it uses Debian's Chromium)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }

@@ -1,0 +1,80 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page, test } from "@playwright/test";
+
+// Every page at a phone's width and a laptop's: no axe-core violations, and a screenshot of each
+// kept in test-results/ as an artifact.
+
+const you = {
+  username: "your_username",
+  fullName: "Your Name",
+  phone: "87803 78086",
+  e164: "+918780378086",
+  email: "you@example.in",
+  password: "your-password-4",
+};
+
+const widths = [375, 1280];
+
+async function check(page: Page, name: string) {
+  if (await page.locator("body[data-hydrated]").count() === 0) {
+    await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  }
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
+    const results = await new AxeBuilder({ page }).analyze();
+    expect(results.passes.length, "axe ran its rules").toBeGreaterThan(10);
+    const found = results.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    );
+    expect(found, `${name} at ${width}px`).toEqual([]);
+  }
+}
+
+test("every page is accessible at 375 and 1280 px", async ({ page, request }) => {
+  for (const [path, name] of [
+    ["/login", "login"],
+    ["/register", "register"],
+    ["/forgot", "forgot"],
+    ["/reset", "reset"],
+    ["/no-such-page", "not-found"],
+  ]) {
+    await page.goto(path);
+    await check(page, name);
+  }
+
+  // Field errors shown, as a user sees them after a mistake.
+  await page.goto("/register");
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await page.getByLabel("Username").fill("Not Valid");
+  await page.getByLabel("Full name").fill(you.fullName);
+  await page.getByLabel("Phone number").fill("12345");
+  await page.getByLabel("Email").fill(you.email);
+  await page.getByLabel("Password").fill(you.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#field-phone-error")).toBeVisible();
+  await check(page, "register-errors");
+
+  await page.getByLabel("Username").fill(you.username);
+  await page.getByLabel("Phone number").fill(you.phone);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await check(page, "verify");
+
+  let code = "";
+  await expect
+    .poll(async () => {
+      const messages: { recipient: string; body: string }[] = await (await request.get("/dev/outbox.json")).json();
+      code = /code is (\d{6})/.exec(messages.find((m) => m.recipient === you.e164)?.body ?? "")?.[1] ?? "";
+      return code;
+    })
+    .not.toBe("");
+  await page.getByLabel("Code").fill(code);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await check(page, "home");
+  await page.goto("/account/sessions");
+  await check(page, "sessions");
+  await page.goto("/account/password");
+  await check(page, "password");
+});
