@@ -5,8 +5,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
 use crate::pages::{
-    ForgotPage, HomePage, LoginPage, PasswordPage, RegisterPage, ResetPage, SessionsPage,
-    VerifyPage,
+    ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, RegisterPage, ResetPage,
+    SessionsPage, VerifyPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -79,6 +79,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("account"), StaticSegment("password"))
                         view=PasswordPage
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("phone"))
+                        view=PhonePage
+                        ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                 </Routes>

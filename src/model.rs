@@ -18,6 +18,15 @@ pub enum CodePurpose {
     SignIn,
     /// "Forgot password": proves the account's phone before a new password is set.
     ResetPassword,
+    /// Proves a new phone number before it replaces the account's.
+    ChangePhone,
+}
+
+impl CodePurpose {
+    /// Whether entering this code on the sign-in code step may start a session.
+    pub fn signs_in(self) -> bool {
+        matches!(self, CodePurpose::VerifyPhone | CodePurpose::SignIn)
+    }
 }
 
 /// The code step: where the code went and how long it and the resend wait last.

@@ -253,3 +253,55 @@ test("change password: the current one is checked, then the new one signs in", a
   await signOut(page);
   await signIn(page, request, raj, "raj-changed-password-2");
 });
+
+test("change phone: register, sign in, move to a new number, sign in with its code; the old number is told", async ({
+  page,
+  request,
+}) => {
+  const neha: Person = {
+    username: "neha_verma",
+    fullName: "नेहा वर्मा",
+    phone: "99999 54321",
+    e164: "+919999954321",
+    email: "neha@example.in",
+    password: "neha-password-6",
+  };
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(neha.username);
+  await page.getByLabel("Full name").fill(neha.fullName);
+  await page.getByLabel("Phone number").fill(neha.phone);
+  await page.getByLabel("Email").fill(neha.email);
+  await page.getByLabel("Password").fill(neha.password);
+  const before = await messagesTo(request, neha.e164);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await enterCode(page, await codeFor(request, neha.e164, before));
+  await expectSignedIn(page, neha);
+  await signOut(page);
+  await signIn(page, request, neha, neha.password);
+
+  const moved: Person = { ...neha, phone: "+91 90000 11111", e164: "+919000011111" };
+  await page.getByRole("link", { name: "Change phone number" }).click();
+  await expect(page).toHaveURL(/\/account\/phone$/);
+  await hydrated(page);
+  await page.getByLabel("Current password").fill(neha.password);
+  await page.getByLabel("New phone number").fill(moved.phone);
+  const toOld = await messagesTo(request, neha.e164);
+  await page.getByRole("button", { name: "Send code" }).click();
+  await expect(page.getByTestId("masked-phone")).toHaveText("+91 ******1111");
+  await page.getByLabel("Code").fill(await codeFor(request, moved.e164, 0));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByRole("status")).toContainText("Your phone number is changed.");
+  await expect
+    .poll(async () => {
+      const messages: { recipient: string; body: string }[] = await (await request.get("/dev/outbox.json")).json();
+      return messages.filter((m) => m.recipient === neha.e164).length > toOld
+        ? messages.find((m) => m.recipient === neha.e164)?.body
+        : "";
+    })
+    .toContain("phone number on your account was changed");
+
+  await page.goto("/");
+  await signOut(page);
+  await signIn(page, request, moved, neha.password);
+});

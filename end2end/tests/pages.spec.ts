@@ -77,4 +77,11 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
   await check(page, "sessions");
   await page.goto("/account/password");
   await check(page, "password");
+  await page.goto("/account/phone");
+  await check(page, "phone");
+  await page.getByLabel("Current password").fill(you.password);
+  await page.getByLabel("New phone number").fill("90000 22222");
+  await page.getByRole("button", { name: "Send code" }).click();
+  await expect(page.getByTestId("masked-phone")).toBeVisible();
+  await check(page, "phone-code");
 });

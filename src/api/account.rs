@@ -49,3 +49,37 @@ pub async fn change_password(
     leptos_axum::redirect("/account/password?changed=1");
     Ok(())
 }
+
+/// Step one of a new phone number: the password and the number; a code goes to that number.
+#[server(endpoint = "change_phone")]
+pub async fn change_phone(password: String, phone: String) -> Result<(), AppError> {
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    let sent = auth
+        .start_phone_change(&session_token(), password, &phone, &client)
+        .await?;
+    super::auth::ssr::hand_challenge(&auth, &sent.challenge_key, "/account/phone");
+    Ok(())
+}
+
+/// Where the code of a phone change in progress went, if there is one.
+#[server(endpoint = "phone_change_status")]
+pub async fn phone_change_status() -> Result<Option<crate::model::PendingCode>, AppError> {
+    let auth = super::auth::ssr::auth()?;
+    auth.pending_phone_change(&session_token(), &super::auth::ssr::challenge())
+        .await
+}
+
+/// Step two: the code sent to the new number.
+#[server(endpoint = "confirm_phone_change")]
+pub async fn confirm_phone_change(code: String) -> Result<(), AppError> {
+    use crate::server::cookies;
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    let challenge = super::auth::ssr::challenge();
+    auth.finish_phone_change(&session_token(), &challenge, &code, &client)
+        .await?;
+    cookies::clear(cookies::CHALLENGE, auth.config.cookie_secure);
+    leptos_axum::redirect("/account/phone?changed=1");
+    Ok(())
+}

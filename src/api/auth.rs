@@ -21,13 +21,18 @@ pub(super) mod ssr {
 
     /// Hands the browser its challenge and moves it to the code step.
     pub fn go_to_code_step(auth: &AuthService, sent: &CodeSent) {
+        hand_challenge(auth, &sent.challenge_key, "/verify");
+    }
+
+    /// Hands the browser the key of its code challenge, then sends it to `next`.
+    pub fn hand_challenge(auth: &AuthService, key: &str, next: &str) {
         cookies::set(
             cookies::CHALLENGE,
-            &sent.challenge_key,
+            key,
             auth.config.otp.challenge_max_age_secs,
             auth.config.cookie_secure,
         );
-        leptos_axum::redirect("/verify");
+        leptos_axum::redirect(next);
     }
 
     pub fn challenge() -> String {

@@ -8,17 +8,10 @@ use crate::error::AppError;
 /// the same either way.
 #[server(endpoint = "forgot_password")]
 pub async fn forgot_password(username: String) -> Result<(), AppError> {
-    use crate::server::cookies;
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
     let key = auth.start_reset(&username, &client).await?;
-    cookies::set(
-        cookies::CHALLENGE,
-        &key,
-        auth.config.otp.challenge_max_age_secs,
-        auth.config.cookie_secure,
-    );
-    leptos_axum::redirect("/reset");
+    super::auth::ssr::hand_challenge(&auth, &key, "/reset");
     Ok(())
 }
 

@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::api::{list_sessions, ChangePassword, EndOtherSessions, EndSession};
-use crate::components::{field_error, form_error, Field, FormError};
+use crate::api::{
+    list_sessions, phone_change_status, ChangePassword, ChangePhone, ConfirmPhoneChange,
+    EndOtherSessions, EndSession,
+};
+use crate::components::{field_error, form_error, CodeField, Field, FormError};
 use crate::error::AppError;
 
 /// Every signed-in device, with a way to sign any of them out.
@@ -112,6 +115,98 @@ pub fn PasswordPage() -> impl IntoView {
                     "Change password"
                 </button>
             </ActionForm>
+            <p class="switch"><a href="/">"Back to your account"</a></p>
+        </section>
+    }
+}
+
+/// A new phone number: the password and the number, then the code sent to it.
+#[component]
+pub fn PhonePage() -> impl IntoView {
+    let start = ServerAction::<ChangePhone>::new();
+    let confirm = ServerAction::<ConfirmPhoneChange>::new();
+    let pending = Resource::new(
+        move || (start.version().get(), confirm.version().get()),
+        |_| phone_change_status(),
+    );
+    let query = leptos_router::hooks::use_query_map();
+    let changed = Signal::derive(move || {
+        query.read().get("changed").is_some() || matches!(confirm.value().get(), Some(Ok(())))
+    });
+    let start_failure = Signal::derive(move || start.value().get().and_then(Result::err));
+    let confirm_failure = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    let code_error = Signal::derive(move || {
+        confirm_failure
+            .get()
+            .filter(|e| !matches!(e, AppError::InvalidFields(_)))
+            .map(|e| e.to_string())
+    });
+    view! {
+        <section class="card">
+            <h1>"Change your phone number"</h1>
+            <Show when=move || changed.get()>
+                <p class="notice" role="status">
+                    "Your phone number is changed. We told the old number, and other devices were signed out."
+                </p>
+            </Show>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match pending.await {
+                        Ok(Some(code)) => {
+                            view! {
+                                <p class="lead">
+                                    "We sent a 6-digit code to "
+                                    <strong data-testid="masked-phone">{code.masked_phone}</strong>
+                                    ". Enter it to make this your number."
+                                </p>
+                                <ActionForm action=confirm>
+                                    <CodeField error=code_error />
+                                    <FormError error=field_error(confirm_failure, |f| &f.phone) />
+                                    <button type="submit" disabled=move || confirm.pending().get()>
+                                        "Verify"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => {
+                            view! {
+                                <p class="lead">
+                                    "We will text a code to the new number to make sure it is yours, and tell the old number."
+                                </p>
+                                <ActionForm action=start>
+                                    <Field
+                                        label="Current password"
+                                        name="password"
+                                        kind="password"
+                                        autocomplete="current-password"
+                                        error=field_error(start_failure, |f| &f.current_password)
+                                    />
+                                    <Field
+                                        label="New phone number"
+                                        name="phone"
+                                        kind="tel"
+                                        autocomplete="tel"
+                                        inputmode="tel"
+                                        hint="Mobile number, e.g. 98765 43210 or +91 98765 43210"
+                                        error=field_error(start_failure, |f| &f.phone)
+                                    />
+                                    <FormError error=form_error(start_failure, |_| false) />
+                                    <button type="submit" disabled=move || start.pending().get()>
+                                        "Send code"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::NotSignedIn) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(error) => {
+                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
             <p class="switch"><a href="/">"Back to your account"</a></p>
         </section>
     }

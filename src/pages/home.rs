@@ -28,6 +28,7 @@ pub fn HomePage() -> impl IntoView {
                                 <nav class="account-links" aria-label="Account">
                                     <a href="/account/sessions">"Where you are signed in"</a>
                                     <a href="/account/password">"Change password"</a>
+                                    <a href="/account/phone">"Change phone number"</a>
                                 </nav>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">"Sign out"</button>

@@ -95,7 +95,9 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
     let heading = match pending.purpose {
         CodePurpose::VerifyPhone => "Verify your phone",
         // Reset codes are entered on /reset and never reach this page.
-        CodePurpose::SignIn | CodePurpose::ResetPassword => "Enter your code",
+        CodePurpose::SignIn | CodePurpose::ResetPassword | CodePurpose::ChangePhone => {
+            "Enter your code"
+        }
     };
 
     view! {

@@ -268,6 +268,28 @@ impl AuthService {
         self.count(ip_hour, &client.ip_key(), now, client).await
     }
 
+    /// Counts a wrong code on the challenge and against the account; the attempts used so
+    /// far, or None if the challenge was already dead.
+    async fn wrong_code(
+        &self,
+        challenge_key: &str,
+        user: Option<&users::UserRow>,
+        what: &str,
+        now: i64,
+        client: &ClientInfo,
+    ) -> Result<Option<u32>, AppError> {
+        let max = self.config.otp.max_attempts;
+        let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
+            .await
+            .map_err(|e| internal("wrong code: count attempt", e))?;
+        if let Some(user) = user {
+            self.audit(audit::Kind::CodeFailed, Who::user(user), what, client)
+                .await;
+            self.failed(Who::user(user), now, client).await?;
+        }
+        Ok(used)
+    }
+
     /// A submitted code against its challenge row.
     fn check_code(&self, row: &ChallengeRow, key: &str, code: &str, now: i64) -> CodeCheck {
         let state = otp::ChallengeState {
@@ -326,22 +348,10 @@ impl AuthService {
         let full_name = validate::full_name(&input.full_name)
             .map_err(|e| errors.full_name = Some(e))
             .ok();
-        let phone = Phone::parse(&input.phone, self.config.default_region)
-            .map_err(|e| errors.phone = Some(e.to_string()))
-            .ok()
-            .filter(|p| {
-                let allowed = self
-                    .config
-                    .sms_allowed_countries
-                    .contains(&p.country_code());
-                if !allowed {
-                    errors.phone = Some(format!(
-                        "We cannot send SMS to that country yet. Numbers starting with {} work.",
-                        self.allowed_prefixes()
-                    ));
-                }
-                allowed
-            });
+        let phone = self
+            .parse_phone(&input.phone)
+            .map_err(|e| errors.phone = Some(e))
+            .ok();
         let email = validate::email(&input.email)
             .map_err(|e| errors.email = Some(e))
             .ok();
@@ -589,7 +599,7 @@ impl AuthService {
             .await
             .map_err(|e| internal("pending: read", e))?;
         Ok(row
-            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
+            .filter(|r| r.purpose().signs_in())
             .filter(|r| !r.consumed && r.created_at > self.stale_before(now))
             .map(|r| self.pending_of(&r, now)))
     }
@@ -618,23 +628,19 @@ impl AuthService {
         }
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
-        // A reset code proves the phone only; it never stands in for the password.
+        // Reset and phone-change codes prove a phone only; they never stand in for the password.
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("verify: read", e))?
-            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
+            .filter(|r| r.purpose().signs_in())
             .ok_or(AppError::CodeExpired)?;
         match self.check_code(&row, challenge_key, &code, now) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
             CodeCheck::Wrong => {
-                let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
-                    .await
-                    .map_err(|e| internal("verify: count attempt", e))?;
-                if let Some(user) = self.account_of(&row).await? {
-                    self.audit(audit::Kind::CodeFailed, Who::user(&user), "", client)
-                        .await;
-                    self.failed(Who::user(&user), now, client).await?;
-                }
+                let user = self.account_of(&row).await?;
+                let used = self
+                    .wrong_code(challenge_key, user.as_ref(), "", now, client)
+                    .await?;
                 match used {
                     Some(used) => Err(AppError::WrongCode {
                         tries_left: max.saturating_sub(used),
@@ -709,7 +715,7 @@ impl AuthService {
         let row = challenges::get(&self.db, challenge_key)
             .await
             .map_err(|e| internal("resend: read", e))?
-            .filter(|r| r.purpose() != CodePurpose::ResetPassword)
+            .filter(|r| r.purpose().signs_in())
             .ok_or(AppError::CodeExpired)?;
         if row.consumed || row.created_at <= self.stale_before(now) {
             return Err(AppError::CodeExpired);
@@ -848,6 +854,22 @@ impl AuthService {
 }
 
 impl AuthService {
+    /// A phone number as typed, in a country we send SMS to.
+    fn parse_phone(&self, input: &str) -> Result<Phone, String> {
+        let phone = Phone::parse(input, self.config.default_region).map_err(|e| e.to_string())?;
+        if !self
+            .config
+            .sms_allowed_countries
+            .contains(&phone.country_code())
+        {
+            return Err(format!(
+                "We cannot send SMS to that country yet. Numbers starting with {} work.",
+                self.allowed_prefixes()
+            ));
+        }
+        Ok(phone)
+    }
+
     fn allowed_prefixes(&self) -> String {
         let prefixes: Vec<String> = self
             .config
@@ -928,6 +950,7 @@ fn describe(kind: &str) -> &'static str {
         "password_reset" => "Password changed with a reset code",
         "password_changed" => "Password changed",
         "session_ended" => "Other devices signed out",
+        "phone_changed" => "Phone number changed",
         _ => "Security event",
     }
 }

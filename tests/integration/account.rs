@@ -135,3 +135,90 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
         200
     );
 }
+
+#[tokio::test]
+async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_number_is_told() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    let here = browser();
+    app.sign_up(&here, raj).await;
+    app.sign_up(&browser(), &SEED[1]).await;
+    let elsewhere = signed_in_browser(&app, raj, WINDOWS).await;
+    let new_phone = "+919999912345";
+    let start =
+        |password: &'static str, phone: &'static str| [("password", password), ("phone", phone)];
+    let field_errors = |res: reqwest::Response| async move {
+        let (status, error) = error_of(res).await;
+        assert_eq!(status, 422);
+        error.fields().unwrap().clone()
+    };
+
+    let wrong = app
+        .call(
+            &here,
+            "change_phone",
+            &start("not-my-password", "99999 12345"),
+        )
+        .await;
+    assert!(field_errors(wrong).await.current_password.is_some());
+    let same = app
+        .call(&here, "change_phone", &start(raj.password, raj.typed_phone))
+        .await;
+    assert!(field_errors(same).await.phone.is_some());
+    let taken = app
+        .call(
+            &here,
+            "change_phone",
+            &start(raj.password, SEED[1].typed_phone),
+        )
+        .await;
+    assert!(field_errors(taken)
+        .await
+        .phone
+        .unwrap()
+        .contains("another account"));
+
+    let sent = app
+        .call(&here, "change_phone", &start(raj.password, "99999 12345"))
+        .await;
+    assert_eq!(sent.status(), 200);
+    let code = app.last_code_to(new_phone);
+    let status = app.call(&here, "phone_change_status", &[]).await;
+    let pending: Option<dynamic_otp::model::PendingCode> = status.json().await.unwrap();
+    assert_eq!(pending.unwrap().masked_phone, "+91 ******2345");
+    // The code proves the number; it does not sign anyone in.
+    assert_eq!(error_of(app.verify(&here, &code).await).await.0, 410);
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let res = app
+        .call(&here, "confirm_phone_change", &[("code", wrong_code)])
+        .await;
+    assert_eq!(
+        error_of(res).await,
+        (400, AppError::WrongCode { tries_left: 4 })
+    );
+    assert_eq!(
+        app.me(&here).await.unwrap().masked_phone,
+        "+91 ******3210",
+        "not yet"
+    );
+
+    let res = app
+        .call(&here, "confirm_phone_change", &[("code", &code)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.me(&here).await.unwrap().masked_phone, "+91 ******2345");
+    assert_eq!(app.me(&elsewhere).await, None, "other devices signed out");
+    let (to, notice) = app.gateway.messages().last().unwrap().clone();
+    assert_eq!(to, raj.phone, "the old number is told");
+    assert!(
+        notice.contains("phone number on your account was changed"),
+        "{notice}"
+    );
+
+    // Sign-in codes now go to the new number.
+    assert_eq!(
+        app.login_fresh(raj.username, raj.password).await.status(),
+        200
+    );
+    assert_eq!(app.gateway.messages().last().unwrap().0, new_phone);
+}

@@ -29,6 +29,8 @@ pub enum Kind {
     PasswordChanged,
     /// The owner ended a session (detail: how many, when several).
     SessionEnded,
+    /// The account moved to a new phone number (detail: the new number, masked).
+    PhoneChanged,
 }
 
 impl Kind {
@@ -50,6 +52,7 @@ impl Kind {
             Kind::PasswordReset => "password_reset",
             Kind::PasswordChanged => "password_changed",
             Kind::SessionEnded => "session_ended",
+            Kind::PhoneChanged => "phone_changed",
         }
     }
 }

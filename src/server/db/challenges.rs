@@ -28,6 +28,7 @@ impl ChallengeRow {
         match self.purpose.as_str() {
             "verify_phone" => CodePurpose::VerifyPhone,
             "reset_password" => CodePurpose::ResetPassword,
+            "change_phone" => CodePurpose::ChangePhone,
             _ => CodePurpose::SignIn,
         }
     }
@@ -85,6 +86,7 @@ fn purpose_name(purpose: CodePurpose) -> &'static str {
         CodePurpose::VerifyPhone => "verify_phone",
         CodePurpose::SignIn => "sign_in",
         CodePurpose::ResetPassword => "reset_password",
+        CodePurpose::ChangePhone => "change_phone",
     }
 }
 
@@ -92,21 +94,21 @@ pub fn record(key: &str) -> RecordId {
     RecordId::new("otp_challenge", key)
 }
 
-/// A new challenge replaces any earlier unfinished one of the same account and kind: a reset
+/// A new challenge replaces any earlier unfinished one of the same account and purpose: a reset
 /// asked for by someone else must not cancel the owner's sign-in in progress, nor the reverse.
 pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
     let account = challenge.account.clone();
     let id = record(&challenge.key);
-    let reset = challenge.purpose == CodePurpose::ResetPassword;
+    let purpose = purpose_name(challenge.purpose);
     db.query(
         "BEGIN TRANSACTION;
          DELETE otp_challenge WHERE account = $account AND consumed = false \
-             AND (purpose = 'reset_password') = $reset;
+             AND purpose = $purpose;
          CREATE $id CONTENT $row;
          COMMIT TRANSACTION;",
     )
     .bind(("account", account))
-    .bind(("reset", reset))
+    .bind(("purpose", purpose))
     .bind(("id", id))
     .bind(("row", challenge.into_row()))
     .await?
@@ -175,7 +177,7 @@ pub async fn redeem(
         .query(
             "BEGIN TRANSACTION;
              LET $won = (UPDATE $id SET consumed = true WHERE consumed = false AND attempts < $max \
-                 AND expires_at > $now AND code_mac = $mac AND purpose != 'reset_password' \
+                 AND expires_at > $now AND code_mac = $mac AND purpose IN ['sign_in', 'verify_phone'] \
                  RETURN VALUE account);
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
@@ -199,10 +201,64 @@ pub async fn redeem(
     won(res, "redeem transaction")
 }
 
+/// How a correct phone-change code ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PhoneChange {
+    Changed,
+    /// Used, expired, out of tries, or lost a race.
+    Unavailable,
+    /// Another account took the number meanwhile.
+    NumberTaken,
+}
+
+/// A correct phone-change code: in one transaction, uses the challenge, moves the account to
+/// the challenge's (new, now proven) number and ends every other session of the account.
+pub async fn redeem_phone_change(
+    db: &Db,
+    key: &str,
+    code_mac: &str,
+    max_attempts: u32,
+    now: i64,
+    keep_session: RecordId,
+) -> Result<PhoneChange, DbError> {
+    let mut res = db
+        .query(
+            "BEGIN TRANSACTION;
+             LET $won = (UPDATE $id SET consumed = true WHERE consumed = false \
+                 AND purpose = 'change_phone' AND attempts < $max AND expires_at > $now \
+                 AND code_mac = $mac RETURN VALUE { account: account, phone: phone });
+             IF array::len($won) != 1 { THROW 'challenge_unavailable' };
+             LET $account = $won[0].account;
+             UPDATE $account SET phone = $won[0].phone, phone_verified = true;
+             DELETE session WHERE account = $account AND id != $keep;
+             COMMIT TRANSACTION;",
+        )
+        .bind(("id", record(key)))
+        .bind(("max", max_attempts as i64))
+        .bind(("now", now))
+        .bind(("mac", code_mac.to_string()))
+        .bind(("keep", keep_session))
+        .await?;
+    let errors = res.take_errors();
+    if errors_mention(&errors, "user_phone") {
+        return Ok(PhoneChange::NumberTaken);
+    }
+    Ok(match won_of(errors, "phone change transaction")? {
+        true => PhoneChange::Changed,
+        false => PhoneChange::Unavailable,
+    })
+}
+
 /// Whether a redeeming transaction won. Losing a race shows up as our own THROW or as a write
 /// conflict; both mean "not usable".
 fn won(mut res: surrealdb::IndexedResults, what: &str) -> Result<bool, DbError> {
-    let errors = res.take_errors();
+    won_of(res.take_errors(), what)
+}
+
+fn won_of(
+    errors: std::collections::HashMap<usize, surrealdb::Error>,
+    what: &str,
+) -> Result<bool, DbError> {
     if errors.is_empty() {
         return Ok(true);
     }

@@ -1,11 +1,16 @@
 //! The signed-in account's own pages: its sessions and its password.
 
-use super::{format_utc, hashing, internal, AuthService, Who};
+use super::{format_utc, hashing, internal, pending_of_new, AuthService, CodeSent, Who};
 use crate::error::AppError;
-use crate::model::SessionInfo;
+use crate::model::{CodePurpose, PendingCode, SessionInfo};
+use crate::server::auth::otp::CodeCheck;
+use crate::server::auth::phone::mask_e164;
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
+use crate::server::db::challenges::{self, PhoneChange};
 use crate::server::db::{audit, guards, sessions, users};
+use crate::server::sms::templates::FALLBACK;
+use crate::server::sms::{CodeSms, MessageKind};
 
 impl AuthService {
     /// The account behind a session token, or NotSignedIn.
@@ -88,34 +93,8 @@ impl AuthService {
     ) -> Result<(), AppError> {
         let user = self.signed_in(session_token).await?;
         validate::password(&new).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
-        let guard = guards::get(&self.db, &user.username)
-            .await
-            .map_err(|e| internal("change password: guard", e))?;
-        let now = self.clock.now_ms();
-        if guard.retry_at > now {
-            return Err(AppError::TooManyRequests {
-                wait_secs: super::secs_until(guard.retry_at, now),
-            });
-        }
-        let matched = self
-            .hasher
-            .verify(Some(user.password_hash.clone()), current)
-            .await
-            .map_err(|e| hashing("change password: verify", e))?;
-        if !matched {
-            // Someone at an unattended, signed-in browser guessing: it counts like a sign-in.
-            self.audit(
-                audit::Kind::SignInFailed,
-                Who::user(&user),
-                "change password",
-                client,
-            )
-            .await;
-            self.failed(Who::user(&user), now, client).await?;
-            return Err(AppError::invalid(|f| {
-                f.current_password = Some("That is not your current password.".into())
-            }));
-        }
+        self.confirm_password(&user, current, "change password", client)
+            .await?;
         let hash = self
             .hasher
             .hash(new)
@@ -127,6 +106,202 @@ impl AuthService {
             .map_err(|e| internal("change password", e))?;
         self.audit(audit::Kind::PasswordChanged, Who::user(&user), "", client)
             .await;
+        Ok(())
+    }
+}
+
+impl AuthService {
+    /// Step one of a new phone number: the password, then a code to the new number. Returns
+    /// the challenge for the browser's cookie.
+    pub async fn start_phone_change(
+        &self,
+        session_token: &str,
+        password: String,
+        new_phone: &str,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let user = self.signed_in(session_token).await?;
+        self.confirm_password(&user, password, "change phone", client)
+            .await?;
+        let phone = self
+            .parse_phone(new_phone)
+            .map_err(|e| AppError::invalid(|f| f.phone = Some(e)))?;
+        let phone = phone.e164().to_string();
+        if phone == user.phone {
+            return Err(AppError::invalid(|f| {
+                f.phone = Some("That is already the number on your account.".into())
+            }));
+        }
+        let now = self.clock.now_ms();
+        let taken = users::taken(&self.db, "", &phone, self.stale_before(now))
+            .await
+            .map_err(|e| internal("change phone: taken", e))?;
+        if taken.phone {
+            return Err(AppError::invalid(|f| {
+                f.phone = Some("That phone number belongs to another account.".into())
+            }));
+        }
+        self.may_send(&phone, client, now).await?;
+        let language = user.language.as_deref().unwrap_or(FALLBACK);
+        let (challenge, code) = self.new_challenge(
+            user.id.clone(),
+            CodePurpose::ChangePhone,
+            &phone,
+            language,
+            now,
+        );
+        let challenge_key = challenge.key.clone();
+        let pending = pending_of_new(&challenge, now);
+        challenges::create(&self.db, challenge)
+            .await
+            .map_err(|e| internal("change phone: challenge", e))?;
+        let sms = CodeSms {
+            to: &phone,
+            code: &code,
+            language,
+            challenge: &challenge_key,
+            after: None,
+        };
+        if let Err(error) = self.deliver(sms, now).await {
+            if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
+                tracing::error!("change phone: cleanup after failed send: {e}");
+            }
+            // The new number is the user's own typing: show its problem at the field.
+            return Err(match error {
+                AppError::NumberCannotReceiveSms => {
+                    AppError::invalid(|f| f.phone = Some(error.to_string()))
+                }
+                other => other,
+            });
+        }
+        Ok(CodeSent {
+            challenge_key,
+            pending,
+        })
+    }
+
+    /// The phone change waiting for its code, if this browser has one for this account.
+    pub async fn pending_phone_change(
+        &self,
+        session_token: &str,
+        challenge_key: &str,
+    ) -> Result<Option<PendingCode>, AppError> {
+        let user = self.signed_in(session_token).await?;
+        if !token::is_well_formed(challenge_key) {
+            return Ok(None);
+        }
+        let now = self.clock.now_ms();
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("phone change: read", e))?;
+        Ok(row
+            .filter(|r| r.purpose() == CodePurpose::ChangePhone && r.account == user.id)
+            .filter(|r| !r.consumed && r.expires_at > now)
+            .map(|r| self.pending_of(&r, now)))
+    }
+
+    /// Step two: the code from the new number. The old number gets a notice; every other
+    /// session of the account ends.
+    pub async fn finish_phone_change(
+        &self,
+        session_token: &str,
+        challenge_key: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let user = self.signed_in(session_token).await?;
+        let code = Self::normalised(code)?;
+        if !token::is_well_formed(challenge_key) {
+            return Err(AppError::CodeExpired);
+        }
+        let now = self.clock.now_ms();
+        let max = self.config.otp.max_attempts;
+        let row = challenges::get(&self.db, challenge_key)
+            .await
+            .map_err(|e| internal("phone change: read", e))?
+            .filter(|r| r.purpose() == CodePurpose::ChangePhone && r.account == user.id)
+            .ok_or(AppError::CodeExpired)?;
+        match self.check_code(&row, challenge_key, &code, now) {
+            CodeCheck::Dead => Err(AppError::CodeExpired),
+            CodeCheck::Wrong => {
+                let used = self
+                    .wrong_code(challenge_key, Some(&user), "change phone", now, client)
+                    .await?;
+                Err(match used {
+                    Some(used) => AppError::WrongCode {
+                        tries_left: max.saturating_sub(used),
+                    },
+                    None => AppError::CodeExpired,
+                })
+            }
+            CodeCheck::Accept => {
+                let keep = sessions::record(&token::storage_key(session_token));
+                let outcome = challenges::redeem_phone_change(
+                    &self.db,
+                    challenge_key,
+                    &row.code_mac,
+                    max,
+                    now,
+                    keep,
+                )
+                .await
+                .map_err(|e| internal("phone change: redeem", e))?;
+                match outcome {
+                    PhoneChange::Changed => {}
+                    PhoneChange::Unavailable => return Err(AppError::CodeExpired),
+                    PhoneChange::NumberTaken => {
+                        return Err(AppError::invalid(|f| {
+                            f.phone = Some("That phone number belongs to another account.".into())
+                        }))
+                    }
+                }
+                let detail = mask_e164(&row.phone);
+                self.audit(audit::Kind::PhoneChanged, Who::user(&user), &detail, client)
+                    .await;
+                let language = user.language.as_deref().unwrap_or(FALLBACK);
+                if let Err(e) = self
+                    .sms
+                    .send_notice(&user.phone, MessageKind::PhoneChanged, language, now)
+                    .await
+                {
+                    tracing::error!("phone change notice to the old number: {e}");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The current password, checked like a sign-in: a wrong one counts toward the lockout.
+    async fn confirm_password(
+        &self,
+        user: &users::UserRow,
+        password: String,
+        what: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let guard = guards::get(&self.db, &user.username)
+            .await
+            .map_err(|e| internal("confirm password: guard", e))?;
+        let now = self.clock.now_ms();
+        if guard.retry_at > now {
+            return Err(AppError::TooManyRequests {
+                wait_secs: super::secs_until(guard.retry_at, now),
+            });
+        }
+        let matched = self
+            .hasher
+            .verify(Some(user.password_hash.clone()), password)
+            .await
+            .map_err(|e| hashing("confirm password", e))?;
+        if !matched {
+            // Someone at an unattended, signed-in browser guessing: it counts like a sign-in.
+            self.audit(audit::Kind::SignInFailed, Who::user(user), what, client)
+                .await;
+            self.failed(Who::user(user), now, client).await?;
+            return Err(AppError::invalid(|f| {
+                f.current_password = Some("That is not your current password.".into())
+            }));
+        }
         Ok(())
     }
 }

@@ -149,12 +149,8 @@ impl AuthService {
         match check {
             CodeCheck::Dead => Err(AppError::ResetCodeRefused),
             CodeCheck::Wrong => {
-                challenges::record_wrong_attempt(&self.db, challenge_key, max)
-                    .await
-                    .map_err(|e| internal("reset: count attempt", e))?;
-                self.audit(audit::Kind::CodeFailed, Who::user(&user), "reset", client)
-                    .await;
-                self.failed(Who::user(&user), now, client).await?;
+                self.wrong_code(challenge_key, Some(&user), "reset", now, client)
+                    .await?;
                 Err(AppError::ResetCodeRefused)
             }
             CodeCheck::Accept => {

@@ -24,6 +24,8 @@ pub use sender::{CodeSms, SmsSender};
 pub enum MessageKind {
     Code,
     Locked,
+    /// To the old number when the account's phone number changes.
+    PhoneChanged,
 }
 
 impl MessageKind {
@@ -31,6 +33,7 @@ impl MessageKind {
         match self {
             MessageKind::Code => "code",
             MessageKind::Locked => "locked",
+            MessageKind::PhoneChanged => "phone_changed",
         }
     }
 
@@ -38,6 +41,7 @@ impl MessageKind {
         match name {
             "code" => Some(MessageKind::Code),
             "locked" => Some(MessageKind::Locked),
+            "phone_changed" => Some(MessageKind::PhoneChanged),
             _ => None,
         }
     }

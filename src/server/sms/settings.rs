@@ -103,8 +103,9 @@ impl DltTemplates {
                 .ok_or_else(|| format!("`{entry}` is not <message>.<language>=<id>"))?;
             let (kind, lang) = match key.trim().split_once('.') {
                 Some((kind, lang)) => (
-                    MessageKind::from_name(kind.trim())
-                        .ok_or_else(|| format!("`{kind}` is not a message (code, locked)"))?,
+                    MessageKind::from_name(kind.trim()).ok_or_else(|| {
+                        format!("`{kind}` is not a message (code, locked, phone_changed)")
+                    })?,
                     lang.trim(),
                 ),
                 None => (MessageKind::Code, key.trim()),

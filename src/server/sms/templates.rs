@@ -24,6 +24,7 @@ const PLACEHOLDERS: &[&str] = &["code", "minutes", "host"];
 struct LanguageFile {
     code: String,
     locked: Option<String>,
+    phone_changed: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +106,7 @@ impl Templates {
         match kind {
             MessageKind::Code => Some(file.code.as_str()),
             MessageKind::Locked => file.locked.as_deref(),
+            MessageKind::PhoneChanged => file.phone_changed.as_deref(),
         }
     }
 }
@@ -117,7 +119,12 @@ fn parse(language: &str, text: &str) -> Result<LanguageFile, String> {
             "SMS template {language}.toml: `code` has no {{code}} placeholder, so the SMS would not carry the code"
         ));
     }
-    for (name, text) in [("code", Some(&file.code)), ("locked", file.locked.as_ref())] {
+    let notices = [
+        ("code", Some(&file.code)),
+        ("locked", file.locked.as_ref()),
+        ("phone_changed", file.phone_changed.as_ref()),
+    ];
+    for (name, text) in notices {
         if let Some(text) = text {
             check_placeholders(language, name, text)?;
         }
