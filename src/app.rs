@@ -5,7 +5,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
 use crate::pages::{
-    ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, RegisterPage, ResetPage,
+    ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage, RegisterPage, ResetPage,
     SessionsPage, VerifyPage,
 };
 
@@ -79,6 +79,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("account"), StaticSegment("password"))
                         view=PasswordPage
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("profile"))
+                        view=ProfilePage
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=(StaticSegment("account"), StaticSegment("phone"))

@@ -9,6 +9,7 @@ pub struct SignedInUser {
     pub full_name: String,
     /// For example "+91 ******3210".
     pub masked_phone: String,
+    pub email: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,9 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
   await check(page, "sessions");
   await page.goto("/account/password");
   await check(page, "password");
+  await page.goto("/account/profile");
+  await expect(page.getByLabel("Full name")).toHaveValue(you.fullName);
+  await check(page, "profile");
   await page.goto("/account/phone");
   await check(page, "phone");
   await page.getByLabel("Current password").fill(you.password);

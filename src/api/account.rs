@@ -83,3 +83,14 @@ pub async fn confirm_phone_change(code: String) -> Result<(), AppError> {
     leptos_axum::redirect("/account/phone?changed=1");
     Ok(())
 }
+
+/// New name and email for the signed-in account.
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(full_name: String, email: String) -> Result<(), AppError> {
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.update_profile(&session_token(), &full_name, &email, &client)
+        .await?;
+    leptos_axum::redirect("/account/profile?saved=1");
+    Ok(())
+}

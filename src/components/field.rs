@@ -12,6 +12,9 @@ pub fn Field(
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] maxlength: Option<u32>,
+    /// What the field holds when the page opens (a profile being edited).
+    #[prop(optional, into)]
+    value: Option<String>,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -41,6 +44,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 maxlength=maxlength
+                value=value
                 required=true
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by

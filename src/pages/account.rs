@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::{
-    list_sessions, phone_change_status, ChangePassword, ChangePhone, ConfirmPhoneChange,
-    EndOtherSessions, EndSession,
+    current_user, list_sessions, phone_change_status, ChangePassword, ChangePhone,
+    ConfirmPhoneChange, EndOtherSessions, EndSession, UpdateProfile,
 };
 use crate::components::{field_error, form_error, CodeField, Field, FormError};
 use crate::error::AppError;
@@ -200,6 +200,72 @@ pub fn PhonePage() -> impl IntoView {
                                 .into_any()
                         }
                         Err(AppError::NotSignedIn) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(error) => {
+                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <p class="switch"><a href="/">"Back to your account"</a></p>
+        </section>
+    }
+}
+
+/// The name and email of the account; the username cannot change.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let save = ServerAction::<UpdateProfile>::new();
+    let user = Resource::new(move || save.version().get(), |_| current_user());
+    let failure = Signal::derive(move || save.value().get().and_then(Result::err));
+    let query = leptos_router::hooks::use_query_map();
+    let saved = Signal::derive(move || {
+        query.read().get("saved").is_some() || matches!(save.value().get(), Some(Ok(())))
+    });
+    view! {
+        <section class="card">
+            <h1>"Your profile"</h1>
+            <Show when=move || saved.get()>
+                <p class="notice" role="status">"Saved."</p>
+            </Show>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => {
+                            view! {
+                                <dl class="profile">
+                                    <dt>"Username"</dt>
+                                    <dd data-testid="username">{user.username.clone()}</dd>
+                                    <dt>"Phone number"</dt>
+                                    <dd>{user.masked_phone.clone()} " · " <a href="/account/phone">"Change"</a></dd>
+                                </dl>
+                                <ActionForm action=save>
+                                    <Field
+                                        label="Full name"
+                                        name="full_name"
+                                        autocomplete="name"
+                                        value=user.full_name.clone()
+                                        error=field_error(failure, |f| &f.full_name)
+                                    />
+                                    <Field
+                                        label="Email"
+                                        name="email"
+                                        kind="email"
+                                        autocomplete="email"
+                                        value=user.email.clone()
+                                        error=field_error(failure, |f| &f.email)
+                                    />
+                                    <FormError error=form_error(failure, |_| false) />
+                                    <button type="submit" disabled=move || save.pending().get()>
+                                        "Save"
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) | Err(AppError::NotSignedIn) => {
+                            view! { <Redirect path="/login" /> }.into_any()
+                        }
                         Err(error) => {
                             view! { <p class="form-error" role="alert">{error.to_string()}</p> }
                                 .into_any()

@@ -26,6 +26,7 @@ pub fn HomePage() -> impl IntoView {
                                     <dd data-testid="phone">{user.masked_phone.clone()}</dd>
                                 </dl>
                                 <nav class="account-links" aria-label="Account">
+                                    <a href="/account/profile">"Edit profile"</a>
                                     <a href="/account/sessions">"Where you are signed in"</a>
                                     <a href="/account/password">"Change password"</a>
                                     <a href="/account/phone">"Change phone number"</a>

@@ -7,7 +7,7 @@ mod register;
 mod reset;
 mod verify;
 
-pub use account::{PasswordPage, PhonePage, SessionsPage};
+pub use account::{PasswordPage, PhonePage, ProfilePage, SessionsPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use register::RegisterPage;

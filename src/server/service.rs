@@ -796,6 +796,7 @@ impl AuthService {
                 .unwrap_or_else(|| mask_e164(&u.phone)),
             username: u.username,
             full_name: u.full_name,
+            email: u.email,
         }))
     }
 
@@ -951,6 +952,7 @@ fn describe(kind: &str) -> &'static str {
         "password_changed" => "Password changed",
         "session_ended" => "Other devices signed out",
         "phone_changed" => "Phone number changed",
+        "profile_changed" => "Name or email changed",
         _ => "Security event",
     }
 }

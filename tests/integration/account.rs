@@ -222,3 +222,41 @@ async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_numb
     );
     assert_eq!(app.gateway.messages().last().unwrap().0, new_phone);
 }
+
+#[tokio::test]
+async fn the_profile_changes_name_and_email_but_never_the_username() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    let client = browser();
+    app.sign_up(&client, raj).await;
+    let res = app
+        .call(
+            &client,
+            "update_profile",
+            &[("full_name", "राज कुमार शर्मा"), ("email", "not-an-email")],
+        )
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, 422);
+    assert!(error.fields().unwrap().email.is_some());
+    let form = [
+        ("full_name", "राज कुमार शर्मा"),
+        ("email", "raj.k@example.in"),
+        ("username", "someone_else"),
+    ];
+    assert_eq!(
+        app.call(&client, "update_profile", &form).await.status(),
+        200
+    );
+    let me = app.me(&client).await.unwrap();
+    assert_eq!(
+        (
+            me.full_name.as_str(),
+            me.email.as_str(),
+            me.username.as_str()
+        ),
+        ("राज कुमार शर्मा", "raj.k@example.in", raj.username)
+    );
+    let stranger = app.call(&browser(), "update_profile", &form[..2]).await;
+    assert_eq!(error_of(stranger).await, (401, AppError::NotSignedIn));
+}

@@ -31,6 +31,8 @@ pub enum Kind {
     SessionEnded,
     /// The account moved to a new phone number (detail: the new number, masked).
     PhoneChanged,
+    /// The owner changed their name or email.
+    ProfileChanged,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Kind::PasswordChanged => "password_changed",
             Kind::SessionEnded => "session_ended",
             Kind::PhoneChanged => "phone_changed",
+            Kind::ProfileChanged => "profile_changed",
         }
     }
 }

@@ -225,6 +225,22 @@ pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
     Ok(())
 }
 
+/// The name and email the account owner may change.
+pub async fn set_profile(
+    db: &Db,
+    id: &RecordId,
+    full_name: &str,
+    email: &str,
+) -> Result<(), DbError> {
+    db.query("UPDATE $id SET full_name = $full_name, email = $email")
+        .bind(("id", id.clone()))
+        .bind(("full_name", full_name.to_string()))
+        .bind(("email", email.to_string()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 /// A new password hash; in the same transaction every other session of the account ends, so
 /// whoever knew the old password is out.
 pub async fn set_password(

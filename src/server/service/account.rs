@@ -1,7 +1,7 @@
 //! The signed-in account's own pages: its sessions and its password.
 
 use super::{format_utc, hashing, internal, pending_of_new, AuthService, CodeSent, Who};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::model::{CodePurpose, PendingCode, SessionInfo};
 use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::phone::mask_e164;
@@ -302,6 +302,35 @@ impl AuthService {
                 f.current_password = Some("That is not your current password.".into())
             }));
         }
+        Ok(())
+    }
+}
+
+impl AuthService {
+    /// New name and email for the signed-in account; the username stays.
+    pub async fn update_profile(
+        &self,
+        session_token: &str,
+        full_name: &str,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let user = self.signed_in(session_token).await?;
+        let mut errors = FieldErrors::default();
+        let full_name = validate::full_name(full_name)
+            .map_err(|e| errors.full_name = Some(e))
+            .ok();
+        let email = validate::email(email)
+            .map_err(|e| errors.email = Some(e))
+            .ok();
+        let (Some(full_name), Some(email)) = (full_name, email) else {
+            return Err(AppError::InvalidFields(Box::new(errors)));
+        };
+        users::set_profile(&self.db, &user.id, &full_name, &email)
+            .await
+            .map_err(|e| internal("profile", e))?;
+        self.audit(audit::Kind::ProfileChanged, Who::user(&user), "", client)
+            .await;
         Ok(())
     }
 }
