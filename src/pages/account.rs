@@ -8,6 +8,15 @@ use crate::api::{
 use crate::components::{field_error, form_error, CodeField, Field, FormError};
 use crate::error::AppError;
 
+/// What an account page shows when its data did not load: the sign-in page when the session
+/// is gone, else the reason.
+fn not_loaded(error: AppError) -> AnyView {
+    match error {
+        AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
+        error => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+    }
+}
+
 /// Every signed-in device, with a way to sign any of them out.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
@@ -60,11 +69,7 @@ pub fn SessionsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(AppError::NotSignedIn) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        Err(error) => not_loaded(error),
                     }
                 })}
             </Suspense>
@@ -199,11 +204,7 @@ pub fn PhonePage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(AppError::NotSignedIn) => view! { <Redirect path="/login" /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        Err(error) => not_loaded(error),
                     }
                 })}
             </Suspense>
@@ -263,13 +264,8 @@ pub fn ProfilePage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(None) | Err(AppError::NotSignedIn) => {
-                            view! { <Redirect path="/login" /> }.into_any()
-                        }
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        Ok(None) => not_loaded(AppError::NotSignedIn),
+                        Err(error) => not_loaded(error),
                     }
                 })}
             </Suspense>
