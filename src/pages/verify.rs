@@ -40,20 +40,42 @@ pub fn VerifyPage() -> impl IntoView {
     }
 }
 
+/// Submits the code form once its field holds six digits, however they were separated.
+fn submit_when_complete(event: leptos::ev::Event) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(input) = event
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let digits = input.value().chars().filter(char::is_ascii_digit).count();
+    if digits == 6 {
+        if let Some(form) = input.form() {
+            let _ = form.request_submit();
+        }
+    }
+}
+
 #[component]
 fn CodeForm(pending: PendingCode) -> impl IntoView {
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
     let resend_in = RwSignal::new(pending.resend_in_secs);
+    let expires_in = RwSignal::new(pending.expires_in_secs);
     Effect::new(move |_| {
         if let Some(Ok(fresh)) = resend.value().get() {
             resend_in.set(fresh.resend_in_secs);
+            expires_in.set(fresh.expires_in_secs);
         }
     });
-    // The countdown ticks in the browser only; the server enforces the wait either way.
+    // The countdowns tick in the browser only; the server enforces both either way.
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
-            move || resend_in.update(|s| *s = s.saturating_sub(1)),
+            move || {
+                resend_in.update(|s| *s = s.saturating_sub(1));
+                expires_in.update(|s| *s = s.saturating_sub(1));
+            },
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -100,6 +122,12 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         }
     };
 
+    // Back to where the number was typed: registration for a new account, else sign-in.
+    let start_again = match pending.purpose {
+        CodePurpose::VerifyPhone => "/register",
+        _ => "/login",
+    };
+
     view! {
         <section class="card">
             <h1>{heading}</h1>
@@ -107,8 +135,15 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 "We sent a 6-digit code to " <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
                 "."
             </p>
-            <ActionForm action=verify>
+            // Six digits typed, pasted or filled in by the phone: send them without a click.
+            <ActionForm action=verify on:input=submit_when_complete>
                 <CodeField error=code_error />
+                <p class="hint" data-testid="expires">
+                    {move || match expires_in.get() {
+                        0 => "This code has expired. Ask for a new one below.".to_string(),
+                        s => format!("The code expires in {}:{:02}.", s / 60, s % 60),
+                    }}
+                </p>
                 <button type="submit" disabled=move || verify.pending().get()>
                     "Verify"
                 </button>
@@ -135,7 +170,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 <p class="hint" role="status">{move || resend_note.get()}</p>
                 <FormError error=resend_error />
             </div>
-            <p class="switch">"Wrong number? " <a href="/register">"Start again"</a></p>
+            <p class="switch">"Wrong number? " <a href=start_again>"Start again"</a></p>
         </section>
     }
 }
