@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use super::*;
 
-/// Each test runs two to three servers; on two cores, side by side they starve each other's
-/// database round trips past the readiness probe's deadline.
+/// Each test runs two to three servers and a database; on two cores, side by side they would
+/// starve each other past the readiness probe's 2 s deadline.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A SurrealDB server process on loopback.
@@ -209,8 +209,6 @@ async fn readyz_follows_the_database_away_and_back_while_healthz_keeps_answering
             false
         }
     };
-    // A fresh instance's first statements over ws:// can take longer than the probe waits
-    // (docs/deploy.md, latency), so ready is awaited, not assumed.
     assert!(until(200).await, "ready once started");
 
     db.kill();
