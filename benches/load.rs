@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use axum::Router;
 use dynamic_otp::model::CodePurpose;
 use dynamic_otp::server::config::{Config, Sources};
@@ -213,7 +214,7 @@ async fn start() -> Bench {
     let app = router(state.clone());
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            listener.tap_io(dynamic_otp::server::run::no_delay),
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use axum::serve::ListenerExt;
 use leptos::config::{get_configuration, Env, LeptosOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -96,7 +97,8 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     );
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
-        .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?;
+        .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?
+        .tap_io(no_delay);
     if let Some(addr) = state.auth.config.metrics_addr {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -138,6 +140,14 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("server: {e}"))
+}
+
+/// Responses streamed in pieces (static files) would otherwise wait on Nagle's algorithm for the
+/// client's delayed ACK: about 40 ms per file.
+pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!("TCP_NODELAY: {e}");
+    }
 }
 
 async fn shutdown_signal() {
