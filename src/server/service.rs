@@ -268,8 +268,8 @@ impl AuthService {
         self.count(ip_hour, &client.ip_key(), now, client).await
     }
 
-    /// Counts a wrong code on the challenge and against the account; the attempts used so
-    /// far, or None if the challenge was already dead.
+    /// Counts a wrong code on the challenge and against the account; returns what to tell
+    /// the user: the tries left, or that the code is dead.
     async fn wrong_code(
         &self,
         challenge_key: &str,
@@ -277,7 +277,7 @@ impl AuthService {
         what: &str,
         now: i64,
         client: &ClientInfo,
-    ) -> Result<Option<u32>, AppError> {
+    ) -> Result<AppError, AppError> {
         let max = self.config.otp.max_attempts;
         let used = challenges::record_wrong_attempt(&self.db, challenge_key, max)
             .await
@@ -287,7 +287,28 @@ impl AuthService {
                 .await;
             self.failed(Who::user(user), now, client).await?;
         }
-        Ok(used)
+        Ok(match used {
+            Some(used) => AppError::WrongCode {
+                tries_left: max.saturating_sub(used),
+            },
+            None => AppError::CodeExpired,
+        })
+    }
+
+    /// The challenge behind a browser's key, when the key is well formed, the challenge exists
+    /// and `fits` decides it belongs to the step asking.
+    async fn challenge(
+        &self,
+        key: &str,
+        fits: impl Fn(&ChallengeRow) -> bool,
+    ) -> Result<Option<ChallengeRow>, AppError> {
+        if !token::is_well_formed(key) {
+            return Ok(None);
+        }
+        let row = challenges::get(&self.db, key)
+            .await
+            .map_err(|e| internal("challenge: read", e))?;
+        Ok(row.filter(|r| fits(r)))
     }
 
     /// A submitted code against its challenge row.
@@ -591,17 +612,13 @@ impl AuthService {
     }
 
     pub async fn pending(&self, challenge_key: &str) -> Result<Option<PendingCode>, AppError> {
-        if !token::is_well_formed(challenge_key) {
-            return Ok(None);
-        }
         let now = self.clock.now_ms();
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("pending: read", e))?;
-        Ok(row
-            .filter(|r| r.purpose().signs_in())
-            .filter(|r| !r.consumed && r.created_at > self.stale_before(now))
-            .map(|r| self.pending_of(&r, now)))
+        let row = self
+            .challenge(challenge_key, |r| {
+                r.purpose().signs_in() && !r.consumed && r.created_at > self.stale_before(now)
+            })
+            .await?;
+        Ok(row.map(|r| self.pending_of(&r, now)))
     }
 
     /// Checks a code; on success returns a new session token.
@@ -623,30 +640,20 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<String, AppError> {
         let code = Self::normalised(code)?;
-        if !token::is_well_formed(challenge_key) {
-            return Err(AppError::CodeExpired);
-        }
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         // Reset and phone-change codes prove a phone only; they never stand in for the password.
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("verify: read", e))?
-            .filter(|r| r.purpose().signs_in())
+        let row = self
+            .challenge(challenge_key, |r| r.purpose().signs_in())
+            .await?
             .ok_or(AppError::CodeExpired)?;
         match self.check_code(&row, challenge_key, &code, now) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
             CodeCheck::Wrong => {
                 let user = self.account_of(&row).await?;
-                let used = self
+                Err(self
                     .wrong_code(challenge_key, user.as_ref(), "", now, client)
-                    .await?;
-                match used {
-                    Some(used) => Err(AppError::WrongCode {
-                        tries_left: max.saturating_sub(used),
-                    }),
-                    None => Err(AppError::CodeExpired),
-                }
+                    .await?)
             }
             CodeCheck::Accept => {
                 let session_token = token::new_token();
@@ -708,14 +715,10 @@ impl AuthService {
         challenge_key: &str,
         client: &ClientInfo,
     ) -> Result<PendingCode, AppError> {
-        if !token::is_well_formed(challenge_key) {
-            return Err(AppError::CodeExpired);
-        }
         let now = self.clock.now_ms();
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("resend: read", e))?
-            .filter(|r| r.purpose().signs_in())
+        let row = self
+            .challenge(challenge_key, |r| r.purpose().signs_in())
+            .await?
             .ok_or(AppError::CodeExpired)?;
         if row.consumed || row.created_at <= self.stale_before(now) {
             return Err(AppError::CodeExpired);

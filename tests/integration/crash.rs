@@ -29,6 +29,18 @@ struct Setup {
 }
 
 impl Setup {
+    /// An empty store folder of its own, a free port and a gateway that takes every SMS.
+    async fn fresh(name: &str) -> Setup {
+        let dir = std::env::temp_dir().join(format!("dotp-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Setup {
+            dir,
+            port: free_port(),
+            sms: Gateway::start(StatusCode::OK).await,
+        }
+    }
+
     fn start(&self) -> Server {
         let child = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
             .current_dir(&self.dir)
@@ -244,14 +256,7 @@ async fn signs_in(base: &str, username: &str) -> (u16, Option<String>) {
 async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_restarts() {
     let rounds = env_number("CRASH_ROUNDS", 3);
     let count = env_number("CRASH_REGISTRATIONS", 1000);
-    let dir = std::env::temp_dir().join(format!("dotp-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let setup = Setup {
-        dir: dir.clone(),
-        port: free_port(),
-        sms: Gateway::start(StatusCode::OK).await,
-    };
+    let setup = Setup::fresh("crash").await;
     let mut all_registered = Vec::new();
     for round in 0..rounds {
         let server = setup.start().ready().await;
@@ -383,7 +388,7 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
     .unwrap();
     check_store(&db, &all_registered).await;
     drop(db);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&setup.dir);
 }
 
 /// Every stored user is whole, an unverified one still has the challenge it was created with,
@@ -441,14 +446,7 @@ struct StoredUser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_burst_answers_every_request_already_sent() {
-    let dir = std::env::temp_dir().join(format!("dotp-sigterm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let setup = Setup {
-        dir: dir.clone(),
-        port: free_port(),
-        sms: Gateway::start(StatusCode::OK).await,
-    };
+    let setup = Setup::fresh("sigterm").await;
     let server = setup.start().ready().await;
     let base = server.base.clone();
     // 40 registrations, each a password hash: on 2 cores most are still waiting at SIGTERM,
@@ -499,5 +497,5 @@ async fn sigterm_during_a_burst_answers_every_request_already_sent() {
     }
     stopping.await.unwrap();
     eprintln!("SIGTERM mid-burst: {created} of 40 registrations made, every one answered");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&setup.dir);
 }

@@ -187,17 +187,13 @@ impl AuthService {
         challenge_key: &str,
     ) -> Result<Option<PendingCode>, AppError> {
         let user = self.signed_in(session_token).await?;
-        if !token::is_well_formed(challenge_key) {
-            return Ok(None);
-        }
         let now = self.clock.now_ms();
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("phone change: read", e))?;
-        Ok(row
-            .filter(|r| r.purpose() == CodePurpose::ChangePhone && r.account == user.id)
-            .filter(|r| !r.consumed && r.expires_at > now)
-            .map(|r| self.pending_of(&r, now)))
+        let row = self
+            .challenge(challenge_key, |r| {
+                is_phone_change_of(r, &user) && !r.consumed && r.expires_at > now
+            })
+            .await?;
+        Ok(row.map(|r| self.pending_of(&r, now)))
     }
 
     /// Step two: the code from the new number. The old number gets a notice; every other
@@ -211,29 +207,17 @@ impl AuthService {
     ) -> Result<(), AppError> {
         let user = self.signed_in(session_token).await?;
         let code = Self::normalised(code)?;
-        if !token::is_well_formed(challenge_key) {
-            return Err(AppError::CodeExpired);
-        }
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("phone change: read", e))?
-            .filter(|r| r.purpose() == CodePurpose::ChangePhone && r.account == user.id)
+        let row = self
+            .challenge(challenge_key, |r| is_phone_change_of(r, &user))
+            .await?
             .ok_or(AppError::CodeExpired)?;
         match self.check_code(&row, challenge_key, &code, now) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
-            CodeCheck::Wrong => {
-                let used = self
-                    .wrong_code(challenge_key, Some(&user), "change phone", now, client)
-                    .await?;
-                Err(match used {
-                    Some(used) => AppError::WrongCode {
-                        tries_left: max.saturating_sub(used),
-                    },
-                    None => AppError::CodeExpired,
-                })
-            }
+            CodeCheck::Wrong => Err(self
+                .wrong_code(challenge_key, Some(&user), "change phone", now, client)
+                .await?),
             CodeCheck::Accept => {
                 let keep = sessions::record(&token::storage_key(session_token));
                 let outcome = challenges::redeem_phone_change(
@@ -333,4 +317,9 @@ impl AuthService {
             .await;
         Ok(())
     }
+}
+
+/// A phone change started by this account: another account's key is no key at all.
+fn is_phone_change_of(row: &challenges::ChallengeRow, user: &users::UserRow) -> bool {
+    row.purpose() == CodePurpose::ChangePhone && row.account == user.id
 }

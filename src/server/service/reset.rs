@@ -131,15 +131,11 @@ impl AuthService {
     ) -> Result<(), AppError> {
         let code = Self::normalised(code)?;
         validate::password(&password).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
-        if !token::is_well_formed(challenge_key) {
-            return Err(AppError::ResetCodeRefused);
-        }
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
-        let row = challenges::get(&self.db, challenge_key)
-            .await
-            .map_err(|e| internal("reset: read", e))?
-            .filter(|r| r.purpose() == CodePurpose::ResetPassword)
+        let row = self
+            .challenge(challenge_key, |r| r.purpose() == CodePurpose::ResetPassword)
+            .await?
             .ok_or(AppError::ResetCodeRefused)?;
         let check = self.check_code(&row, challenge_key, &code, now);
         let user = self
@@ -149,6 +145,7 @@ impl AuthService {
         match check {
             CodeCheck::Dead => Err(AppError::ResetCodeRefused),
             CodeCheck::Wrong => {
+                // Tries left would tell a real reset from a made-up one: one sentence for all.
                 self.wrong_code(challenge_key, Some(&user), "reset", now, client)
                     .await?;
                 Err(AppError::ResetCodeRefused)
