@@ -1,9 +1,12 @@
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_i18n::{td, td_string};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::i18n::Locale;
+use crate::language::{provide_locale, use_locale};
 use crate::pages::{
     ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage, RegisterPage, ResetPage,
     SessionsPage, VerifyPage,
@@ -13,7 +16,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csp = content_security_policy(&options);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` is set by App to the language this page is rendered in.
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta http-equiv="Content-Security-Policy" content=csp />
@@ -57,11 +61,14 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "");
         }
     });
+    let locale = provide_locale();
     view! {
+        <Html attr:lang=leptos_i18n::Locale::as_str(locale) />
         <Title text="Dynamic OTP" />
         <Router>
             <header class="site-header">
                 <a href="/" class="brand">"Dynamic OTP"</a>
+                <LanguageSwitch />
             </header>
             <main>
                 <Routes fallback=|| view! { <NotFound /> }>
@@ -97,17 +104,72 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A link to every other language, each named in itself. A full page load through /lang sets
+/// the cookie, so it works without JavaScript and the next page is rendered in that language.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let path = location.pathname.get();
+        let query = location.search.get();
+        let next = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        url_escape(&next)
+    };
+    view! {
+        <nav class="languages" aria-label=td_string!(locale, language)>
+            {<Locale as leptos_i18n::Locale>::get_all()
+                    .iter()
+                    .copied()
+                    .filter(|l| *l != locale)
+                    .map(|l| {
+                        let code = leptos_i18n::Locale::as_str(l);
+                        view! {
+                            <a
+                                href=move || format!("/lang/{code}?next={}", here())
+                                hreflang=code
+                                lang=code
+                                rel="external"
+                            >
+                                {td_string!(l, language_name)}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+        </nav>
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and '/', for a path in a query value.
+fn url_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 #[component]
 fn NotFound() -> impl IntoView {
+    let locale = use_locale();
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
         <section class="card">
-            <h1>"Page not found"</h1>
+            <h1>{td!(locale, not_found.title)}</h1>
             <p>
-                <a href="/">"Go to the start page"</a>
+                <a href="/">{td!(locale, not_found.home)}</a>
             </p>
         </section>
     }

@@ -5,16 +5,49 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Per-field validation messages for the registration form.
+use crate::i18n::Locale;
+
+/// What is wrong with one form field. The server decides; each page says it in the reader's
+/// language, so the words live in `locales/`, not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    UsernameLength,
+    UsernameCharacters,
+    UsernameTaken,
+    NameMissing,
+    NameTooLong,
+    NameCharacters,
+    EmailMissing,
+    EmailInvalid,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordCommon,
+    PhoneMissing,
+    PhoneInvalid,
+    PhoneNotMobile,
+    /// The number's country is not one we send SMS to; the list names those we do.
+    PhoneCountry,
+    PhoneRegistered,
+    PhoneSame,
+    PhoneOtherAccount,
+    CannotReceiveSms,
+    CurrentPasswordWrong,
+}
+
+/// Per-field problems of a form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldErrors {
-    pub username: Option<String>,
-    pub full_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub password: Option<String>,
+    pub username: Option<Problem>,
+    pub full_name: Option<Problem>,
+    pub phone: Option<Problem>,
+    pub email: Option<Problem>,
+    pub password: Option<Problem>,
     /// Changing the password: the current one, typed again.
-    pub current_password: Option<String>,
+    pub current_password: Option<Problem>,
+    /// With `PhoneCountry`: the calling codes that work, e.g. "+91, +44".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_countries: Option<String>,
 }
 
 impl FieldErrors {
@@ -26,77 +59,160 @@ impl FieldErrors {
             && self.password.is_none()
             && self.current_password.is_none()
     }
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum AppError {
-    #[error("Please correct the highlighted fields.")]
-    /// Boxed: the fields are many, and every Result that can fail carries this enum.
-    InvalidFields(Box<FieldErrors>),
-    #[error("{0}")]
-    BadRequest(String),
-    /// Same sentence whether the username is unknown or the password is wrong.
-    #[error("That username and password do not match. Please try again.")]
-    SignInFailed,
-    #[error("That code is not right. {}", tries_left_sentence(*.tries_left))]
-    WrongCode { tries_left: u32 },
-    #[error(
-        "This code has expired or can no longer be used. Please sign in again to get a new code."
-    )]
-    CodeExpired,
-    /// The reset step: one sentence whether the code is wrong, dead, or there was no account,
-    /// so the page cannot be used to learn which usernames exist.
-    #[error("That code is not right or no longer works. Check the SMS, or start again to get a new code.")]
-    ResetCodeRefused,
-    #[error("Please wait {wait_secs} seconds before asking for another code.")]
-    ResendTooSoon { wait_secs: u64 },
-    /// A rate limit: says in plain words when trying again can work.
-    #[error("Too many attempts. Please try again in {}.", human_wait(*.wait_secs))]
-    TooManyRequests { wait_secs: u64 },
-    #[error("We could not send the code. Please try again in a moment.")]
-    SmsFailed,
-    /// The SMS provider says the number itself cannot receive messages.
-    #[error("This phone number cannot receive SMS. Check the number or use another one.")]
-    NumberCannotReceiveSms,
-    #[error("Please sign in first.")]
-    NotSignedIn,
-    /// Sending to this number range is paused (SMS-pumping alarm).
-    #[error("We cannot send codes to this number right now. Please try again in {}.", human_wait(*.wait_secs))]
-    SendingPaused { wait_secs: u64 },
-    #[error(
-        "This account is locked after too many failed attempts. Reset your password to unlock it."
-    )]
-    AccountLocked,
-    /// A state-changing request sent by another site's page (CSRF).
-    #[error("This request came from another site and was refused.")]
-    ForeignOrigin,
-    #[error("The server is busy. Please try again in a few seconds.")]
-    Busy,
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal,
-    #[error("Could not reach the server. Check your connection and try again.")]
-    Transport(String),
-}
-
-/// "45 seconds", "3 minutes", "2 hours".
-pub fn human_wait(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        0..=59 => plural(secs.max(1), "second"),
-        60..=3599 => plural(secs.div_ceil(60), "minute"),
-        _ => plural(secs.div_ceil(3600), "hour"),
+    /// One field's problem in the reader's language.
+    pub fn message(&self, problem: Problem, locale: Locale) -> String {
+        problem.message(locale, self.allowed_countries.as_deref().unwrap_or(""))
     }
 }
 
-fn tries_left_sentence(tries_left: u32) -> String {
-    match tries_left {
-        0 => "No tries left: please ask for a new code.".to_string(),
-        1 => "1 try left.".to_string(),
-        n => format!("{n} tries left."),
+impl Problem {
+    /// `allowed` fills in the countries of `PhoneCountry`.
+    pub fn message(self, locale: Locale, allowed: &str) -> String {
+        use leptos_i18n::td_string as t;
+        match self {
+            Problem::UsernameLength => t!(locale, problem.username_length).to_string(),
+            Problem::UsernameCharacters => t!(locale, problem.username_characters).to_string(),
+            Problem::UsernameTaken => t!(locale, problem.username_taken).to_string(),
+            Problem::NameMissing => t!(locale, problem.name_missing).to_string(),
+            Problem::NameTooLong => t!(locale, problem.name_too_long).to_string(),
+            Problem::NameCharacters => t!(locale, problem.name_characters).to_string(),
+            Problem::EmailMissing => t!(locale, problem.email_missing).to_string(),
+            Problem::EmailInvalid => t!(locale, problem.email_invalid).to_string(),
+            Problem::PasswordTooShort => t!(locale, problem.password_too_short).to_string(),
+            Problem::PasswordTooLong => t!(locale, problem.password_too_long).to_string(),
+            Problem::PasswordCommon => t!(locale, problem.password_common).to_string(),
+            Problem::PhoneMissing => t!(locale, problem.phone_missing).to_string(),
+            Problem::PhoneInvalid => t!(locale, problem.phone_invalid).to_string(),
+            Problem::PhoneNotMobile => t!(locale, problem.phone_not_mobile).to_string(),
+            Problem::PhoneCountry => t!(locale, problem.phone_country, codes = allowed).to_string(),
+            Problem::PhoneRegistered => t!(locale, problem.phone_registered).to_string(),
+            Problem::PhoneSame => t!(locale, problem.phone_same).to_string(),
+            Problem::PhoneOtherAccount => t!(locale, problem.phone_other_account).to_string(),
+            Problem::CannotReceiveSms => t!(locale, problem.cannot_receive_sms).to_string(),
+            Problem::CurrentPasswordWrong => t!(locale, problem.current_password_wrong).to_string(),
+        }
+    }
+}
+
+/// English, for logs and tests; pages use `message` with the reader's language.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en, "…"))
+    }
+}
+
+/// Every way a server function can fail. `Display` is English for logs and tests; pages show
+/// `message(locale)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// Boxed: the fields are many, and every Result that can fail carries this enum.
+    InvalidFields(Box<FieldErrors>),
+    /// Arguments missing from the request.
+    FormIncomplete,
+    /// A request body that is not what the form sends.
+    Unreadable,
+    /// A GET (or other method) at a form-only address.
+    FormsOnly,
+    /// A code that is not six digits, however separated.
+    CodeFormat,
+    /// Same sentence whether the username is unknown or the password is wrong.
+    SignInFailed,
+    WrongCode {
+        tries_left: u32,
+    },
+    CodeExpired,
+    /// The reset step: one sentence whether the code is wrong, dead, or there was no account,
+    /// so the page cannot be used to learn which usernames exist.
+    ResetCodeRefused,
+    ResendTooSoon {
+        wait_secs: u64,
+    },
+    /// A rate limit: says in plain words when trying again can work.
+    TooManyRequests {
+        wait_secs: u64,
+    },
+    SmsFailed,
+    /// The SMS provider says the number itself cannot receive messages.
+    NumberCannotReceiveSms,
+    NotSignedIn,
+    /// Sending to this number range is paused (SMS-pumping alarm).
+    SendingPaused {
+        wait_secs: u64,
+    },
+    AccountLocked,
+    /// A state-changing request sent by another site's page (CSRF).
+    ForeignOrigin,
+    Busy,
+    Internal,
+    /// The browser could not reach the server; the detail is for the console only.
+    Transport(String),
+}
+
+impl std::error::Error for AppError {}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::en))
+    }
+}
+
+/// "45 seconds", "3 minutes", "2 hours", in the reader's language.
+pub fn human_wait(secs: u64, locale: Locale) -> String {
+    use leptos_i18n::td_string as t;
+    match secs {
+        0..=1 => t!(locale, wait.second).to_string(),
+        2..=59 => t!(locale, wait.seconds, count = secs).to_string(),
+        60 => t!(locale, wait.minute).to_string(),
+        61..=3599 => t!(locale, wait.minutes, count = secs.div_ceil(60)).to_string(),
+        3600 => t!(locale, wait.hour).to_string(),
+        _ => t!(locale, wait.hours, count = secs.div_ceil(3600)).to_string(),
     }
 }
 
 impl AppError {
+    /// The sentence for the reader, in their language.
+    pub fn message(&self, locale: Locale) -> String {
+        use leptos_i18n::td_string as t;
+        match self {
+            AppError::InvalidFields(_) => t!(locale, error.invalid_fields).to_string(),
+            AppError::FormIncomplete => t!(locale, error.form_incomplete).to_string(),
+            AppError::Unreadable => t!(locale, error.unreadable).to_string(),
+            AppError::FormsOnly => t!(locale, error.forms_only).to_string(),
+            AppError::CodeFormat => t!(locale, error.code_format).to_string(),
+            AppError::SignInFailed => t!(locale, error.sign_in_failed).to_string(),
+            AppError::WrongCode { tries_left } => {
+                let tries = match tries_left {
+                    0 => t!(locale, error.no_tries_left).to_string(),
+                    1 => t!(locale, error.one_try_left).to_string(),
+                    n => t!(locale, error.tries_left, count = *n).to_string(),
+                };
+                format!("{} {tries}", t!(locale, error.wrong_code))
+            }
+            AppError::CodeExpired => t!(locale, error.code_expired).to_string(),
+            AppError::ResetCodeRefused => t!(locale, error.reset_code_refused).to_string(),
+            AppError::ResendTooSoon { wait_secs } => {
+                t!(locale, error.resend_too_soon, count = *wait_secs).to_string()
+            }
+            AppError::TooManyRequests { wait_secs } => {
+                let wait = human_wait(*wait_secs, locale);
+                t!(locale, error.too_many, wait).to_string()
+            }
+            AppError::SmsFailed => t!(locale, error.sms_failed).to_string(),
+            AppError::NumberCannotReceiveSms => t!(locale, error.cannot_receive_sms).to_string(),
+            AppError::NotSignedIn => t!(locale, error.not_signed_in).to_string(),
+            AppError::SendingPaused { wait_secs } => {
+                let wait = human_wait(*wait_secs, locale);
+                t!(locale, error.sending_paused, wait).to_string()
+            }
+            AppError::AccountLocked => t!(locale, error.account_locked).to_string(),
+            AppError::ForeignOrigin => t!(locale, error.foreign_origin).to_string(),
+            AppError::Busy => t!(locale, error.busy).to_string(),
+            AppError::Internal => t!(locale, error.internal).to_string(),
+            AppError::Transport(_) => t!(locale, error.transport).to_string(),
+        }
+    }
+
     /// A field error: `set` fills in the one field that is wrong.
     pub fn invalid(set: impl FnOnce(&mut FieldErrors)) -> AppError {
         let mut fields = FieldErrors::default();
@@ -108,7 +224,8 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::InvalidFields(_) => 422,
-            AppError::BadRequest(_) => 400,
+            AppError::FormIncomplete | AppError::Unreadable | AppError::CodeFormat => 400,
+            AppError::FormsOnly => 405,
             AppError::SignInFailed | AppError::NotSignedIn => 401,
             AppError::ForeignOrigin | AppError::AccountLocked => 403,
             AppError::WrongCode { .. } | AppError::ResetCodeRefused => 400,
@@ -147,16 +264,10 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                AppError::BadRequest("The form was incomplete. Please fill in every field.".into())
-            }
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::FormIncomplete,
             // On the server this is a request body that is not text; the sender's fault.
-            ServerFnErrorErr::Deserialization(_) => {
-                AppError::BadRequest("The request could not be read. Please try again.".into())
-            }
-            ServerFnErrorErr::UnsupportedRequestMethod(_) => {
-                AppError::BadRequest("This address only accepts form submissions.".into())
-            }
+            ServerFnErrorErr::Deserialization(_) => AppError::Unreadable,
+            ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::FormsOnly,
             ServerFnErrorErr::Request(detail) | ServerFnErrorErr::Response(detail) => {
                 AppError::Transport(detail)
             }
@@ -171,10 +282,11 @@ mod tests {
 
     #[test]
     fn waits_read_naturally() {
-        assert_eq!(human_wait(1), "1 second");
-        assert_eq!(human_wait(45), "45 seconds");
-        assert_eq!(human_wait(61), "2 minutes");
-        assert_eq!(human_wait(3600), "1 hour");
+        assert_eq!(human_wait(1, Locale::en), "1 second");
+        assert_eq!(human_wait(45, Locale::en), "45 seconds");
+        assert_eq!(human_wait(61, Locale::en), "2 minutes");
+        assert_eq!(human_wait(3600, Locale::en), "1 hour");
+        assert_eq!(human_wait(7200, Locale::hi), "2 घंटे");
         assert_eq!(
             AppError::TooManyRequests { wait_secs: 600 }.to_string(),
             "Too many attempts. Please try again in 10 minutes."
@@ -182,6 +294,23 @@ mod tests {
         assert_eq!(
             AppError::WrongCode { tries_left: 1 }.to_string(),
             "That code is not right. 1 try left."
+        );
+    }
+
+    #[test]
+    fn hindi_readers_get_hindi_sentences() {
+        assert_eq!(
+            AppError::WrongCode { tries_left: 2 }.message(Locale::hi),
+            "यह कोड सही नहीं है। 2 प्रयास बाकी हैं।"
+        );
+        let fields = FieldErrors {
+            phone: Some(Problem::PhoneCountry),
+            allowed_countries: Some("+91".into()),
+            ..FieldErrors::default()
+        };
+        assert_eq!(
+            fields.message(Problem::PhoneCountry, Locale::hi),
+            "हम अभी उस देश में SMS नहीं भेज सकते। +91 से शुरू होने वाले नंबर चलते हैं।"
         );
     }
 }

@@ -44,8 +44,7 @@ pub struct PendingCode {
 pub struct Activity {
     /// "2026-11-24 18:43 UTC", formatted on the server so both renders agree.
     pub when: String,
-    /// "Signed in", "Wrong code entered", …
-    pub what: String,
+    pub kind: ActivityKind,
     pub ip: String,
     pub device: String,
 }
@@ -62,4 +61,104 @@ pub struct SessionInfo {
     pub last_seen: String,
     /// The session this page is being viewed in.
     pub current: bool,
+}
+
+/// A country the phone field offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCountry {
+    /// ISO region, the picker's value: "IN".
+    pub region: String,
+    pub calling_code: u16,
+    /// A mobile number as people write it there, without the country code: "81234 56789".
+    /// The field groups digits the same way as they are typed.
+    pub example: String,
+    pub is_default: bool,
+}
+
+/// A security event in the audit log: what the log stores (by `as_str`) and what the activity
+/// list shows, worded by each page in its language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    Registered,
+    CodeSent,
+    CodeFailed,
+    CodeVerified,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    Locked,
+    LimitHit,
+    PumpingAlarm,
+    /// An operator cleared the lock (admin CLI).
+    Unlocked,
+    /// An operator removed the account (admin CLI).
+    Removed,
+    /// A reset code was asked for.
+    ResetRequested,
+    /// A new password was set with a reset code.
+    PasswordReset,
+    /// The signed-in owner changed the password.
+    PasswordChanged,
+    /// The owner ended a session (detail: how many, when several).
+    SessionEnded,
+    /// The account moved to a new phone number (detail: the new number, masked).
+    PhoneChanged,
+    /// The owner changed their name or email.
+    ProfileChanged,
+    /// A name this build does not know (a newer instance wrote it).
+    #[serde(other)]
+    Other,
+}
+
+impl ActivityKind {
+    const NAMES: [(ActivityKind, &'static str); 18] = [
+        (ActivityKind::Registered, "registered"),
+        (ActivityKind::CodeSent, "code_sent"),
+        (ActivityKind::CodeFailed, "code_failed"),
+        (ActivityKind::CodeVerified, "code_verified"),
+        (ActivityKind::SignedIn, "signed_in"),
+        (ActivityKind::SignInFailed, "sign_in_failed"),
+        (ActivityKind::SignedOut, "signed_out"),
+        (ActivityKind::Locked, "locked"),
+        (ActivityKind::LimitHit, "limit_hit"),
+        (ActivityKind::PumpingAlarm, "pumping_alarm"),
+        (ActivityKind::Unlocked, "unlocked"),
+        (ActivityKind::Removed, "removed"),
+        (ActivityKind::ResetRequested, "reset_requested"),
+        (ActivityKind::PasswordReset, "password_reset"),
+        (ActivityKind::PasswordChanged, "password_changed"),
+        (ActivityKind::SessionEnded, "session_ended"),
+        (ActivityKind::PhoneChanged, "phone_changed"),
+        (ActivityKind::ProfileChanged, "profile_changed"),
+    ];
+
+    /// The name the audit log stores.
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(kind, _)| *kind == self)
+            .map_or("other", |(_, name)| name)
+    }
+
+    pub fn from_name(name: &str) -> ActivityKind {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map_or(ActivityKind::Other, |(kind, _)| *kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_names_are_their_serde_names_both_ways() {
+        for (kind, name) in ActivityKind::NAMES {
+            assert_eq!(ActivityKind::from_name(name), kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
+        assert_eq!(ActivityKind::from_name("from_the_future"), ActivityKind::Other);
+    }
 }

@@ -309,3 +309,21 @@ test("change phone: register, sign in, move to a new number, sign in with its co
   await signOut(page);
   await signIn(page, request, moved, neha.password);
 });
+
+test("the phone field offers only the countries we send to and groups the number as it is typed", async ({
+  page,
+}) => {
+  await page.goto("/register");
+  await hydrated(page);
+  const country = page.getByLabel("Country");
+  await expect(country).toHaveValue("IN");
+  await expect(country.locator("option")).toHaveText(["🇮🇳 +91"]);
+  await expect(page.locator("#field-phone-hint")).toHaveText(/^Mobile number, e\.g\. \d{5} \d{5}$/);
+  const phone = page.getByLabel("Phone number");
+  await phone.pressSequentially("9876543210");
+  await expect(phone).toHaveValue("98765 43210");
+  // A number typed in international form is left as typed.
+  await phone.fill("");
+  await phone.pressSequentially("+919876543210");
+  await expect(phone).toHaveValue("+919876543210");
+});

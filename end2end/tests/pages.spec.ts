@@ -88,3 +88,31 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
   await expect(page.getByTestId("masked-phone")).toBeVisible();
   await check(page, "phone-code");
 });
+
+test.describe("in Hindi", () => {
+  test.use({ locale: "hi-IN" });
+
+  test("the signed-out pages are accessible in Hindi at 375 and 1280 px", async ({ page }) => {
+    for (const [path, name] of [
+      ["/login", "hi-login"],
+      ["/register", "hi-register"],
+      ["/forgot", "hi-forgot"],
+      ["/reset", "hi-reset"],
+      ["/no-such-page", "hi-not-found"],
+    ]) {
+      await page.goto(path);
+      await expect(page.locator("html")).toHaveAttribute("lang", "hi");
+      await check(page, name);
+    }
+    await page.goto("/register");
+    await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+    await page.getByLabel("यूज़रनेम").fill("Not Valid");
+    await page.getByLabel("पूरा नाम").fill("आपका नाम");
+    await page.getByLabel("फ़ोन नंबर").fill("12345");
+    await page.getByLabel("ईमेल").fill("you@example.in");
+    await page.getByLabel("पासवर्ड").fill("your-password-4");
+    await page.getByRole("button", { name: "खाता बनाएँ" }).click();
+    await expect(page.locator("#field-phone-error")).toHaveText("यह सही फ़ोन नंबर नहीं है।");
+    await check(page, "hi-register-errors");
+  });
+});

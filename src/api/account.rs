@@ -52,11 +52,21 @@ pub async fn change_password(
 
 /// Step one of a new phone number: the password and the number; a code goes to that number.
 #[server(endpoint = "change_phone")]
-pub async fn change_phone(password: String, phone: String) -> Result<(), AppError> {
+pub async fn change_phone(
+    password: String,
+    phone: String,
+    country: Option<String>,
+) -> Result<(), AppError> {
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
     let sent = auth
-        .start_phone_change(&session_token(), password, &phone, &client)
+        .start_phone_change(
+            &session_token(),
+            password,
+            &phone,
+            country.as_deref(),
+            &client,
+        )
         .await?;
     super::auth::ssr::hand_challenge(&auth, &sent.challenge_key, "/account/phone");
     Ok(())

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Activity, PendingCode, SignedInUser};
+use crate::model::{Activity, PendingCode, PhoneCountry, SignedInUser};
 
 #[cfg(feature = "ssr")]
 pub(super) mod ssr {
@@ -56,6 +56,8 @@ pub async fn register(
     phone: String,
     email: String,
     password: String,
+    /// The region picked beside the number; absent when the form has no picker.
+    country: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::service::Registration;
     let auth = ssr::auth()?;
@@ -66,6 +68,7 @@ pub async fn register(
         phone,
         email,
         password,
+        country,
     };
     let sent = auth.register(registration, &client).await?;
     ssr::go_to_code_step(&auth, &sent);
@@ -141,4 +144,10 @@ pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::server::cookies;
     let token = cookies::read(cookies::SESSION).unwrap_or_default();
     ssr::auth()?.recent_activity(&token).await
+}
+
+/// The countries the phone field offers (those we send SMS to), the default first.
+#[server(endpoint = "phone_countries")]
+pub async fn phone_countries() -> Result<Vec<PhoneCountry>, AppError> {
+    Ok(ssr::auth()?.phone_countries())
 }

@@ -1,16 +1,19 @@
 use leptos::prelude::*;
 
-use crate::error::{AppError, FieldErrors};
+use leptos_i18n::td_string;
+
+use crate::error::{AppError, FieldErrors, Problem};
+use crate::language::use_locale;
 
 /// A labelled input whose error sits right under it and is announced to screen readers.
 #[component]
 pub fn Field(
-    label: &'static str,
+    #[prop(into)] label: TextProp,
     name: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<TextProp>,
     #[prop(optional)] maxlength: Option<u32>,
     /// What the field holds when the page opens (a profile being edited).
     #[prop(optional, into)]
@@ -20,11 +23,12 @@ pub fn Field(
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
+    let has_hint = hint.is_some();
     let described_by = {
         let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
         move || {
             let mut ids = Vec::new();
-            if hint.is_some() {
+            if has_hint {
                 ids.push(hint_id.clone());
             }
             if error.get().is_some() {
@@ -35,8 +39,8 @@ pub fn Field(
     };
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
-            <label for=id.clone()>{label}</label>
-            {hint.map(|text| view! { <p class="hint" id=hint_id.clone()>{text}</p> })}
+            <label for=id.clone()>{move || label.get()}</label>
+            {hint.map(|text| view! { <p class="hint" id=hint_id.clone()>{move || text.get()}</p> })}
             <input
                 id=id
                 name=name
@@ -67,9 +71,10 @@ pub fn Field(
 /// The code field of every code step: takes a pasted or autofilled SMS code.
 #[component]
 pub fn CodeField(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <Field
-            label="Code"
+            label=move || td_string!(locale, field.code)
             name="code"
             autocomplete="one-time-code"
             inputmode="numeric"
@@ -79,16 +84,25 @@ pub fn CodeField(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// One field's message out of a failed action's error.
+/// One field's message out of a failed action's error, in the reader's language.
 pub fn field_error(
     failure: Signal<Option<AppError>>,
-    pick: fn(&FieldErrors) -> &Option<String>,
+    pick: fn(&FieldErrors) -> Option<Problem>,
 ) -> Signal<Option<String>> {
+    let locale = use_locale();
     Signal::derive(move || {
-        failure
-            .get()
-            .and_then(|e| e.fields().and_then(|f| pick(f).clone()))
+        let locale = locale;
+        failure.get().and_then(|e| {
+            let fields = e.fields()?;
+            Some(fields.message(pick(fields)?, locale))
+        })
     })
+}
+
+/// A failure's whole message in the reader's language (errors not shown at a field).
+pub fn error_message(failure: Signal<Option<AppError>>) -> Signal<Option<String>> {
+    let locale = use_locale();
+    Signal::derive(move || failure.get().map(|e| e.message(locale)))
 }
 
 /// The form's message: a failure not already shown next to a field.
@@ -96,11 +110,12 @@ pub fn form_error(
     failure: Signal<Option<AppError>>,
     shown_at_a_field: fn(&AppError) -> bool,
 ) -> Signal<Option<String>> {
+    let locale = use_locale();
     Signal::derive(move || {
         failure
             .get()
             .filter(|e| !matches!(e, AppError::InvalidFields(_)) && !shown_at_a_field(e))
-            .map(|e| e.to_string())
+            .map(|e| e.message(locale))
     })
 }
 

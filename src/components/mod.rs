@@ -1,5 +1,7 @@
 //! Reusable pieces of the forms.
 
 mod field;
+mod phone;
 
-pub use field::{field_error, form_error, CodeField, Field, FormError};
+pub use field::{error_message, field_error, form_error, CodeField, Field, FormError};
+pub use phone::PhoneField;

@@ -1,25 +1,38 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 use leptos_router::components::Redirect;
 
 use crate::api::{
     current_user, list_sessions, phone_change_status, ChangePassword, ChangePhone,
     ConfirmPhoneChange, EndOtherSessions, EndSession, UpdateProfile,
 };
-use crate::components::{field_error, form_error, CodeField, Field, FormError};
+use crate::components::{
+    error_message, field_error, form_error, CodeField, Field, FormError, PhoneField,
+};
 use crate::error::AppError;
+use crate::language::use_locale;
 
 /// What an account page shows when its data did not load: the sign-in page when the session
 /// is gone, else the reason.
 fn not_loaded(error: AppError) -> AnyView {
     match error {
         AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
-        error => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        error => {
+            let locale = use_locale();
+            view! {
+                <p class="form-error" role="alert">
+                    {move || error.message(locale)}
+                </p>
+            }
+            .into_any()
+        }
     }
 }
 
 /// Every signed-in device, with a way to sign any of them out.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
+    let locale = use_locale();
     let end_one = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
     // Reloads after each sign-out so the list shows what is left.
@@ -29,8 +42,8 @@ pub fn SessionsPage() -> impl IntoView {
     );
     view! {
         <section class="card" aria-labelledby="sessions-heading">
-            <h1 id="sessions-heading">"Where you are signed in"</h1>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <h1 id="sessions-heading">{td!(locale, sessions.title)}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => {
@@ -45,15 +58,15 @@ pub fn SessionsPage() -> impl IntoView {
                                                 <li>
                                                     <span class="what">
                                                         {s.device}
-                                                        {s.current.then(|| view! { <strong>" (this device)"</strong> })}
+                                                        {s.current.then(|| view! { " " <strong>{td!(locale, sessions.this_device)}</strong> })}
                                                     </span>
                                                     <span class="hint">
-                                                        {format!("{} · signed in {} · last seen {}", s.ip, s.signed_in, s.last_seen)}
+                                                        {td!(locale, sessions.detail, ip = s.ip.clone(), signed_in = s.signed_in.clone(), last_seen = s.last_seen.clone())}
                                                     </span>
                                                     {(!s.current).then(|| view! {
                                                         <ActionForm action=end_one>
                                                             <input type="hidden" name="id" value=id.clone() />
-                                                            <button type="submit" class="secondary">"Sign out this device"</button>
+                                                            <button type="submit" class="secondary">{td!(locale, sessions.end_one)}</button>
                                                         </ActionForm>
                                                     })}
                                                 </li>
@@ -63,7 +76,7 @@ pub fn SessionsPage() -> impl IntoView {
                                 </ul>
                                 {(others > 0).then(|| view! {
                                     <ActionForm action=end_others>
-                                        <button type="submit">"Sign out all other devices"</button>
+                                        <button type="submit">{td!(locale, sessions.end_others)}</button>
                                     </ActionForm>
                                 })}
                             }
@@ -73,7 +86,7 @@ pub fn SessionsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">"Back to your account"</a></p>
+            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -81,6 +94,7 @@ pub fn SessionsPage() -> impl IntoView {
 /// A new password, given the current one.
 #[component]
 pub fn PasswordPage() -> impl IntoView {
+    let locale = use_locale();
     let change = ServerAction::<ChangePassword>::new();
     let failure = Signal::derive(move || change.value().get().and_then(Result::err));
     let query = leptos_router::hooks::use_query_map();
@@ -93,34 +107,32 @@ pub fn PasswordPage() -> impl IntoView {
             <Redirect path="/login" />
         </Show>
         <section class="card">
-            <h1>"Change your password"</h1>
+            <h1>{td!(locale, password.title)}</h1>
             <Show when=move || changed.get()>
-                <p class="notice" role="status">
-                    "Your password is changed. Other devices were signed out."
-                </p>
+                <p class="notice" role="status">{td!(locale, password.changed)}</p>
             </Show>
             <ActionForm action=change>
                 <Field
-                    label="Current password"
+                    label=move || td_string!(locale, field.current_password)
                     name="current_password"
                     kind="password"
                     autocomplete="current-password"
-                    error=field_error(failure, |f| &f.current_password)
+                    error=field_error(failure, |f| f.current_password)
                 />
                 <Field
-                    label="New password"
+                    label=move || td_string!(locale, field.new_password)
                     name="new_password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters"
-                    error=field_error(failure, |f| &f.password)
+                    hint=move || td_string!(locale, field.password_hint)
+                    error=field_error(failure, |f| f.password)
                 />
                 <FormError error=form_error(failure, |_| false) />
                 <button type="submit" disabled=move || change.pending().get()>
-                    "Change password"
+                    {td!(locale, password.submit)}
                 </button>
             </ActionForm>
-            <p class="switch"><a href="/">"Back to your account"</a></p>
+            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -128,6 +140,7 @@ pub fn PasswordPage() -> impl IntoView {
 /// A new phone number: the password and the number, then the code sent to it.
 #[component]
 pub fn PhonePage() -> impl IntoView {
+    let locale = use_locale();
     let start = ServerAction::<ChangePhone>::new();
     let confirm = ServerAction::<ConfirmPhoneChange>::new();
     let pending = Resource::new(
@@ -140,35 +153,36 @@ pub fn PhonePage() -> impl IntoView {
     });
     let start_failure = Signal::derive(move || start.value().get().and_then(Result::err));
     let confirm_failure = Signal::derive(move || confirm.value().get().and_then(Result::err));
-    let code_error = Signal::derive(move || {
+    let code_error = error_message(Signal::derive(move || {
         confirm_failure
             .get()
             .filter(|e| !matches!(e, AppError::InvalidFields(_)))
-            .map(|e| e.to_string())
-    });
+    }));
     view! {
         <section class="card">
-            <h1>"Change your phone number"</h1>
+            <h1>{td!(locale, phone.title)}</h1>
             <Show when=move || changed.get()>
-                <p class="notice" role="status">
-                    "Your phone number is changed. We told the old number, and other devices were signed out."
-                </p>
+                <p class="notice" role="status">{td!(locale, phone.changed)}</p>
             </Show>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match pending.await {
                         Ok(Some(code)) => {
                             view! {
                                 <p class="lead">
-                                    "We sent a 6-digit code to "
-                                    <strong data-testid="masked-phone">{code.masked_phone}</strong>
-                                    ". Enter it to make this your number."
+                                    {td!(locale,
+                                        phone.sent_to,
+                                        phone = move || {
+                                            let masked = code.masked_phone.clone();
+                                            view! { <strong data-testid="masked-phone">{masked}</strong> }
+                                        }
+                                    )}
                                 </p>
                                 <ActionForm action=confirm>
                                     <CodeField error=code_error />
-                                    <FormError error=field_error(confirm_failure, |f| &f.phone) />
+                                    <FormError error=field_error(confirm_failure, |f| f.phone) />
                                     <button type="submit" disabled=move || confirm.pending().get()>
-                                        "Verify"
+                                        {td!(locale, verify_button)}
                                     </button>
                                 </ActionForm>
                             }
@@ -176,29 +190,22 @@ pub fn PhonePage() -> impl IntoView {
                         }
                         Ok(None) => {
                             view! {
-                                <p class="lead">
-                                    "We will text a code to the new number to make sure it is yours, and tell the old number."
-                                </p>
+                                <p class="lead">{td!(locale, phone.lead)}</p>
                                 <ActionForm action=start>
                                     <Field
-                                        label="Current password"
+                                        label=move || td_string!(locale, field.current_password)
                                         name="password"
                                         kind="password"
                                         autocomplete="current-password"
-                                        error=field_error(start_failure, |f| &f.current_password)
+                                        error=field_error(start_failure, |f| f.current_password)
                                     />
-                                    <Field
-                                        label="New phone number"
-                                        name="phone"
-                                        kind="tel"
-                                        autocomplete="tel"
-                                        inputmode="tel"
-                                        hint="Mobile number, e.g. 98765 43210 or +91 98765 43210"
-                                        error=field_error(start_failure, |f| &f.phone)
+                                    <PhoneField
+                                        label=move || td_string!(locale, field.new_phone)
+                                        error=field_error(start_failure, |f| f.phone)
                                     />
                                     <FormError error=form_error(start_failure, |_| false) />
                                     <button type="submit" disabled=move || start.pending().get()>
-                                        "Send code"
+                                        {td!(locale, send_code)}
                                     </button>
                                 </ActionForm>
                             }
@@ -208,7 +215,7 @@ pub fn PhonePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">"Back to your account"</a></p>
+            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -216,6 +223,7 @@ pub fn PhonePage() -> impl IntoView {
 /// The name and email of the account; the username cannot change.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let locale = use_locale();
     let save = ServerAction::<UpdateProfile>::new();
     let user = Resource::new(move || save.version().get(), |_| current_user());
     let failure = Signal::derive(move || save.value().get().and_then(Result::err));
@@ -225,40 +233,43 @@ pub fn ProfilePage() -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h1>"Your profile"</h1>
+            <h1>{td!(locale, profile.title)}</h1>
             <Show when=move || saved.get()>
-                <p class="notice" role="status">"Saved."</p>
+                <p class="notice" role="status">{td!(locale, profile.saved)}</p>
             </Show>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {
                             view! {
                                 <dl class="profile">
-                                    <dt>"Username"</dt>
+                                    <dt>{td!(locale, field.username)}</dt>
                                     <dd data-testid="username">{user.username.clone()}</dd>
-                                    <dt>"Phone number"</dt>
-                                    <dd>{user.masked_phone.clone()} " · " <a href="/account/phone">"Change"</a></dd>
+                                    <dt>{td!(locale, field.phone)}</dt>
+                                    <dd>
+                                        {user.masked_phone.clone()} " · "
+                                        <a href="/account/phone">{td!(locale, profile.change)}</a>
+                                    </dd>
                                 </dl>
                                 <ActionForm action=save>
                                     <Field
-                                        label="Full name"
+                                        label=move || td_string!(locale, field.full_name)
                                         name="full_name"
                                         autocomplete="name"
                                         value=user.full_name.clone()
-                                        error=field_error(failure, |f| &f.full_name)
+                                        error=field_error(failure, |f| f.full_name)
                                     />
                                     <Field
-                                        label="Email"
+                                        label=move || td_string!(locale, field.email)
                                         name="email"
                                         kind="email"
                                         autocomplete="email"
                                         value=user.email.clone()
-                                        error=field_error(failure, |f| &f.email)
+                                        error=field_error(failure, |f| f.email)
                                     />
                                     <FormError error=form_error(failure, |_| false) />
                                     <button type="submit" disabled=move || save.pending().get()>
-                                        "Save"
+                                        {td!(locale, profile.save)}
                                     </button>
                                 </ActionForm>
                             }
@@ -269,7 +280,7 @@ pub fn ProfilePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">"Back to your account"</a></p>
+            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
         </section>
     }
 }

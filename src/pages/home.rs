@@ -1,38 +1,48 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 use leptos_router::components::Redirect;
 
 use crate::api::{current_user, recent_activity, Logout};
+use crate::i18n::Locale;
+use crate::language::use_locale;
+use crate::model::ActivityKind;
 
 /// The signed-in user's page; visitors without a session go to /login.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let locale = use_locale();
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => {
                         view! {
                             <section class="card">
-                                <h1>"Welcome, " {user.full_name.clone()}</h1>
-                                <p class="lead">"You are signed in."</p>
+                                <h1>{td!(locale, home.welcome, name = user.full_name.clone())}</h1>
+                                <p class="lead">{td!(locale, home.lead)}</p>
                                 <dl class="profile">
-                                    <dt>"Username"</dt>
+                                    <dt>{td!(locale, field.username)}</dt>
                                     <dd data-testid="username">{user.username.clone()}</dd>
-                                    <dt>"Full name"</dt>
+                                    <dt>{td!(locale, field.full_name)}</dt>
                                     <dd data-testid="full-name">{user.full_name.clone()}</dd>
-                                    <dt>"Phone number"</dt>
+                                    <dt>{td!(locale, field.phone)}</dt>
                                     <dd data-testid="phone">{user.masked_phone.clone()}</dd>
                                 </dl>
-                                <nav class="account-links" aria-label="Account">
-                                    <a href="/account/profile">"Edit profile"</a>
-                                    <a href="/account/sessions">"Where you are signed in"</a>
-                                    <a href="/account/password">"Change password"</a>
-                                    <a href="/account/phone">"Change phone number"</a>
+                                <nav
+                                    class="account-links"
+                                    aria-label=move || td_string!(locale, home.account)
+                                >
+                                    <a href="/account/profile">{td!(locale, home.edit_profile)}</a>
+                                    <a href="/account/sessions">{td!(locale, home.sessions)}</a>
+                                    <a href="/account/password">{td!(locale, home.change_password)}</a>
+                                    <a href="/account/phone">{td!(locale, home.change_phone)}</a>
                                 </nav>
                                 <ActionForm action=logout>
-                                    <button type="submit" class="secondary">"Sign out"</button>
+                                    <button type="submit" class="secondary">
+                                        {td!(locale, home.sign_out)}
+                                    </button>
                                 </ActionForm>
                             </section>
                             <RecentActivity />
@@ -43,7 +53,9 @@ pub fn HomePage() -> impl IntoView {
                     Err(error) => {
                         view! {
                             <section class="card">
-                                <p class="form-error" role="alert">{error.to_string()}</p>
+                                <p class="form-error" role="alert">
+                                    {move || error.message(locale)}
+                                </p>
                             </section>
                         }
                             .into_any()
@@ -57,11 +69,12 @@ pub fn HomePage() -> impl IntoView {
 /// The user's newest security events, so a sign-in they did not make stands out.
 #[component]
 fn RecentActivity() -> impl IntoView {
+    let locale = use_locale();
     let activity = Resource::new(|| (), |_| recent_activity());
     view! {
         <section class="card activity" aria-labelledby="activity-heading">
-            <h2 id="activity-heading">"Recent activity"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <h2 id="activity-heading">{td!(locale, home.activity)}</h2>
+            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match activity.await {
                         Ok(events) => {
@@ -72,7 +85,9 @@ fn RecentActivity() -> impl IntoView {
                                         .map(|event| {
                                             view! {
                                                 <li>
-                                                    <span class="what">{event.what}</span>
+                                                    <span class="what">
+                                                        {move || describe(event.kind, locale)}
+                                                    </span>
                                                     <span class="hint">
                                                         {event.when} " · " {event.ip}
                                                     </span>
@@ -85,12 +100,41 @@ fn RecentActivity() -> impl IntoView {
                                 .into_any()
                         }
                         Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+                            view! {
+                                <p class="form-error" role="alert">
+                                    {move || error.message(locale)}
+                                </p>
+                            }
                                 .into_any()
                         }
                     }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// One line of the activity list, in the reader's language.
+fn describe(kind: ActivityKind, locale: Locale) -> &'static str {
+    match kind {
+        ActivityKind::Registered => td_string!(locale, activity.registered),
+        ActivityKind::CodeSent => td_string!(locale, activity.code_sent),
+        ActivityKind::CodeFailed => td_string!(locale, activity.code_failed),
+        ActivityKind::CodeVerified => td_string!(locale, activity.code_verified),
+        ActivityKind::SignedIn => td_string!(locale, activity.signed_in),
+        ActivityKind::SignInFailed => td_string!(locale, activity.sign_in_failed),
+        ActivityKind::SignedOut => td_string!(locale, activity.signed_out),
+        ActivityKind::Locked => td_string!(locale, activity.locked),
+        ActivityKind::LimitHit => td_string!(locale, activity.limit_hit),
+        ActivityKind::ResetRequested => td_string!(locale, activity.reset_requested),
+        ActivityKind::PasswordReset => td_string!(locale, activity.password_reset),
+        ActivityKind::PasswordChanged => td_string!(locale, activity.password_changed),
+        ActivityKind::SessionEnded => td_string!(locale, activity.session_ended),
+        ActivityKind::PhoneChanged => td_string!(locale, activity.phone_changed),
+        ActivityKind::ProfileChanged => td_string!(locale, activity.profile_changed),
+        ActivityKind::PumpingAlarm => td_string!(locale, activity.pumping_alarm),
+        ActivityKind::Unlocked => td_string!(locale, activity.unlocked),
+        ActivityKind::Removed => td_string!(locale, activity.removed),
+        ActivityKind::Other => td_string!(locale, activity.other),
     }
 }

@@ -1,41 +1,49 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 
 use crate::api::Login;
-use crate::components::{Field, FormError};
+use crate::components::{error_message, Field, FormError};
+use crate::language::use_locale;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let locale = use_locale();
     let login = ServerAction::<Login>::new();
-    let error = Signal::derive(move || {
-        login
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    });
+    let error = error_message(Signal::derive(move || {
+        login.value().get().and_then(Result::err)
+    }));
     let query = leptos_router::hooks::use_query_map();
     let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
     view! {
         <section class="card">
-            <h1>"Sign in"</h1>
-            <p class="lead">"We will text a code to the phone number on your account."</p>
+            <h1>{td!(locale, login.title)}</h1>
+            <p class="lead">{td!(locale, login.lead)}</p>
             <Show when=move || reset_done.get()>
-                <p class="notice" role="status">
-                    "Your password is changed and every device was signed out. Sign in with the new password."
-                </p>
+                <p class="notice" role="status">{td!(locale, login.reset_done)}</p>
             </Show>
             <ActionForm action=login>
-                <Field label="Username" name="username" autocomplete="username" />
-                <Field label="Password" name="password" kind="password" autocomplete="current-password" />
+                <Field
+                    label=move || td_string!(locale, field.username)
+                    name="username"
+                    autocomplete="username"
+                />
+                <Field
+                    label=move || td_string!(locale, field.password)
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                />
                 <FormError error />
                 <button type="submit" disabled=move || login.pending().get()>
-                    "Sign in"
+                    {td!(locale, login.submit)}
                 </button>
             </ActionForm>
             <p class="switch">
-                <a href="/forgot">"Forgot password?"</a>
+                <a href="/forgot">{td!(locale, login.forgot)}</a>
             </p>
-            <p class="switch">"New here? " <a href="/register">"Create an account"</a></p>
+            <p class="switch">
+                {td!(locale, login.new_here)} " " <a href="/register">{td!(locale, login.create_account)}</a>
+            </p>
         </section>
     }
 }

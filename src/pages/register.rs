@@ -1,51 +1,62 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 
 use crate::api::Register;
-use crate::components::{field_error, form_error, Field, FormError};
+use crate::components::{field_error, form_error, Field, FormError, PhoneField};
+use crate::language::use_locale;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    let locale = use_locale();
     let register = ServerAction::<Register>::new();
     let failure = Signal::derive(move || register.value().get().and_then(Result::err));
     let field = move |pick| field_error(failure, pick);
     let form_error = form_error(failure, |_| false);
     view! {
         <section class="card">
-            <h1>"Create your account"</h1>
-            <p class="lead">"We will text a code to your phone to confirm it is yours."</p>
+            <h1>{td!(locale, register.title)}</h1>
+            <p class="lead">{td!(locale, register.lead)}</p>
             <ActionForm action=register>
                 <Field
-                    label="Username"
+                    label=move || td_string!(locale, field.username)
                     name="username"
                     autocomplete="username"
-                    hint="3–32 characters: letters, digits, _ and ."
-                    error=field(|f| &f.username)
+                    hint=move || td_string!(locale, field.username_hint)
+                    error=field(|f| f.username)
                 />
-                <Field label="Full name" name="full_name" autocomplete="name" error=field(|f| &f.full_name) />
                 <Field
-                    label="Phone number"
-                    name="phone"
-                    kind="tel"
-                    autocomplete="tel"
-                    inputmode="tel"
-                    hint="Mobile number, e.g. 98765 43210 or +91 98765 43210"
-                    error=field(|f| &f.phone)
+                    label=move || td_string!(locale, field.full_name)
+                    name="full_name"
+                    autocomplete="name"
+                    error=field(|f| f.full_name)
                 />
-                <Field label="Email" name="email" kind="email" autocomplete="email" error=field(|f| &f.email) />
+                <PhoneField
+                    label=move || td_string!(locale, field.phone)
+                    error=field(|f| f.phone)
+                />
                 <Field
-                    label="Password"
+                    label=move || td_string!(locale, field.email)
+                    name="email"
+                    kind="email"
+                    autocomplete="email"
+                    error=field(|f| f.email)
+                />
+                <Field
+                    label=move || td_string!(locale, field.password)
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters"
-                    error=field(|f| &f.password)
+                    hint=move || td_string!(locale, field.password_hint)
+                    error=field(|f| f.password)
                 />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || register.pending().get()>
-                    "Create account"
+                    {td!(locale, register.submit)}
                 </button>
             </ActionForm>
-            <p class="switch">"Already registered? " <a href="/login">"Sign in"</a></p>
+            <p class="switch">
+                {td!(locale, register.already)} " " <a href="/login">{td!(locale, sign_in_link)}</a>
+            </p>
         </section>
     }
 }

@@ -1,30 +1,38 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 
 use crate::api::{ForgotPassword, ResetPassword};
-use crate::components::{field_error, form_error, CodeField, Field, FormError};
+use crate::components::{error_message, field_error, form_error, CodeField, Field, FormError};
 use crate::error::AppError;
+use crate::language::use_locale;
 
 /// Step one: which account.
 #[component]
 pub fn ForgotPage() -> impl IntoView {
+    let locale = use_locale();
     let forgot = ServerAction::<ForgotPassword>::new();
     let failure = Signal::derive(move || forgot.value().get().and_then(Result::err));
-    let username_error = field_error(failure, |f| &f.username);
+    let username_error = field_error(failure, |f| f.username);
     let form_error = form_error(failure, |_| false);
     view! {
         <section class="card">
-            <h1>"Forgot your password?"</h1>
-            <p class="lead">
-                "Enter your username. We will text a code to the phone number on the account."
-            </p>
+            <h1>{td!(locale, forgot.title)}</h1>
+            <p class="lead">{td!(locale, forgot.lead)}</p>
             <ActionForm action=forgot>
-                <Field label="Username" name="username" autocomplete="username" error=username_error />
+                <Field
+                    label=move || td_string!(locale, field.username)
+                    name="username"
+                    autocomplete="username"
+                    error=username_error
+                />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || forgot.pending().get()>
-                    "Send code"
+                    {td!(locale, send_code)}
                 </button>
             </ActionForm>
-            <p class="switch">"Remembered it? " <a href="/login">"Sign in"</a></p>
+            <p class="switch">
+                {td!(locale, forgot.remembered)} " " <a href="/login">{td!(locale, sign_in_link)}</a>
+            </p>
         </section>
     }
 }
@@ -33,36 +41,35 @@ pub fn ForgotPage() -> impl IntoView {
 /// says so.
 #[component]
 pub fn ResetPage() -> impl IntoView {
+    let locale = use_locale();
     let reset = ServerAction::<ResetPassword>::new();
     let failure = Signal::derive(move || reset.value().get().and_then(Result::err));
     let about_the_code =
-        |e: &AppError| matches!(e, AppError::ResetCodeRefused | AppError::BadRequest(_));
-    let code_error =
-        Signal::derive(move || failure.get().filter(about_the_code).map(|e| e.to_string()));
+        |e: &AppError| matches!(e, AppError::ResetCodeRefused | AppError::CodeFormat);
+    let code_error = error_message(Signal::derive(move || failure.get().filter(about_the_code)));
     let form_error = form_error(failure, about_the_code);
     view! {
         <section class="card">
-            <h1>"Choose a new password"</h1>
-            <p class="lead">
-                "If that account exists, a 6-digit code is on its way to its phone. "
-                "Enter it with your new password. Every device signed in to the account will be signed out."
-            </p>
+            <h1>{td!(locale, reset.title)}</h1>
+            <p class="lead">{td!(locale, reset.lead)}</p>
             <ActionForm action=reset>
                 <CodeField error=code_error />
                 <Field
-                    label="New password"
+                    label=move || td_string!(locale, field.new_password)
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters"
-                    error=field_error(failure, |f| &f.password)
+                    hint=move || td_string!(locale, field.password_hint)
+                    error=field_error(failure, |f| f.password)
                 />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || reset.pending().get()>
-                    "Set new password"
+                    {td!(locale, reset.submit)}
                 </button>
             </ActionForm>
-            <p class="switch">"No code? " <a href="/forgot">"Start again"</a></p>
+            <p class="switch">
+                {td!(locale, reset.no_code)} " " <a href="/forgot">{td!(locale, start_again)}</a>
+            </p>
         </section>
     }
 }

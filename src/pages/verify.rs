@@ -1,26 +1,29 @@
 use leptos::prelude::*;
+use leptos_i18n::{td, td_string};
 
 use crate::api::{code_status, ResendCode, VerifyCode};
-use crate::components::{CodeField, FormError};
+use crate::components::{error_message, CodeField, FormError};
 use crate::error::AppError;
+use crate::language::use_locale;
 use crate::model::{CodePurpose, PendingCode};
 
 /// The code step of both registration and sign-in.
 #[component]
 pub fn VerifyPage() -> impl IntoView {
+    let locale = use_locale();
     let pending = Resource::new(|| (), |_| code_status());
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
             {move || Suspend::new(async move {
                 match pending.await {
                     Ok(Some(code)) => view! { <CodeForm pending=code /> }.into_any(),
                     Ok(None) => {
                         view! {
                             <section class="card">
-                                <h1>"No code is waiting"</h1>
-                                <p class="lead">
-                                    "Your code step has ended. " <a href="/login">"Sign in"</a>
-                                    " to get a new code."
+                                <h1>{td!(locale, verify.no_code_title)}</h1>
+                                <p class="lead">{td!(locale, verify.no_code_lead)}</p>
+                                <p class="switch">
+                                    <a href="/login">{td!(locale, sign_in_link)}</a>
                                 </p>
                             </section>
                         }
@@ -29,7 +32,9 @@ pub fn VerifyPage() -> impl IntoView {
                     Err(error) => {
                         view! {
                             <section class="card">
-                                <p class="form-error" role="alert">{error.to_string()}</p>
+                                <p class="form-error" role="alert">
+                                    {move || error.message(locale)}
+                                </p>
                             </section>
                         }
                             .into_any()
@@ -59,6 +64,7 @@ fn submit_when_complete(event: leptos::ev::Event) {
 
 #[component]
 fn CodeForm(pending: PendingCode) -> impl IntoView {
+    let locale = use_locale();
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
     let resend_in = RwSignal::new(pending.resend_in_secs);
@@ -85,40 +91,33 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         });
     });
 
-    let code_error = Signal::derive(move || {
+    let code_error = error_message(Signal::derive(move || {
         verify
             .value()
             .get()
             .and_then(Result::err)
             .filter(|e| !matches!(e, AppError::CodeExpired))
-            .map(|e| e.to_string())
-    });
+    }));
     let expired = Signal::derive(move || {
         matches!(verify.value().get(), Some(Err(AppError::CodeExpired)))
             || matches!(resend.value().get(), Some(Err(AppError::CodeExpired)))
     });
-    let resend_note = Signal::derive(move || {
-        match resend.value().get() {
-        Some(Ok(_)) => Some(
-            "A new code is on its way, through another SMS route if we have one. The old code no longer works."
-                .to_string(),
-        ),
-        _ => None,
-    }
-    });
-    let resend_error = Signal::derive(move || {
+    let resend_note = move || {
+        matches!(resend.value().get(), Some(Ok(_))).then(|| td_string!(locale, verify.resent))
+    };
+    let resend_error = error_message(Signal::derive(move || {
         resend
             .value()
             .get()
             .and_then(Result::err)
             .filter(|e| !matches!(e, AppError::CodeExpired))
-            .map(|e| e.to_string())
-    });
-    let heading = match pending.purpose {
-        CodePurpose::VerifyPhone => "Verify your phone",
+    }));
+    let purpose = pending.purpose;
+    let heading = move || match purpose {
+        CodePurpose::VerifyPhone => td_string!(locale, verify.heading_phone),
         // Reset codes are entered on /reset and never reach this page.
         CodePurpose::SignIn | CodePurpose::ResetPassword | CodePurpose::ChangePhone => {
-            "Enter your code"
+            td_string!(locale, verify.heading_code)
         }
     };
 
@@ -132,45 +131,53 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         <section class="card">
             <h1>{heading}</h1>
             <p class="lead">
-                "We sent a 6-digit code to " <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
-                "."
+                {td!(locale, verify.sent_to)} " "
+                <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
             </p>
             // Six digits typed, pasted or filled in by the phone: send them without a click.
             <ActionForm action=verify on:input=submit_when_complete>
                 <CodeField error=code_error />
                 <p class="hint" data-testid="expires">
                     {move || match expires_in.get() {
-                        0 => "This code has expired. Ask for a new one below.".to_string(),
-                        s => format!("The code expires in {}:{:02}.", s / 60, s % 60),
+                        0 => td_string!(locale, verify.expired).to_string(),
+                        s => {
+                            let time = format!("{}:{:02}", s / 60, s % 60);
+                            td_string!(locale, verify.expires_in, time)
+                        }
                     }}
                 </p>
                 <button type="submit" disabled=move || verify.pending().get()>
-                    "Verify"
+                    {td!(locale, verify_button)}
                 </button>
             </ActionForm>
             <Show when=move || expired.get()>
                 <p class="form-error" role="alert">
-                    {AppError::CodeExpired.to_string()} " " <a href="/login">"Sign in again"</a>
+                    {move || AppError::CodeExpired.message(locale)} " "
+                    <a href="/login">{td!(locale, verify.sign_in_again)}</a>
                 </p>
             </Show>
             <div class="resend">
-                <span class="hint">"Didn't get it?"</span>
+                <span class="hint">{td!(locale, verify.didnt_get)}</span>
                 <ActionForm action=resend>
                     <button
                         type="submit"
                         class="link"
                         disabled=move || { resend.pending().get() || resend_in.get() > 0 }
                     >
-                        "Resend code"
+                        {td!(locale, verify.resend)}
                     </button>
                 </ActionForm>
                 <Show when=move || { resend_in.get() > 0 }>
-                    <span class="hint">"You can ask for a new code in " {move || resend_in.get()} " s."</span>
+                    <span class="hint">
+                        {move || td_string!(locale, verify.resend_in, secs = resend_in.get())}
+                    </span>
                 </Show>
-                <p class="hint" role="status">{move || resend_note.get()}</p>
+                <p class="hint" role="status">{resend_note}</p>
                 <FormError error=resend_error />
             </div>
-            <p class="switch">"Wrong number? " <a href=start_again>"Start again"</a></p>
+            <p class="switch">
+                {td!(locale, verify.wrong_number)} " " <a href=start_again>{td!(locale, start_again)}</a>
+            </p>
         </section>
     }
 }

@@ -10,7 +10,8 @@ use http::request::Parts;
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     pub user_agent: String,
-    /// Primary language subtags from Accept-Language, most preferred first ("hi", "en").
+    /// Primary language subtags, most preferred first ("hi", "en"): the language picked on
+    /// the site (its cookie), then Accept-Language.
     pub languages: Vec<String>,
 }
 
@@ -34,7 +35,8 @@ impl ClientInfo {
                 .chars()
                 .take(200)
                 .collect(),
-            languages: accepted_languages(
+            languages: preferred_languages(
+                chosen_language(parts).as_deref(),
                 parts
                     .headers
                     .get(http::header::ACCEPT_LANGUAGE)
@@ -50,6 +52,31 @@ impl ClientInfo {
             .map(|ip| ip.to_string())
             .unwrap_or_else(|| "unknown".into())
     }
+}
+
+/// The language picked with the switcher, from its cookie.
+fn chosen_language(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == crate::server::cookies::LANGUAGE)
+        .map(|(_, value)| value.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty() && v.len() <= 8 && v.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// The picked language first, then the browser's, each once.
+fn preferred_languages(chosen: Option<&str>, header: &str) -> Vec<String> {
+    let mut languages: Vec<String> = chosen.map(str::to_string).into_iter().collect();
+    for language in accepted_languages(header) {
+        if !languages.contains(&language) {
+            languages.push(language);
+        }
+    }
+    languages
 }
 
 /// "hi-IN,hi;q=0.9,en;q=0.8" → ["hi", "en"]: primary subtags by weight, each once, at most 8.
@@ -160,6 +187,15 @@ mod tests {
             Vec::<String>::new()
         );
         assert!(accepted_languages("").is_empty());
+    }
+
+    #[test]
+    fn the_picked_language_comes_before_the_browsers() {
+        assert_eq!(
+            preferred_languages(Some("hi"), "en-GB,hi;q=0.5"),
+            ["hi", "en"]
+        );
+        assert_eq!(preferred_languages(None, "en-GB,hi;q=0.5"), ["en", "hi"]);
     }
 
     fn ip(s: &str) -> IpAddr {

@@ -1,4 +1,4 @@
-//! Reading and writing our two cookies inside server functions.
+//! Reading and writing our cookies inside server functions.
 
 use http::header::{COOKIE, SET_COOKIE};
 use http::request::Parts;
@@ -10,6 +10,8 @@ use leptos_axum::ResponseOptions;
 pub const SESSION: &str = "sid";
 /// The code challenge of this browser's sign-in or registration in progress.
 pub const CHALLENGE: &str = "otp_challenge";
+/// The language picked with the switcher (see crate::language).
+pub const LANGUAGE: &str = "lang";
 
 pub fn read(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;

@@ -215,7 +215,11 @@ fn outcome<T>(result: &Result<T, AppError>, ok: &'static str) -> &'static str {
 /// What a refusal means, in a word fit for a label.
 fn error_label(error: &AppError) -> &'static str {
     match error {
-        AppError::InvalidFields(_) | AppError::BadRequest(_) => "invalid",
+        AppError::InvalidFields(_)
+        | AppError::FormIncomplete
+        | AppError::Unreadable
+        | AppError::FormsOnly
+        | AppError::CodeFormat => "invalid",
         AppError::SignInFailed => "bad_credentials",
         AppError::WrongCode { .. } | AppError::ResetCodeRefused => "wrong_code",
         AppError::CodeExpired => "expired",

@@ -8,6 +8,7 @@ pub mod config;
 pub mod cookies;
 pub mod db;
 pub mod janitor;
+pub mod language;
 pub mod metrics;
 pub mod probes;
 pub mod receipts_http;

@@ -4,12 +4,12 @@
 use std::fmt::Display;
 use std::sync::Arc;
 
-use crate::error::{AppError, FieldErrors};
-use crate::model::{Activity, CodePurpose, PendingCode, SignedInUser};
+use crate::error::{AppError, FieldErrors, Problem};
+use crate::model::{Activity, ActivityKind, CodePurpose, PendingCode, PhoneCountry, SignedInUser};
 use crate::server::auth::limits::{self, Window};
 use crate::server::auth::otp::{self, CodeCheck, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
-use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::phone::{self, mask_e164, Phone, PhoneError};
 use crate::server::auth::{pumping, test_numbers};
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
@@ -33,6 +33,8 @@ pub struct Registration {
     pub phone: String,
     pub email: String,
     pub password: String,
+    /// The region picked beside the number ("IN"), for numbers typed without +country code.
+    pub country: Option<String>,
 }
 
 /// A code is on its way; the challenge key goes into the browser's cookie.
@@ -324,8 +326,7 @@ impl AuthService {
 
     /// The code as typed or pasted, or what is wrong with it.
     fn normalised(code: &str) -> Result<String, AppError> {
-        otp::normalise_code(code)
-            .ok_or_else(|| AppError::BadRequest("Enter the 6-digit code from the SMS.".into()))
+        otp::normalise_code(code).ok_or(AppError::CodeFormat)
     }
 
     /// Password attempts and reset requests from one client IP, per 10 minutes.
@@ -369,10 +370,13 @@ impl AuthService {
         let full_name = validate::full_name(&input.full_name)
             .map_err(|e| errors.full_name = Some(e))
             .ok();
-        let phone = self
-            .parse_phone(&input.phone)
-            .map_err(|e| errors.phone = Some(e))
-            .ok();
+        let phone = match self.parse_phone(&input.phone, input.country.as_deref()) {
+            Ok(phone) => Some(phone),
+            Err(problem) => {
+                self.phone_problem(&mut errors, problem);
+                None
+            }
+        };
         let email = validate::email(&input.email)
             .map_err(|e| errors.email = Some(e))
             .ok();
@@ -448,9 +452,9 @@ impl AuthService {
                     tracing::error!("register: cleanup after unsent code: {e}");
                 }
                 return Err(match error {
-                    AppError::NumberCannotReceiveSms => AppError::invalid(|f| {
-                        f.phone = Some(AppError::NumberCannotReceiveSms.to_string())
-                    }),
+                    AppError::NumberCannotReceiveSms => {
+                        AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
+                    }
                     other => other,
                 });
             }
@@ -849,7 +853,7 @@ impl AuthService {
             .into_iter()
             .map(|e| Activity {
                 when: format_utc(e.at),
-                what: describe(&e.kind).to_string(),
+                kind: ActivityKind::from_name(&e.kind),
                 ip: e.ip,
                 device: e.user_agent.chars().take(80).collect(),
             })
@@ -859,19 +863,53 @@ impl AuthService {
 
 impl AuthService {
     /// A phone number as typed, in a country we send SMS to.
-    fn parse_phone(&self, input: &str) -> Result<Phone, String> {
-        let phone = Phone::parse(input, self.config.default_region).map_err(|e| e.to_string())?;
+    fn parse_phone(&self, input: &str, country: Option<&str>) -> Result<Phone, Problem> {
+        let region = self.region_or_default(country);
+        let phone = Phone::parse(input, region).map_err(|e| match e {
+            PhoneError::Empty => Problem::PhoneMissing,
+            PhoneError::Invalid => Problem::PhoneInvalid,
+            PhoneError::NotMobile => Problem::PhoneNotMobile,
+        })?;
         if !self
             .config
             .sms_allowed_countries
             .contains(&phone.country_code())
         {
-            return Err(format!(
-                "We cannot send SMS to that country yet. Numbers starting with {} work.",
-                self.allowed_prefixes()
-            ));
+            return Err(Problem::PhoneCountry);
         }
         Ok(phone)
+    }
+
+    /// Puts a phone problem on `fields`, with the countries that work when that is the problem.
+    fn phone_problem(&self, fields: &mut FieldErrors, problem: Problem) {
+        fields.phone = Some(problem);
+        if problem == Problem::PhoneCountry {
+            fields.allowed_countries = Some(self.allowed_prefixes());
+        }
+    }
+
+    /// The picked region when it is one we send to; anything else means the default.
+    fn region_or_default(&self, picked: Option<&str>) -> phonenumber::country::Id {
+        picked
+            .and_then(|code| code.trim().to_ascii_uppercase().parse().ok())
+            .filter(|region| {
+                phone::calling_code_of(*region)
+                    .is_some_and(|code| self.config.sms_allowed_countries.contains(&code))
+            })
+            .unwrap_or(self.config.default_region)
+    }
+
+    /// The countries the phone field offers: the ones we send SMS to, the default first.
+    pub fn phone_countries(&self) -> Vec<PhoneCountry> {
+        let default = self.config.default_region;
+        let mut countries: Vec<PhoneCountry> = self
+            .config
+            .sms_allowed_countries
+            .iter()
+            .filter_map(|code| phone::country_for_code(*code, default))
+            .collect();
+        countries.sort_by_key(|c| !c.is_default);
+        countries
     }
 
     fn allowed_prefixes(&self) -> String {
@@ -939,26 +977,7 @@ fn pending(
     }
 }
 
-fn describe(kind: &str) -> &'static str {
-    match kind {
-        "registered" => "Account created",
-        "code_sent" => "Code sent",
-        "code_failed" => "Wrong code entered",
-        "code_verified" => "Code accepted",
-        "signed_in" => "Signed in",
-        "sign_in_failed" => "Wrong password entered",
-        "signed_out" => "Signed out",
-        "locked" => "Account locked",
-        "limit_hit" => "Too many attempts",
-        "reset_requested" => "Password reset code asked for",
-        "password_reset" => "Password changed with a reset code",
-        "password_changed" => "Password changed",
-        "session_ended" => "Other devices signed out",
-        "phone_changed" => "Phone number changed",
-        "profile_changed" => "Name or email changed",
-        _ => "Security event",
-    }
-}
+
 
 /// "2026-11-24 18:43 UTC" from Unix milliseconds (civil-from-days, proleptic Gregorian).
 pub(crate) fn format_utc(ms: i64) -> String {
@@ -982,12 +1001,8 @@ pub(crate) fn format_utc(ms: i64) -> String {
 
 fn taken_error(taken: &Taken) -> AppError {
     AppError::InvalidFields(Box::new(FieldErrors {
-        username: taken
-            .username
-            .then(|| "That username is taken. Please choose another.".to_string()),
-        phone: taken
-            .phone
-            .then(|| "That phone number is already registered. Sign in instead.".to_string()),
+        username: taken.username.then_some(Problem::UsernameTaken),
+        phone: taken.phone.then_some(Problem::PhoneRegistered),
         ..FieldErrors::default()
     }))
 }

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/outbox.json", get(outbox_json))
         .merge(crate::server::receipts_http::routes())
         .merge(crate::server::probes::routes())
+        .merge(crate::server::language::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(

@@ -172,11 +172,10 @@ async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_numb
             &start(raj.password, SEED[1].typed_phone),
         )
         .await;
-    assert!(field_errors(taken)
-        .await
-        .phone
-        .unwrap()
-        .contains("another account"));
+    assert_eq!(
+        field_errors(taken).await.phone,
+        Some(Problem::PhoneOtherAccount)
+    );
 
     let sent = app
         .call(&here, "change_phone", &start(raj.password, "99999 12345"))

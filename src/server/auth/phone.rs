@@ -1,6 +1,9 @@
 //! Phone numbers: parse what people type, keep E.164, mask for logs and screens.
 
+use phonenumber::metadata::DATABASE;
 use phonenumber::{country, Mode, PhoneNumber, Type};
+
+use crate::model::PhoneCountry;
 
 /// A mobile number in E.164 form, e.g. "+919876543210".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +20,44 @@ pub enum PhoneError {
     Invalid,
     #[error("That number cannot receive SMS. Please enter a mobile number.")]
     NotMobile,
+}
+
+/// The calling code of a region: IN → 91.
+pub fn calling_code_of(region: country::Id) -> Option<u16> {
+    DATABASE.by_id(region.as_ref()).map(|m| m.country_code())
+}
+
+/// What the phone field shows for a calling code: the main region that uses it and an example
+/// mobile number written the local way.
+pub fn country_for_code(code: u16, default: country::Id) -> Option<PhoneCountry> {
+    let regions = DATABASE.by_code(&code)?;
+    let meta = regions
+        .iter()
+        .find(|m| m.id() == default.as_ref())
+        .or_else(|| regions.iter().find(|m| m.is_main_country_for_code()))
+        .or(regions.first())?;
+    let region: country::Id = meta.id().parse().ok()?;
+    let example = meta
+        .descriptors()
+        .mobile()
+        .and_then(|d| d.example())
+        .and_then(|digits| phonenumber::parse(Some(region), digits).ok())
+        .map(|number| {
+            let written = number.format().mode(Mode::International).to_string();
+            let prefix = format!("+{code}");
+            written
+                .strip_prefix(&prefix)
+                .unwrap_or(&written)
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default();
+    Some(PhoneCountry {
+        region: meta.id().to_string(),
+        calling_code: code,
+        example,
+        is_default: meta.id() == default.as_ref(),
+    })
 }
 
 impl Phone {
@@ -96,6 +137,19 @@ pub fn mask_e164(e164: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_calling_code_names_its_country_and_a_local_example() {
+        let india = country_for_code(91, country::Id::IN).unwrap();
+        assert_eq!((india.region.as_str(), india.is_default), ("IN", true));
+        let digits: String = india.example.chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(digits.len(), 10, "{}", india.example);
+        assert!(india.example.contains(' '), "grouped: {}", india.example);
+        let us = country_for_code(1, country::Id::IN).unwrap();
+        assert_eq!((us.region.as_str(), us.is_default), ("US", false));
+        assert_eq!(calling_code_of(country::Id::GB), Some(44));
+        assert!(country_for_code(999, country::Id::IN).is_none());
+    }
 
     #[test]
     fn three_ways_of_typing_one_number() {

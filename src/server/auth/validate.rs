@@ -1,4 +1,6 @@
-//! Registration input rules. Each check returns the sentence shown next to its field.
+//! Registration input rules. Each check returns the problem shown next to its field.
+
+use crate::error::Problem;
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
@@ -7,64 +9,58 @@ pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 
 /// Lower-cases and checks a username; usernames are case-insensitive.
-pub fn username(input: &str) -> Result<String, String> {
+pub fn username(input: &str) -> Result<String, Problem> {
     let name = input.trim().to_lowercase();
     if name.chars().count() < USERNAME_MIN || name.chars().count() > USERNAME_MAX {
-        return Err(format!(
-            "Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long."
-        ));
+        return Err(Problem::UsernameLength);
     }
     if !name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
     {
-        return Err("Username may use only letters a–z, digits 0–9, _ and .".into());
+        return Err(Problem::UsernameCharacters);
     }
     Ok(name)
 }
 
 /// Any script is welcome; only control characters and blank names are refused.
-pub fn full_name(input: &str) -> Result<String, String> {
+pub fn full_name(input: &str) -> Result<String, Problem> {
     let name = input.trim();
     let length = name.chars().count();
     if length == 0 {
-        return Err("Enter your full name.".into());
+        return Err(Problem::NameMissing);
     }
     if length > NAME_MAX {
-        return Err(format!("Full name must be at most {NAME_MAX} characters."));
+        return Err(Problem::NameTooLong);
     }
     if name.chars().any(char::is_control) {
-        return Err("Full name contains characters that are not allowed.".into());
+        return Err(Problem::NameCharacters);
     }
     Ok(name.to_string())
 }
 
-pub fn email(input: &str) -> Result<String, String> {
+pub fn email(input: &str) -> Result<String, Problem> {
     let email = input.trim();
     if email.is_empty() {
-        return Err("Enter your email address.".into());
+        return Err(Problem::EmailMissing);
     }
     if email.len() > 254 || !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
-        return Err("That does not look like an email address.".into());
+        return Err(Problem::EmailInvalid);
     }
     Ok(email.to_string())
 }
 
 /// Length only, counted in characters: NIST 800-63B asks for no composition rules.
-pub fn password(input: &str) -> Result<(), String> {
+pub fn password(input: &str) -> Result<(), Problem> {
     let length = input.chars().count();
     if length < PASSWORD_MIN {
-        return Err(format!(
-            "Password must be at least {PASSWORD_MIN} characters."
-        ));
+        return Err(Problem::PasswordTooShort);
     }
     if length > PASSWORD_MAX {
-        return Err(format!(
-            "Password must be at most {PASSWORD_MAX} characters."
-        ));
+        return Err(Problem::PasswordTooLong);
     }
     if passwords::analyzer::is_common_password(input) {
-        return Err("That password is one of the most common ones. Please choose another.".into());
+        return Err(Problem::PasswordCommon);
     }
     Ok(())
 }
@@ -99,9 +95,22 @@ mod tests {
         assert!(email("raj").is_err());
         assert!(password("short").is_err());
         assert!(password("पासवर्ड१२३").is_ok());
-        assert!(password("password").unwrap_err().contains("most common"));
+        assert_eq!(password("password"), Err(Problem::PasswordCommon));
         assert!(password("12345678").is_err());
         assert!(password("correct horse battery").is_ok());
         assert!(password(&"x".repeat(129)).is_err());
+    }
+
+    /// The limits are written into every language's sentences; they must say what we check.
+    #[test]
+    fn the_sentences_name_the_limits_we_check() {
+        let says = |p: Problem, numbers: &[usize]| {
+            let text = p.to_string();
+            numbers.iter().all(|n| text.contains(&n.to_string()))
+        };
+        assert!(says(Problem::UsernameLength, &[USERNAME_MIN, USERNAME_MAX]));
+        assert!(says(Problem::NameTooLong, &[NAME_MAX]));
+        assert!(says(Problem::PasswordTooShort, &[PASSWORD_MIN]));
+        assert!(says(Problem::PasswordTooLong, &[PASSWORD_MAX]));
     }
 }

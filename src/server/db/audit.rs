@@ -5,60 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{Db, DbError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Registered,
-    CodeSent,
-    CodeFailed,
-    CodeVerified,
-    SignedIn,
-    SignInFailed,
-    SignedOut,
-    Locked,
-    LimitHit,
-    PumpingAlarm,
-    /// An operator cleared the lock (admin CLI).
-    Unlocked,
-    /// An operator removed the account (admin CLI).
-    Removed,
-    /// A reset code was asked for.
-    ResetRequested,
-    /// A new password was set with a reset code.
-    PasswordReset,
-    /// The signed-in owner changed the password.
-    PasswordChanged,
-    /// The owner ended a session (detail: how many, when several).
-    SessionEnded,
-    /// The account moved to a new phone number (detail: the new number, masked).
-    PhoneChanged,
-    /// The owner changed their name or email.
-    ProfileChanged,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Registered => "registered",
-            Kind::CodeSent => "code_sent",
-            Kind::CodeFailed => "code_failed",
-            Kind::CodeVerified => "code_verified",
-            Kind::SignedIn => "signed_in",
-            Kind::SignInFailed => "sign_in_failed",
-            Kind::SignedOut => "signed_out",
-            Kind::Locked => "locked",
-            Kind::LimitHit => "limit_hit",
-            Kind::PumpingAlarm => "pumping_alarm",
-            Kind::Unlocked => "unlocked",
-            Kind::Removed => "removed",
-            Kind::ResetRequested => "reset_requested",
-            Kind::PasswordReset => "password_reset",
-            Kind::PasswordChanged => "password_changed",
-            Kind::SessionEnded => "session_ended",
-            Kind::PhoneChanged => "phone_changed",
-            Kind::ProfileChanged => "profile_changed",
-        }
-    }
-}
+pub use crate::model::ActivityKind as Kind;
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct Event {

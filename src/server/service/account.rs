@@ -1,7 +1,7 @@
 //! The signed-in account's own pages: its sessions and its password.
 
 use super::{format_utc, hashing, internal, pending_of_new, AuthService, CodeSent, Who};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::{CodePurpose, PendingCode, SessionInfo};
 use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::phone::mask_e164;
@@ -118,19 +118,20 @@ impl AuthService {
         session_token: &str,
         password: String,
         new_phone: &str,
+        country: Option<&str>,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
         let user = self.signed_in(session_token).await?;
         self.confirm_password(&user, password, "change phone", client)
             .await?;
-        let phone = self
-            .parse_phone(new_phone)
-            .map_err(|e| AppError::invalid(|f| f.phone = Some(e)))?;
+        let phone = self.parse_phone(new_phone, country).map_err(|problem| {
+            let mut fields = FieldErrors::default();
+            self.phone_problem(&mut fields, problem);
+            AppError::InvalidFields(Box::new(fields))
+        })?;
         let phone = phone.e164().to_string();
         if phone == user.phone {
-            return Err(AppError::invalid(|f| {
-                f.phone = Some("That is already the number on your account.".into())
-            }));
+            return Err(AppError::invalid(|f| f.phone = Some(Problem::PhoneSame)));
         }
         let now = self.clock.now_ms();
         let taken = users::taken(&self.db, "", &phone, self.stale_before(now))
@@ -138,7 +139,7 @@ impl AuthService {
             .map_err(|e| internal("change phone: taken", e))?;
         if taken.phone {
             return Err(AppError::invalid(|f| {
-                f.phone = Some("That phone number belongs to another account.".into())
+                f.phone = Some(Problem::PhoneOtherAccount)
             }));
         }
         self.may_send(&phone, client, now).await?;
@@ -169,7 +170,7 @@ impl AuthService {
             // The new number is the user's own typing: show its problem at the field.
             return Err(match error {
                 AppError::NumberCannotReceiveSms => {
-                    AppError::invalid(|f| f.phone = Some(error.to_string()))
+                    AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
                 }
                 other => other,
             });
@@ -235,7 +236,7 @@ impl AuthService {
                     PhoneChange::Unavailable => return Err(AppError::CodeExpired),
                     PhoneChange::NumberTaken => {
                         return Err(AppError::invalid(|f| {
-                            f.phone = Some("That phone number belongs to another account.".into())
+                            f.phone = Some(Problem::PhoneOtherAccount)
                         }))
                     }
                 }
@@ -283,7 +284,7 @@ impl AuthService {
                 .await;
             self.failed(Who::user(user), now, client).await?;
             return Err(AppError::invalid(|f| {
-                f.current_password = Some("That is not your current password.".into())
+                f.current_password = Some(Problem::CurrentPasswordWrong)
             }));
         }
         Ok(())
