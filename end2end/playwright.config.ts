@@ -49,6 +49,9 @@ export default defineConfig({
       // One person signs in many times across the tests; the real limits are tested in Rust.
       LIMIT_PHONE_PER_HOUR: "100",
       LIMIT_PHONE_PER_DAY: "100",
+      // Every browser here is 127.0.0.1; the per-IP limits are tested in Rust too.
+      LIMIT_IP_SENDS_PER_HOUR: "1000",
+      LIMIT_IP_SIGNINS_PER_10MIN: "1000",
     },
   },
 });

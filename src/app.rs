@@ -14,6 +14,7 @@ use crate::pages::{
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csp = content_security_policy(&options);
+    let scripts = hydrates().then(|| view! { <HydrationScripts options=options.clone() /> });
     view! {
         <!DOCTYPE html>
         // `lang` is set by App to the language this page is rendered in.
@@ -25,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                {scripts}
                 <MetaTags />
             </head>
             <body>
@@ -33,6 +34,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Pages served as plain HTML, without the app's script: the sign-in form works as it is
+/// (server-rendered, posted without script), so the first page of a visit on a slow phone
+/// network costs no JS or WASM at all. The next step, the code, loads the app.
+#[cfg(feature = "ssr")]
+const HTML_ONLY: [&str; 1] = ["/login"];
+
+/// Whether this response's page loads the app's script and hydrates.
+fn hydrates() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        return !HTML_ONLY.contains(&parts.uri.path());
+    }
+    true
 }
 
 /// Only our own scripts run: the hydration script by this response's nonce, the bundle from our
@@ -75,7 +91,8 @@ pub fn App() -> impl IntoView {
                     // Async so the server can answer with a redirect before any HTML is sent.
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=LoginPage />
-                    <Route path=StaticSegment("register") view=RegisterPage />
+                    // Async: the phone field's country list is in the first HTML, for readers without script.
+                    <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("forgot") view=ForgotPage />
                     <Route path=StaticSegment("reset") view=ResetPage />
                     <Route

@@ -159,6 +159,9 @@ mod tests {
             assert_eq!(ActivityKind::from_name(name), kind);
             assert_eq!(serde_json::to_value(kind).unwrap(), name);
         }
-        assert_eq!(ActivityKind::from_name("from_the_future"), ActivityKind::Other);
+        assert_eq!(
+            ActivityKind::from_name("from_the_future"),
+            ActivityKind::Other
+        );
     }
 }

@@ -49,7 +49,9 @@ async function messagesTo(request: APIRequestContext, e164: string): Promise<num
   return messages.filter((m) => m.recipient === e164).length;
 }
 
+/** Ready for typing: hydrated, or a plain-HTML page (/login) that loads no app script. */
 async function hydrated(page: Page) {
+  if ((await page.locator('script[type="module"]').count()) === 0) return;
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
 }
 
@@ -326,4 +328,20 @@ test("the phone field offers only the countries we send to and groups the number
   await phone.fill("");
   await phone.pressSequentially("+919876543210");
   await expect(phone).toHaveValue("+919876543210");
+});
+
+test("/login is plain HTML: no script or WASM is fetched, and its errors still show", async ({ page }) => {
+  const code: string[] = [];
+  page.on("request", (r) => {
+    if (/\.(js|wasm)$/.test(new URL(r.url()).pathname)) code.push(r.url());
+  });
+  await page.goto("/login");
+  await page.getByLabel("Username").fill("raj_sharma");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("That username and password do not match. Please try again.");
+  await expect(page).toHaveURL(/\/login/);
+  // The page came back from the server with the username still in its field.
+  await expect(page.getByLabel("Username")).toHaveValue("raj_sharma");
+  expect(code).toEqual([]);
 });

@@ -36,7 +36,9 @@ async function countTo(request: APIRequestContext, e164: string): Promise<number
   return messages.filter((m) => m.recipient === e164).length;
 }
 
+/** Ready for typing: hydrated, or a plain-HTML page (/login) that loads no app script. */
 async function hydrated(page: Page) {
+  if ((await page.locator('script[type="module"]').count()) === 0) return;
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
 }
 
@@ -68,7 +70,8 @@ test.describe("a browser that asks for Hindi", () => {
     await page.getByLabel("यूज़रनेम").fill("Asha Verma");
     await page.getByLabel("पूरा नाम").fill(asha.fullName);
     await page.getByLabel("फ़ोन नंबर").fill("12345");
-    await page.getByLabel("ईमेल").fill("asha@");
+    // Passes the browser's own email check, not ours (no dot in the domain).
+    await page.getByLabel("ईमेल").fill("asha@example");
     await page.getByLabel("पासवर्ड").fill("short");
     await page.getByRole("button", { name: "खाता बनाएँ" }).click();
     await expect(page.locator("#field-username-error")).toHaveText(
@@ -95,7 +98,7 @@ test.describe("a browser that asks for Hindi", () => {
     await page.getByLabel("कोड").fill(sms.code);
     await expect(page.getByRole("heading", { name: `स्वागत है, ${asha.fullName}` })).toBeVisible();
     await expect(page.getByRole("heading", { name: "हाल की गतिविधि" })).toBeVisible();
-    await expect(page.getByTestId("activity").locator("li").first()).toContainText("कोड स्वीकार हुआ");
+    await expect(page.getByTestId("activity").locator("li").first()).toContainText("साइन इन किया");
 
     await page.getByRole("button", { name: "साइन आउट करें" }).click();
     await expect(page).toHaveURL(/\/login$/);

@@ -78,11 +78,44 @@ pub async fn register(
 /// Checks username and password; on success sends a code to that user's own phone.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
+    use crate::server::cookies;
     let auth = ssr::auth()?;
     let client = ssr::client(&auth);
-    let sent = auth.sign_in(&username, password, &client).await?;
-    ssr::go_to_code_step(&auth, &sent);
-    Ok(())
+    let secure = auth.config.cookie_secure;
+    match auth.sign_in(&username, password, &client).await {
+        Ok(sent) => {
+            cookies::clear(cookies::TYPED_USERNAME, secure);
+            ssr::go_to_code_step(&auth, &sent);
+            Ok(())
+        }
+        Err(error) => {
+            // /login is plain HTML: after a refusal the page loads again, and this puts the
+            // username back in its field (the same for every refusal, so it tells nothing).
+            let typed: String = username.trim().chars().take(64).collect();
+            cookies::set(
+                cookies::TYPED_USERNAME,
+                &typed_cookie_value(&typed),
+                300,
+                secure,
+            );
+            Err(error)
+        }
+    }
+}
+
+/// A username as a cookie value: only the characters usernames may have.
+#[cfg(feature = "ssr")]
+fn typed_cookie_value(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect()
+}
+
+/// The username typed before the last refusal on this browser, to put back in the field.
+#[cfg(feature = "ssr")]
+pub fn typed_username() -> Option<String> {
+    crate::server::cookies::read(crate::server::cookies::TYPED_USERNAME).filter(|u| !u.is_empty())
 }
 
 /// Where the pending code went and how long it lasts; None if there is no code step.

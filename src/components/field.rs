@@ -16,7 +16,7 @@ pub fn Field(
     #[prop(optional, into)] hint: Option<TextProp>,
     #[prop(optional)] maxlength: Option<u32>,
     /// What the field holds when the page opens (a profile being edited).
-    #[prop(optional, into)]
+    #[prop(optional_no_strip, into)]
     value: Option<String>,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {

@@ -7,24 +7,56 @@ use crate::model::PhoneCountry;
 
 /// The phone number field: a country picker limited to the countries we send SMS to, and a
 /// number grouped the local way as it is typed. Without JavaScript both still post as they
-/// are; the server reads the digits whatever the spacing.
+/// are; the server reads the digits whatever the spacing. Pages holding it render with
+/// `SsrMode::Async`, so the picker is in the first HTML.
 #[component]
 pub fn PhoneField(
     #[prop(into)] label: TextProp,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let locale = use_locale();
     let countries = OnceResource::new(phone_countries());
-    let picked = RwSignal::new(None::<String>);
-    // The example number of the picked country is the grouping pattern.
+    let waiting = label.clone();
+    view! {
+        // Until the list is here (a client-side visit), the number alone.
+        <Suspense fallback=move || {
+            view! { <PhoneInputs countries=Vec::new() label=waiting.clone() error /> }
+        }>
+            {move || {
+                let label = label.clone();
+                Suspend::new(async move {
+                    let countries = countries.await.unwrap_or_default();
+                    view! { <PhoneInputs countries label error /> }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PhoneInputs(
+    countries: Vec<PhoneCountry>,
+    label: TextProp,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let locale = use_locale();
+    let picked = RwSignal::new(
+        countries
+            .iter()
+            .find(|c| c.is_default)
+            .or(countries.first())
+            .map(|c| c.region.clone()),
+    );
+    // The picked country's example number is the grouping pattern.
+    let examples: Vec<(String, String)> = countries
+        .iter()
+        .map(|c| (c.region.clone(), c.example.clone()))
+        .collect();
     let pattern = Signal::derive(move || {
-        let list = countries.get().and_then(Result::ok).unwrap_or_default();
         let picked = picked.get();
-        list.iter()
-            .find(|c| Some(&c.region) == picked.as_ref())
-            .or_else(|| list.iter().find(|c| c.is_default))
-            .or(list.first())
-            .map(|c| c.example.clone())
+        examples
+            .iter()
+            .find(|(region, _)| Some(region) == picked.as_ref())
+            .map(|(_, example)| example.clone())
             .unwrap_or_default()
     });
     let described_by = move || {
@@ -34,6 +66,7 @@ pub fn PhoneField(
         }
         ids.join(" ")
     };
+    let picker = (!countries.is_empty()).then(|| view! { <CountryPicker list=countries picked /> });
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for="field-phone">{move || label.get()}</label>
@@ -41,12 +74,7 @@ pub fn PhoneField(
                 {move || td_string!(locale, field.phone_hint, example = pattern.get())}
             </p>
             <div class="phone-row">
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let list = countries.await.unwrap_or_default();
-                        view! { <CountryPicker list picked /> }
-                    })}
-                </Suspense>
+                {picker}
                 <input
                     id="field-phone"
                     name="phone"

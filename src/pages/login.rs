@@ -14,6 +14,11 @@ pub fn LoginPage() -> impl IntoView {
     }));
     let query = leptos_router::hooks::use_query_map();
     let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
+    // Rendered on the server after a refusal: the username goes back into its field.
+    #[cfg(feature = "ssr")]
+    let typed = crate::api::typed_username();
+    #[cfg(not(feature = "ssr"))]
+    let typed: Option<String> = None;
     view! {
         <section class="card">
             <h1>{td!(locale, login.title)}</h1>
@@ -26,6 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                     label=move || td_string!(locale, field.username)
                     name="username"
                     autocomplete="username"
+                    value=typed
                 />
                 <Field
                     label=move || td_string!(locale, field.password)

@@ -13,6 +13,8 @@ pub struct ClientInfo {
     /// Primary language subtags, most preferred first ("hi", "en"): the language picked on
     /// the site (its cookie), then Accept-Language.
     pub languages: Vec<String>,
+    /// The language picked with the site's switcher, when this browser picked one.
+    pub chosen_language: Option<String>,
 }
 
 impl ClientInfo {
@@ -35,6 +37,7 @@ impl ClientInfo {
                 .chars()
                 .take(200)
                 .collect(),
+            chosen_language: chosen_language(parts),
             languages: preferred_languages(
                 chosen_language(parts).as_deref(),
                 parts

@@ -10,6 +10,8 @@ use leptos_axum::ResponseOptions;
 pub const SESSION: &str = "sid";
 /// The code challenge of this browser's sign-in or registration in progress.
 pub const CHALLENGE: &str = "otp_challenge";
+/// The username of the last refused sign-in, put back into the plain-HTML /login form.
+pub const TYPED_USERNAME: &str = "typed_username";
 /// The language picked with the switcher (see crate::language).
 pub const LANGUAGE: &str = "lang";
 

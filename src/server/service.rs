@@ -541,7 +541,8 @@ impl AuthService {
             CodePurpose::VerifyPhone
         };
         self.may_send(&user.phone, client, now).await?;
-        let language = user.language.as_deref().unwrap_or(FALLBACK);
+        let language = self.language_of(&user, client).await;
+        let language = language.as_str();
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
         let challenge_key = challenge.key.clone();
@@ -888,6 +889,26 @@ impl AuthService {
         }
     }
 
+    /// The SMS language of someone who has proved the password: the one this browser picked
+    /// on the site when we have texts in it (remembered on the account, so later notices sent
+    /// without a browser speak it too), else the one stored at registration.
+    async fn language_of(&self, user: &users::UserRow, client: &ClientInfo) -> String {
+        let stored = user.language.as_deref().unwrap_or(FALLBACK);
+        let Some(picked) = client
+            .chosen_language
+            .as_deref()
+            .filter(|language| self.sms.speaks(language))
+        else {
+            return stored.to_string();
+        };
+        if picked != stored {
+            if let Err(e) = users::set_language(&self.db, &user.id, picked).await {
+                tracing::warn!("could not remember the account's language: {e}");
+            }
+        }
+        picked.to_string()
+    }
+
     /// The picked region when it is one we send to; anything else means the default.
     fn region_or_default(&self, picked: Option<&str>) -> phonenumber::country::Id {
         picked
@@ -976,8 +997,6 @@ fn pending(
         resend_in_secs: secs_until(resend_after, now),
     }
 }
-
-
 
 /// "2026-11-24 18:43 UTC" from Unix milliseconds (civil-from-days, proleptic Gregorian).
 pub(crate) fn format_utc(ms: i64) -> String {

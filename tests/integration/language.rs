@@ -94,3 +94,33 @@ async fn the_language_link_refuses_strangers_and_other_sites() {
         );
     }
 }
+
+#[tokio::test]
+async fn signing_in_after_picking_a_language_moves_the_accounts_sms_to_it() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    app.sign_up(&client, &SEED[1]).await;
+    let english = app.gateway.messages();
+    assert!(english[0].1.starts_with("Your"), "{}", english[0].1);
+
+    let res = client
+        .get(format!("{}/lang/hi", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.login(&client, SEED[1].username, SEED[1].password)
+            .await
+            .status(),
+        200
+    );
+    let messages = app.gateway.messages();
+    let latest = &messages.last().unwrap().1;
+    assert!(latest.starts_with("आपका सत्यापन कोड"), "{latest}");
+    let stored = users::find_by_username(&app.db, SEED[1].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.language.as_deref(), Some("hi"));
+}

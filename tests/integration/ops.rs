@@ -212,3 +212,23 @@ async fn assets_are_compressed_and_hashed_ones_cached_for_a_year() {
     }
     let _ = std::fs::remove_dir_all(&site);
 }
+
+#[tokio::test]
+async fn login_is_plain_html_and_the_other_pages_load_the_app() {
+    let app = start_app(&[]).await;
+    for (path, hydrates) in [("/login", false), ("/register", true), ("/forgot", true)] {
+        let html = reqwest::get(format!("{}{path}", app.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<form"), "{path}");
+        assert_eq!(
+            html.contains(r#"<script type="module""#),
+            hydrates,
+            "{path}"
+        );
+        assert_eq!(html.contains(".wasm"), hydrates, "{path}");
+    }
+}

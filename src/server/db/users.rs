@@ -241,6 +241,16 @@ pub async fn set_profile(
     Ok(())
 }
 
+/// The language the account's SMS are written in.
+pub async fn set_language(db: &Db, id: &RecordId, language: &str) -> Result<(), DbError> {
+    db.query("UPDATE $id SET language = $language")
+        .bind(("id", id.clone()))
+        .bind(("language", language.to_string()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 /// A new password hash; in the same transaction every other session of the account ends, so
 /// whoever knew the old password is out.
 pub async fn set_password(

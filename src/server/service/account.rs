@@ -143,7 +143,8 @@ impl AuthService {
             }));
         }
         self.may_send(&phone, client, now).await?;
-        let language = user.language.as_deref().unwrap_or(FALLBACK);
+        let language = self.language_of(&user, client).await;
+        let language = language.as_str();
         let (challenge, code) = self.new_challenge(
             user.id.clone(),
             CodePurpose::ChangePhone,

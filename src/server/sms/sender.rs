@@ -106,6 +106,11 @@ impl SmsSender {
         names.join(" → ")
     }
 
+    /// Whether there are SMS texts in `language`.
+    pub fn speaks(&self, language: &str) -> bool {
+        self.templates.languages().any(|l| l == language)
+    }
+
     /// The SMS language for a client's preferences (Accept-Language order).
     pub fn language_for(&self, preferred: &[String]) -> String {
         self.templates.pick(preferred)
