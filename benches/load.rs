@@ -374,13 +374,27 @@ fn built_asset(ext: &str) -> std::path::PathBuf {
         .unwrap_or_else(|| panic!("no .{ext} in target/site/pkg"))
 }
 
-/// JS, WASM and CSS that /login loads: raw and gzip bytes.
-async fn login_bytes() -> Value {
+/// JS, WASM and CSS that the page at `path` loads, as its HTML links them: raw and gzip bytes.
+async fn page_bytes(bench: &Bench, path: &str) -> Value {
+    let html = bench
+        .http
+        .get(format!("{}{path}", bench.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let mut rows = serde_json::Map::new();
     let (mut raw_total, mut gzip_total) = (0, 0);
     for kind in ["js", "wasm", "css"] {
-        let bytes = std::fs::read(built_asset(kind)).unwrap();
-        let gzip = gzip_size(&bytes);
+        let linked = html.contains(&format!(".{kind}\""));
+        let bytes = if linked {
+            std::fs::read(built_asset(kind)).unwrap()
+        } else {
+            Vec::new()
+        };
+        let gzip = if linked { gzip_size(&bytes) } else { 0 };
         raw_total += bytes.len();
         gzip_total += gzip;
         rows.insert(kind.into(), json!({"raw": bytes.len(), "gzip": gzip}));
@@ -525,8 +539,9 @@ async fn main() {
         (second_static, second_lat)
     };
 
-    eprintln!("5/6 bytes on /login…");
-    let bytes = login_bytes().await;
+    eprintln!("5/6 bytes on /login and on the code step…");
+    let bytes = page_bytes(&b, "/login").await;
+    let app_bytes = page_bytes(&b, "/verify").await;
     eprintln!("6/6 done");
 
     let results = json!({
@@ -556,6 +571,7 @@ async fn main() {
                 "static_p50_ms": percentile(&static_lat, 0.5), "static_p99_ms": percentile(&static_lat, 0.99),
                 "login_p50_ms": percentile(&ssr_lat, 0.5), "login_p99_ms": percentile(&ssr_lat, 0.99)},
         "login_bytes": bytes,
+        "verify_bytes": app_bytes,
         "memory_mib": {"idle_rss": idle_rss, "peak_signin": peak_signin, "peak_verify": peak_verify, "peak_overload": peak_overload},
     });
     print_table(&results);
@@ -587,9 +603,10 @@ fn print_table(r: &Value) {
     println!("| 4 | SSR /login ÷ static file, same server | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms) | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms) | **{:.2}** | ≥ 0.30 |",
         f(&s["login_per_sec"]), f(&s["login_p50_ms"]), f(&s["login_p99_ms"]), f(&s["static_per_sec"]),
         f(&s["static_p50_ms"]), f(&s["static_p99_ms"]), f(&s["ratio"]));
-    let b = &r["login_bytes"];
-    println!("| 5 | bytes on /login (JS + WASM + CSS) | raw {} B, gzip **{} B** (JS {} / WASM {} / CSS {} gzip) | — | — | ≤ 100 KB gzip JS+WASM (issue 6) |",
-        b["total"]["raw"], b["total"]["gzip"], b["js"]["gzip"], b["wasm"]["gzip"], b["css"]["gzip"]);
+    let (b, v) = (&r["login_bytes"], &r["verify_bytes"]);
+    println!("| 5 | bytes on /login (JS + WASM + CSS); the code step for comparison | /login: raw {} B, gzip **{} B** (JS {} / WASM {} / CSS {} gzip); /verify: gzip {} B (JS {} / WASM {} / CSS {}) | — | — | ≤ 100 KB gzip JS+WASM on /login (issue 6) |",
+        b["total"]["raw"], b["total"]["gzip"], b["js"]["gzip"], b["wasm"]["gzip"], b["css"]["gzip"],
+        v["total"]["gzip"], v["js"]["gzip"], v["wasm"]["gzip"], v["css"]["gzip"]);
     let m = &r["memory_mib"];
     println!("| 6 | resident memory (server and load generator share the process) | idle {:.0} MiB; peak {:.0} MiB under 1, {:.0} MiB under 3 ({:.0} MiB under 2) | — | — | — |",
         f(&m["idle_rss"]), f(&m["peak_signin"]), f(&m["peak_verify"]), f(&m["peak_overload"]));

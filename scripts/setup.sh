@@ -29,12 +29,14 @@ need_rust_tools() {
 }
 
 need_browser_tools() {
-  if [ ! -x /usr/bin/chromium ]; then
-    say "Installing Debian's Chromium"
+  # A Devanagari font too, so the Hindi screenshots show letters rather than boxes.
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi devanagari; then
+    say "Installing Debian's Chromium and a Devanagari font"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      chromium fonts-lohit-deva fontconfig
   fi
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
     || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then

@@ -18,6 +18,9 @@ const raj: Person = {
   password: "raj-password-1",
 };
 
+/** Raj's password once the change-password test has run (tests here run in file order). */
+const rajsNewPassword = "raj-changed-password-2";
+
 const priya: Person = {
   username: "priya_patel",
   fullName: "प्रिया पटेल",
@@ -248,7 +251,7 @@ test("change password: the current one is checked, then the new one signs in", a
   await expect(page).toHaveURL(/\/account\/password$/);
   await hydrated(page);
   await page.getByLabel("Current password").fill("not-my-password");
-  await page.getByLabel("New password").fill("raj-changed-password-2");
+  await page.getByLabel("New password").fill(rajsNewPassword);
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.locator("#field-current_password-error")).toHaveText("That is not your current password.");
   await page.getByLabel("Current password").fill(raj.password);
@@ -257,7 +260,7 @@ test("change password: the current one is checked, then the new one signs in", a
 
   await page.goto("/");
   await signOut(page);
-  await signIn(page, request, raj, "raj-changed-password-2");
+  await signIn(page, request, raj, rajsNewPassword);
 });
 
 test("change phone: register, sign in, move to a new number, sign in with its code; the old number is told", async ({
@@ -344,4 +347,39 @@ test("/login is plain HTML: no script or WASM is fetched, and its errors still s
   // The page came back from the server with the username still in its field.
   await expect(page.getByLabel("Username")).toHaveValue("raj_sharma");
   expect(code).toEqual([]);
+});
+
+test("keyboard only: Tab reaches every control in order, Enter signs in, the code and sign-out need no mouse", async ({
+  page,
+  request,
+}) => {
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute("id") ?? document.activeElement?.textContent?.trim());
+  const tabTo = async (target: string) => {
+    for (let i = 0; i < 30 && (await focused()) !== target; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe(target);
+  };
+  await page.goto("/login");
+  const order: (string | undefined)[] = [];
+  for (let i = 0; i < 5; i++) {
+    await page.keyboard.press("Tab");
+    order.push(await focused());
+  }
+  expect(order).toEqual(["Dynamic OTP", "हिन्दी", "field-username", "field-password", "Sign in"]);
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.type(raj.username);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(rajsNewPassword);
+  const before = await messagesTo(request, raj.e164);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/verify$/);
+  await hydrated(page);
+  const code = await codeFor(request, raj.e164, before);
+  // The code field has focus-visible styling and takes the digits from the keyboard.
+  await tabTo("field-code");
+  await page.keyboard.type(code);
+  await expectSignedIn(page, raj);
+  await tabTo("Sign out");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/login$/);
 });

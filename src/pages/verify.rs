@@ -168,7 +168,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                     </button>
                 </ActionForm>
                 <Show when=move || { resend_in.get() > 0 }>
-                    <span class="hint">
+                    <span class="hint countdown">
                         {move || td_string!(locale, verify.resend_in, secs = resend_in.get())}
                     </span>
                 </Show>
