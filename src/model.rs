@@ -55,7 +55,7 @@ pub struct SessionInfo {
     /// Names the session to end it; useless as a credential.
     pub id: String,
     /// "Chrome on Android", from the browser's user agent.
-    pub device: String,
+    pub device: Device,
     pub ip: String,
     pub signed_in: String,
     pub last_seen: String,
@@ -73,6 +73,20 @@ pub struct PhoneCountry {
     /// The field groups digits the same way as they are typed.
     pub example: String,
     pub is_default: bool,
+}
+
+/// A browser and system named from a user agent; each page words them in its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Device {
+    /// "Chrome" on "Android"; either may be unknown.
+    Known {
+        browser: Option<String>,
+        system: Option<String>,
+    },
+    /// Neither is known: the start of what the user agent says ("curl/8.5.0").
+    Other(String),
+    /// No user agent at all.
+    Unknown,
 }
 
 /// A security event in the audit log: what the log stores (by `as_str`) and what the activity

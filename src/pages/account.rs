@@ -10,7 +10,9 @@ use crate::components::{
     error_message, field_error, form_error, CodeField, Field, FormError, PhoneField,
 };
 use crate::error::AppError;
+use crate::i18n::Locale;
 use crate::language::use_locale;
+use crate::model::Device;
 
 /// What an account page shows when its data did not load: the sign-in page when the session
 /// is gone, else the reason.
@@ -57,7 +59,7 @@ pub fn SessionsPage() -> impl IntoView {
                                             view! {
                                                 <li>
                                                     <span class="what">
-                                                        {s.device}
+                                                        {device_name(&s.device, locale)}
                                                         {s.current.then(|| view! { " " <strong>{td!(locale, sessions.this_device)}</strong> })}
                                                     </span>
                                                     <span class="hint">
@@ -282,5 +284,29 @@ pub fn ProfilePage() -> impl IntoView {
             </Suspense>
             <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
         </section>
+    }
+}
+
+/// "Chrome on Android" in the reader's language.
+fn device_name(device: &Device, locale: Locale) -> String {
+    match device {
+        Device::Known {
+            browser: Some(browser),
+            system: Some(system),
+        } => td_string!(locale, sessions.browser_on, browser, system).to_string(),
+        Device::Known {
+            browser: Some(name),
+            system: None,
+        }
+        | Device::Known {
+            browser: None,
+            system: Some(name),
+        }
+        | Device::Other(name) => name.clone(),
+        Device::Known {
+            browser: None,
+            system: None,
+        }
+        | Device::Unknown => td_string!(locale, sessions.unknown_device).to_string(),
     }
 }

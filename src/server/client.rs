@@ -6,6 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use http::request::Parts;
 
+use crate::model::Device;
+
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
@@ -142,7 +144,7 @@ pub fn client_ip(
 }
 
 /// "Chrome on Android" from a user agent: enough for a person to recognise their device.
-pub fn describe_device(user_agent: &str) -> String {
+pub fn describe_device(user_agent: &str) -> Device {
     let ua = user_agent;
     // Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
     let browser = [
@@ -169,11 +171,12 @@ pub fn describe_device(user_agent: &str) -> String {
     .find(|(mark, _)| ua.contains(mark))
     .map(|(_, name)| name);
     match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} on {s}"),
-        (Some(b), None) => b.to_string(),
-        (None, Some(s)) => s.to_string(),
-        (None, None) if ua.trim().is_empty() => "Unknown device".to_string(),
-        (None, None) => ua.chars().take(40).collect(),
+        (None, None) if ua.trim().is_empty() => Device::Unknown,
+        (None, None) => Device::Other(ua.chars().take(40).collect()),
+        (browser, system) => Device::Known {
+            browser: browser.map(str::to_string),
+            system: system.map(str::to_string),
+        },
     }
 }
 
@@ -230,12 +233,19 @@ mod tests {
     #[test]
     fn devices_are_named_for_people() {
         let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
-        assert_eq!(describe_device(android), "Chrome on Android");
+        let named = |browser: &str, system: &str| Device::Known {
+            browser: Some(browser.into()),
+            system: Some(system.into()),
+        };
+        assert_eq!(describe_device(android), named("Chrome", "Android"));
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-        assert_eq!(describe_device(iphone), "Safari on iPhone");
+        assert_eq!(describe_device(iphone), named("Safari", "iPhone"));
         let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0";
-        assert_eq!(describe_device(edge), "Edge on Windows");
-        assert_eq!(describe_device(""), "Unknown device");
-        assert_eq!(describe_device("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(describe_device(edge), named("Edge", "Windows"));
+        assert_eq!(describe_device(""), Device::Unknown);
+        assert_eq!(
+            describe_device("curl/8.5.0"),
+            Device::Other("curl/8.5.0".into())
+        );
     }
 }

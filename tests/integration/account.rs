@@ -1,6 +1,6 @@
 //! The signed-in account's pages over HTTP: sessions and password.
 
-use dynamic_otp::model::SessionInfo;
+use dynamic_otp::model::{Device, SessionInfo};
 
 use super::*;
 
@@ -43,8 +43,12 @@ async fn the_owner_sees_each_device_and_signs_out_one_or_all_others() {
     assert_eq!(seen.len(), 4, "registration's session and three sign-ins");
     let current: Vec<_> = seen.iter().filter(|s| s.current).collect();
     assert_eq!(current.len(), 1);
-    assert_eq!(current[0].device, "Chrome on Android");
-    assert!(seen.iter().any(|s| s.device == "Firefox on Windows"));
+    let named = |browser: &str, system: &str| Device::Known {
+        browser: Some(browser.into()),
+        system: Some(system.into()),
+    };
+    assert_eq!(current[0].device, named("Chrome", "Android"));
+    assert!(seen.iter().any(|s| s.device == named("Firefox", "Windows")));
     assert_eq!(current[0].ip, "127.0.0.1");
 
     // Another account cannot end these sessions, even knowing an id.
