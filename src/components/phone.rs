@@ -117,22 +117,13 @@ fn CountryPicker(list: Vec<PhoneCountry>, picked: RwSignal<Option<String>>) -> i
                 .map(|c| {
                     view! {
                         <option value=c.region.clone() selected=c.is_default>
-                            {format!("{} +{}", flag(&c.region), c.calling_code)}
+                            {format!("{} +{}", c.region, c.calling_code)}
                         </option>
                     }
                 })
                 .collect_view()}
         </select>
     }
-}
-
-/// "IN" → 🇮🇳: regional indicator letters, which screen readers name as the country.
-fn flag(region: &str) -> String {
-    region
-        .chars()
-        .filter(char::is_ascii_uppercase)
-        .filter_map(|c| char::from_u32(0x1F1E6 + (c as u32 - 'A' as u32)))
-        .collect()
 }
 
 /// Regroups the typed digits like `example` ("81234 56789"), only while typing at the end so an
@@ -191,10 +182,5 @@ mod tests {
         assert_eq!(group_digits("2015550123", "201-555-0123"), "201-555-0123");
         assert_eq!(group_digits("98765432109", "81234 56789"), "98765 432109");
         assert_eq!(group_digits("", "81234 56789"), "");
-    }
-
-    #[test]
-    fn flags_come_from_the_region() {
-        assert_eq!(flag("IN"), "🇮🇳");
     }
 }
