@@ -126,6 +126,38 @@ test.describe("a browser that asks for Hindi", () => {
     await expect(page.getByTestId("activity").locator("li").first()).toContainText("साइन इन किया");
   });
 
+  test("account pages in Hindi: a wrong current password, the new one, and the devices", async ({
+    page,
+    request,
+  }) => {
+    await page.goto("/login");
+    await page.getByLabel("यूज़रनेम").fill(asha.username);
+    await page.getByLabel("पासवर्ड").fill(asha.password);
+    const before = await countTo(request, asha.e164);
+    await page.getByRole("button", { name: "साइन इन करें" }).click();
+    await expect(page).toHaveURL(/\/verify$/);
+    await hydrated(page);
+    await page.getByLabel("कोड").fill((await smsTo(request, asha.e164, before)).code);
+    await expect(page.getByRole("heading", { name: `स्वागत है, ${asha.fullName}` })).toBeVisible();
+
+    await page.getByRole("link", { name: "आप कहाँ-कहाँ साइन इन हैं" }).click();
+    await expect(page.getByRole("heading", { name: "आप कहाँ-कहाँ साइन इन हैं" })).toBeVisible();
+    await expect(page.getByTestId("sessions")).toContainText("Linux पर Chrome (यह डिवाइस)");
+
+    await page.goto("/account/password");
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name: "अपना पासवर्ड बदलें" })).toBeVisible();
+    await page.getByLabel("मौजूदा पासवर्ड").fill("not-my-password");
+    await page.getByLabel("नया पासवर्ड").fill("asha-new-password-9");
+    await page.getByRole("button", { name: "पासवर्ड बदलें" }).click();
+    await expect(page.locator("#field-current_password-error")).toHaveText("यह आपका मौजूदा पासवर्ड नहीं है।");
+    await page.getByLabel("मौजूदा पासवर्ड").fill(asha.password);
+    await page.getByRole("button", { name: "पासवर्ड बदलें" }).click();
+    await expect(page.getByRole("status")).toHaveText(
+      "आपका पासवर्ड बदल गया है। दूसरे डिवाइस से साइन आउट कर दिया गया है।",
+    );
+  });
+
   test("without JavaScript the server's answers are Hindi too", async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false, locale: "hi-IN" });
     const page = await context.newPage();
