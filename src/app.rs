@@ -1,6 +1,6 @@
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
@@ -184,9 +184,9 @@ fn NotFound() -> impl IntoView {
     }
     view! {
         <section class="card">
-            <h1>{td!(locale, not_found.title)}</h1>
+            <h1>{td_string!(locale, not_found.title)}</h1>
             <p>
-                <a href="/">{td!(locale, not_found.home)}</a>
+                <a href="/">{td_string!(locale, not_found.home)}</a>
             </p>
         </section>
     }

@@ -44,8 +44,8 @@ pub fn SessionsPage() -> impl IntoView {
     );
     view! {
         <section class="card" aria-labelledby="sessions-heading">
-            <h1 id="sessions-heading">{td!(locale, sessions.title)}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+            <h1 id="sessions-heading">{td_string!(locale, sessions.title)}</h1>
+            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => {
@@ -60,15 +60,15 @@ pub fn SessionsPage() -> impl IntoView {
                                                 <li>
                                                     <span class="what">
                                                         {device_name(&s.device, locale)}
-                                                        {s.current.then(|| view! { " " <strong>{td!(locale, sessions.this_device)}</strong> })}
+                                                        {s.current.then(|| view! { " " <strong>{td_string!(locale, sessions.this_device)}</strong> })}
                                                     </span>
                                                     <span class="hint">
-                                                        {td!(locale, sessions.detail, ip = s.ip.clone(), signed_in = s.signed_in.clone(), last_seen = s.last_seen.clone())}
+                                                        {td_string!(locale, sessions.detail, ip = s.ip.clone(), signed_in = s.signed_in.clone(), last_seen = s.last_seen.clone())}
                                                     </span>
                                                     {(!s.current).then(|| view! {
                                                         <ActionForm action=end_one>
                                                             <input type="hidden" name="id" value=id.clone() />
-                                                            <button type="submit" class="secondary">{td!(locale, sessions.end_one)}</button>
+                                                            <button type="submit" class="secondary">{td_string!(locale, sessions.end_one)}</button>
                                                         </ActionForm>
                                                     })}
                                                 </li>
@@ -78,7 +78,7 @@ pub fn SessionsPage() -> impl IntoView {
                                 </ul>
                                 {(others > 0).then(|| view! {
                                     <ActionForm action=end_others>
-                                        <button type="submit">{td!(locale, sessions.end_others)}</button>
+                                        <button type="submit">{td_string!(locale, sessions.end_others)}</button>
                                     </ActionForm>
                                 })}
                             }
@@ -88,7 +88,7 @@ pub fn SessionsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
+            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -109,9 +109,9 @@ pub fn PasswordPage() -> impl IntoView {
             <Redirect path="/login" />
         </Show>
         <section class="card">
-            <h1>{td!(locale, password.title)}</h1>
+            <h1>{td_string!(locale, password.title)}</h1>
             <Show when=move || changed.get()>
-                <p class="notice" role="status">{td!(locale, password.changed)}</p>
+                <p class="notice" role="status">{td_string!(locale, password.changed)}</p>
             </Show>
             <ActionForm action=change>
                 <Field
@@ -131,10 +131,10 @@ pub fn PasswordPage() -> impl IntoView {
                 />
                 <FormError error=form_error(failure, |_| false) />
                 <button type="submit" disabled=move || change.pending().get()>
-                    {td!(locale, password.submit)}
+                    {td_string!(locale, password.submit)}
                 </button>
             </ActionForm>
-            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
+            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -162,11 +162,11 @@ pub fn PhonePage() -> impl IntoView {
     }));
     view! {
         <section class="card">
-            <h1>{td!(locale, phone.title)}</h1>
+            <h1>{td_string!(locale, phone.title)}</h1>
             <Show when=move || changed.get()>
-                <p class="notice" role="status">{td!(locale, phone.changed)}</p>
+                <p class="notice" role="status">{td_string!(locale, phone.changed)}</p>
             </Show>
-            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match pending.await {
                         Ok(Some(code)) => {
@@ -184,7 +184,7 @@ pub fn PhonePage() -> impl IntoView {
                                     <CodeField error=code_error />
                                     <FormError error=field_error(confirm_failure, |f| f.phone) />
                                     <button type="submit" disabled=move || confirm.pending().get()>
-                                        {td!(locale, verify_button)}
+                                        {td_string!(locale, verify_button)}
                                     </button>
                                 </ActionForm>
                             }
@@ -192,7 +192,7 @@ pub fn PhonePage() -> impl IntoView {
                         }
                         Ok(None) => {
                             view! {
-                                <p class="lead">{td!(locale, phone.lead)}</p>
+                                <p class="lead">{td_string!(locale, phone.lead)}</p>
                                 <ActionForm action=start>
                                     <Field
                                         label=move || td_string!(locale, field.current_password)
@@ -207,7 +207,7 @@ pub fn PhonePage() -> impl IntoView {
                                     />
                                     <FormError error=form_error(start_failure, |_| false) />
                                     <button type="submit" disabled=move || start.pending().get()>
-                                        {td!(locale, send_code)}
+                                        {td_string!(locale, send_code)}
                                     </button>
                                 </ActionForm>
                             }
@@ -217,7 +217,7 @@ pub fn PhonePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
+            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
     }
 }
@@ -235,22 +235,22 @@ pub fn ProfilePage() -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h1>{td!(locale, profile.title)}</h1>
+            <h1>{td_string!(locale, profile.title)}</h1>
             <Show when=move || saved.get()>
-                <p class="notice" role="status">{td!(locale, profile.saved)}</p>
+                <p class="notice" role="status">{td_string!(locale, profile.saved)}</p>
             </Show>
-            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {
                             view! {
                                 <dl class="profile">
-                                    <dt>{td!(locale, field.username)}</dt>
+                                    <dt>{td_string!(locale, field.username)}</dt>
                                     <dd data-testid="username">{user.username.clone()}</dd>
-                                    <dt>{td!(locale, field.phone)}</dt>
+                                    <dt>{td_string!(locale, field.phone)}</dt>
                                     <dd>
                                         {user.masked_phone.clone()} " · "
-                                        <a href="/account/phone">{td!(locale, profile.change)}</a>
+                                        <a href="/account/phone">{td_string!(locale, profile.change)}</a>
                                     </dd>
                                 </dl>
                                 <ActionForm action=save>
@@ -271,7 +271,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     />
                                     <FormError error=form_error(failure, |_| false) />
                                     <button type="submit" disabled=move || save.pending().get()>
-                                        {td!(locale, profile.save)}
+                                        {td_string!(locale, profile.save)}
                                     </button>
                                 </ActionForm>
                             }
@@ -282,7 +282,7 @@ pub fn ProfilePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="switch"><a href="/">{td!(locale, back_to_account)}</a></p>
+            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
     }
 }

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 use leptos_router::components::Redirect;
 
 use crate::api::{current_user, recent_activity, Logout};
@@ -14,34 +14,34 @@ pub fn HomePage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => {
                         view! {
                             <section class="card">
-                                <h1>{td!(locale, home.welcome, name = user.full_name.clone())}</h1>
-                                <p class="lead">{td!(locale, home.lead)}</p>
+                                <h1>{td_string!(locale, home.welcome, name = user.full_name.clone())}</h1>
+                                <p class="lead">{td_string!(locale, home.lead)}</p>
                                 <dl class="profile">
-                                    <dt>{td!(locale, field.username)}</dt>
+                                    <dt>{td_string!(locale, field.username)}</dt>
                                     <dd data-testid="username">{user.username.clone()}</dd>
-                                    <dt>{td!(locale, field.full_name)}</dt>
+                                    <dt>{td_string!(locale, field.full_name)}</dt>
                                     <dd data-testid="full-name">{user.full_name.clone()}</dd>
-                                    <dt>{td!(locale, field.phone)}</dt>
+                                    <dt>{td_string!(locale, field.phone)}</dt>
                                     <dd data-testid="phone">{user.masked_phone.clone()}</dd>
                                 </dl>
                                 <nav
                                     class="account-links"
                                     aria-label=move || td_string!(locale, home.account)
                                 >
-                                    <a href="/account/profile">{td!(locale, home.edit_profile)}</a>
-                                    <a href="/account/sessions">{td!(locale, home.sessions)}</a>
-                                    <a href="/account/password">{td!(locale, home.change_password)}</a>
-                                    <a href="/account/phone">{td!(locale, home.change_phone)}</a>
+                                    <a href="/account/profile">{td_string!(locale, home.edit_profile)}</a>
+                                    <a href="/account/sessions">{td_string!(locale, home.sessions)}</a>
+                                    <a href="/account/password">{td_string!(locale, home.change_password)}</a>
+                                    <a href="/account/phone">{td_string!(locale, home.change_phone)}</a>
                                 </nav>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">
-                                        {td!(locale, home.sign_out)}
+                                        {td_string!(locale, home.sign_out)}
                                     </button>
                                 </ActionForm>
                             </section>
@@ -73,8 +73,8 @@ fn RecentActivity() -> impl IntoView {
     let activity = Resource::new(|| (), |_| recent_activity());
     view! {
         <section class="card activity" aria-labelledby="activity-heading">
-            <h2 id="activity-heading">{td!(locale, home.activity)}</h2>
-            <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+            <h2 id="activity-heading">{td_string!(locale, home.activity)}</h2>
+            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match activity.await {
                         Ok(events) => {

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 
 use crate::api::Login;
 use crate::components::{error_message, Field, FormError};
@@ -21,10 +21,10 @@ pub fn LoginPage() -> impl IntoView {
     let typed: Option<String> = None;
     view! {
         <section class="card">
-            <h1>{td!(locale, login.title)}</h1>
-            <p class="lead">{td!(locale, login.lead)}</p>
+            <h1>{td_string!(locale, login.title)}</h1>
+            <p class="lead">{td_string!(locale, login.lead)}</p>
             <Show when=move || reset_done.get()>
-                <p class="notice" role="status">{td!(locale, login.reset_done)}</p>
+                <p class="notice" role="status">{td_string!(locale, login.reset_done)}</p>
             </Show>
             <ActionForm action=login>
                 <Field
@@ -41,14 +41,14 @@ pub fn LoginPage() -> impl IntoView {
                 />
                 <FormError error />
                 <button type="submit" disabled=move || login.pending().get()>
-                    {td!(locale, login.submit)}
+                    {td_string!(locale, login.submit)}
                 </button>
             </ActionForm>
             <p class="switch">
-                <a href="/forgot">{td!(locale, login.forgot)}</a>
+                <a href="/forgot">{td_string!(locale, login.forgot)}</a>
             </p>
             <p class="switch">
-                {td!(locale, login.new_here)} " " <a href="/register">{td!(locale, login.create_account)}</a>
+                {td_string!(locale, login.new_here)} " " <a href="/register">{td_string!(locale, login.create_account)}</a>
             </p>
         </section>
     }

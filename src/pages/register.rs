@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 
 use crate::api::Register;
 use crate::components::{field_error, form_error, Field, FormError, PhoneField};
@@ -14,8 +14,8 @@ pub fn RegisterPage() -> impl IntoView {
     let form_error = form_error(failure, |_| false);
     view! {
         <section class="card">
-            <h1>{td!(locale, register.title)}</h1>
-            <p class="lead">{td!(locale, register.lead)}</p>
+            <h1>{td_string!(locale, register.title)}</h1>
+            <p class="lead">{td_string!(locale, register.lead)}</p>
             <ActionForm action=register>
                 <Field
                     label=move || td_string!(locale, field.username)
@@ -51,11 +51,11 @@ pub fn RegisterPage() -> impl IntoView {
                 />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || register.pending().get()>
-                    {td!(locale, register.submit)}
+                    {td_string!(locale, register.submit)}
                 </button>
             </ActionForm>
             <p class="switch">
-                {td!(locale, register.already)} " " <a href="/login">{td!(locale, sign_in_link)}</a>
+                {td_string!(locale, register.already)} " " <a href="/login">{td_string!(locale, sign_in_link)}</a>
             </p>
         </section>
     }

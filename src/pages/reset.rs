@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 
 use crate::api::{ForgotPassword, ResetPassword};
 use crate::components::{error_message, field_error, form_error, CodeField, Field, FormError};
@@ -16,8 +16,8 @@ pub fn ForgotPage() -> impl IntoView {
     let form_error = form_error(failure, |_| false);
     view! {
         <section class="card">
-            <h1>{td!(locale, forgot.title)}</h1>
-            <p class="lead">{td!(locale, forgot.lead)}</p>
+            <h1>{td_string!(locale, forgot.title)}</h1>
+            <p class="lead">{td_string!(locale, forgot.lead)}</p>
             <ActionForm action=forgot>
                 <Field
                     label=move || td_string!(locale, field.username)
@@ -27,11 +27,11 @@ pub fn ForgotPage() -> impl IntoView {
                 />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || forgot.pending().get()>
-                    {td!(locale, send_code)}
+                    {td_string!(locale, send_code)}
                 </button>
             </ActionForm>
             <p class="switch">
-                {td!(locale, forgot.remembered)} " " <a href="/login">{td!(locale, sign_in_link)}</a>
+                {td_string!(locale, forgot.remembered)} " " <a href="/login">{td_string!(locale, sign_in_link)}</a>
             </p>
         </section>
     }
@@ -50,8 +50,8 @@ pub fn ResetPage() -> impl IntoView {
     let form_error = form_error(failure, about_the_code);
     view! {
         <section class="card">
-            <h1>{td!(locale, reset.title)}</h1>
-            <p class="lead">{td!(locale, reset.lead)}</p>
+            <h1>{td_string!(locale, reset.title)}</h1>
+            <p class="lead">{td_string!(locale, reset.lead)}</p>
             <ActionForm action=reset>
                 <CodeField error=code_error />
                 <Field
@@ -64,11 +64,11 @@ pub fn ResetPage() -> impl IntoView {
                 />
                 <FormError error=form_error />
                 <button type="submit" disabled=move || reset.pending().get()>
-                    {td!(locale, reset.submit)}
+                    {td_string!(locale, reset.submit)}
                 </button>
             </ActionForm>
             <p class="switch">
-                {td!(locale, reset.no_code)} " " <a href="/forgot">{td!(locale, start_again)}</a>
+                {td_string!(locale, reset.no_code)} " " <a href="/forgot">{td_string!(locale, start_again)}</a>
             </p>
         </section>
     }

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 
 use crate::api::{code_status, ResendCode, VerifyCode};
 use crate::components::{error_message, CodeField, FormError};
@@ -13,17 +13,17 @@ pub fn VerifyPage() -> impl IntoView {
     let locale = use_locale();
     let pending = Resource::new(|| (), |_| code_status());
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{td!(locale, loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
             {move || Suspend::new(async move {
                 match pending.await {
                     Ok(Some(code)) => view! { <CodeForm pending=code /> }.into_any(),
                     Ok(None) => {
                         view! {
                             <section class="card">
-                                <h1>{td!(locale, verify.no_code_title)}</h1>
-                                <p class="lead">{td!(locale, verify.no_code_lead)}</p>
+                                <h1>{td_string!(locale, verify.no_code_title)}</h1>
+                                <p class="lead">{td_string!(locale, verify.no_code_lead)}</p>
                                 <p class="switch">
-                                    <a href="/login">{td!(locale, sign_in_link)}</a>
+                                    <a href="/login">{td_string!(locale, sign_in_link)}</a>
                                 </p>
                             </section>
                         }
@@ -131,7 +131,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         <section class="card">
             <h1>{heading}</h1>
             <p class="lead">
-                {td!(locale, verify.sent_to)} " "
+                {td_string!(locale, verify.sent_to)} " "
                 <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
             </p>
             // Six digits typed, pasted or filled in by the phone: send them without a click.
@@ -147,24 +147,24 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                     }}
                 </p>
                 <button type="submit" disabled=move || verify.pending().get()>
-                    {td!(locale, verify_button)}
+                    {td_string!(locale, verify_button)}
                 </button>
             </ActionForm>
             <Show when=move || expired.get()>
                 <p class="form-error" role="alert">
                     {move || AppError::CodeExpired.message(locale)} " "
-                    <a href="/login">{td!(locale, verify.sign_in_again)}</a>
+                    <a href="/login">{td_string!(locale, verify.sign_in_again)}</a>
                 </p>
             </Show>
             <div class="resend">
-                <span class="hint">{td!(locale, verify.didnt_get)}</span>
+                <span class="hint">{td_string!(locale, verify.didnt_get)}</span>
                 <ActionForm action=resend>
                     <button
                         type="submit"
                         class="link"
                         disabled=move || { resend.pending().get() || resend_in.get() > 0 }
                     >
-                        {td!(locale, verify.resend)}
+                        {td_string!(locale, verify.resend)}
                     </button>
                 </ActionForm>
                 <Show when=move || { resend_in.get() > 0 }>
@@ -176,7 +176,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 <FormError error=resend_error />
             </div>
             <p class="switch">
-                {td!(locale, verify.wrong_number)} " " <a href=start_again>{td!(locale, start_again)}</a>
+                {td_string!(locale, verify.wrong_number)} " " <a href=start_again>{td_string!(locale, start_again)}</a>
             </p>
         </section>
     }
