@@ -1,7 +1,9 @@
 //! Compiles the translations in `locales/` into the `i18n` module. Every `<lang>.toml` there is
 //! a language: adding one is adding its file. English is the default and the reference every
-//! other file is checked against (a missing key is a build error).
+//! other file is checked against: a missing or extra key, or a sentence whose `{{ name }}`
+//! placeholders differ from the English one, stops the build.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         if language != DEFAULT {
             config = config.add_locale(&language)?;
         }
+    }
+    let reference = sentences(&Path::new(DIR).join(format!("{DEFAULT}.toml")))?;
+    for language in languages(Path::new(DIR))? {
+        let file = Path::new(DIR).join(format!("{language}.toml"));
+        same_shape(&reference, &sentences(&file)?, &file)?;
     }
     let translations = TranslationsInfos::parse(config)?;
     translations.emit_diagnostics();
@@ -44,4 +51,65 @@ fn languages(dir: &Path) -> Result<Vec<String>, Box<dyn Error>> {
     }
     found.sort();
     Ok(found)
+}
+
+/// Every sentence of a translation file by its dotted key, with its placeholder names.
+fn sentences(file: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Box<dyn Error>> {
+    let text = std::fs::read_to_string(file)?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut found = BTreeMap::new();
+    flatten("", &table, &mut found);
+    Ok(found)
+}
+
+fn flatten(prefix: &str, table: &toml::Table, found: &mut BTreeMap<String, BTreeSet<String>>) {
+    for (key, value) in table {
+        let key = format!("{prefix}{key}");
+        match value {
+            toml::Value::Table(inner) => flatten(&format!("{key}."), inner, found),
+            toml::Value::String(text) => {
+                found.insert(key, placeholders(text));
+            }
+            _ => {
+                found.insert(key, BTreeSet::new());
+            }
+        }
+    }
+}
+
+/// "{{ code }} and {{ wait }}" → {"code", "wait"}.
+fn placeholders(text: &str) -> BTreeSet<String> {
+    text.split("{{")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("}}"))
+        .map(|(name, _)| name.trim().to_string())
+        .collect()
+}
+
+fn same_shape(
+    reference: &BTreeMap<String, BTreeSet<String>>,
+    other: &BTreeMap<String, BTreeSet<String>>,
+    file: &Path,
+) -> Result<(), Box<dyn Error>> {
+    let file = file.display();
+    for (key, names) in reference {
+        match other.get(key) {
+            None => {
+                return Err(format!("{file}: `{key}` is missing (it is in {DEFAULT}.toml)").into())
+            }
+            Some(theirs) if theirs != names => {
+                return Err(format!(
+                    "{file}: `{key}` must use the placeholders {names:?}, not {theirs:?}"
+                )
+                .into())
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = other.keys().find(|key| !reference.contains_key(*key)) {
+        return Err(format!("{file}: `{extra}` is not in {DEFAULT}.toml").into());
+    }
+    Ok(())
 }
