@@ -27,11 +27,9 @@ pub fn provide_locale() -> Locale {
 
 #[cfg(feature = "ssr")]
 fn page_locale() -> Locale {
-    let Some(parts) = use_context::<http::request::Parts>() else {
-        return Locale::default();
-    };
-    let client = crate::server::client::ClientInfo::from_parts(&parts, &[]);
-    pick(&client.languages)
+    use_context::<http::request::Parts>()
+        .map(|parts| pick(&crate::server::client::languages_of(&parts)))
+        .unwrap_or_default()
 }
 
 #[cfg(not(feature = "ssr"))]

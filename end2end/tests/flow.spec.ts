@@ -1,5 +1,7 @@
 import { expect, type APIRequestContext, type Page, test } from "@playwright/test";
 
+import { codeFor, hydrated, messagesTo } from "./helpers";
+
 type Person = {
   username: string;
   fullName: string;
@@ -29,34 +31,6 @@ const priya: Person = {
   email: "priya@example.in",
   password: "priya-password-2",
 };
-
-/** The newest code the console provider "sent" to `e164`, newer than `after` messages. */
-async function codeFor(request: APIRequestContext, e164: string, seen: number): Promise<string> {
-  let code = "";
-  await expect
-    .poll(async () => {
-      const res = await request.get("/dev/outbox.json");
-      const messages: { recipient: string; body: string }[] = await res.json();
-      const mine = messages.filter((m) => m.recipient === e164);
-      if (mine.length <= seen) return "";
-      code = /code is (\d{6})/.exec(mine[0].body)?.[1] ?? "";
-      return code;
-    })
-    .not.toBe("");
-  return code;
-}
-
-async function messagesTo(request: APIRequestContext, e164: string): Promise<number> {
-  const res = await request.get("/dev/outbox.json");
-  const messages: { recipient: string }[] = await res.json();
-  return messages.filter((m) => m.recipient === e164).length;
-}
-
-/** Ready for typing: hydrated, or a plain-HTML page (/login) that loads no app script. */
-async function hydrated(page: Page) {
-  if ((await page.locator('script[type="module"]').count()) === 0) return;
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-}
 
 /** Types the code; the page sends it by itself once six digits are in (no click). */
 async function enterCode(page: Page, code: string) {

@@ -1,4 +1,6 @@
-import { expect, type APIRequestContext, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+
+import { hydrated, messagesTo, smsTo } from "./helpers";
 
 // A reader whose browser asks for Hindi, and one who picks it with the switcher. Every label,
 // heading and error they meet is checked in Devanagari, and so is the SMS they get.
@@ -13,34 +15,6 @@ const asha = {
 };
 
 const devanagari = /[\u0900-\u097F]/;
-
-/** The newest SMS to `e164` after `seen` earlier ones: its code (from the WebOTP line) and text. */
-async function smsTo(request: APIRequestContext, e164: string, seen: number) {
-  let found = { code: "", body: "" };
-  await expect
-    .poll(async () => {
-      const messages: { recipient: string; body: string }[] = await (
-        await request.get("/dev/outbox.json")
-      ).json();
-      const mine = messages.filter((m) => m.recipient === e164);
-      if (mine.length <= seen) return "";
-      found = { code: /#(\d{6})/.exec(mine[0].body)?.[1] ?? "", body: mine[0].body };
-      return found.code;
-    })
-    .not.toBe("");
-  return found;
-}
-
-async function countTo(request: APIRequestContext, e164: string): Promise<number> {
-  const messages: { recipient: string }[] = await (await request.get("/dev/outbox.json")).json();
-  return messages.filter((m) => m.recipient === e164).length;
-}
-
-/** Ready for typing: hydrated, or a plain-HTML page (/login) that loads no app script. */
-async function hydrated(page: Page) {
-  if ((await page.locator('script[type="module"]').count()) === 0) return;
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-}
 
 test.describe("a browser that asks for Hindi", () => {
   test.use({ locale: "hi-IN" });
@@ -110,7 +84,7 @@ test.describe("a browser that asks for Hindi", () => {
       "यूज़रनेम और पासवर्ड मेल नहीं खाते। कृपया फिर से कोशिश करें।",
     );
 
-    const before = await countTo(request, asha.e164);
+    const before = await messagesTo(request, asha.e164);
     await page.getByLabel("पासवर्ड").fill(asha.password);
     await page.getByRole("button", { name: "साइन इन करें" }).click();
     await expect(page.getByRole("heading", { name: "अपना कोड डालें" })).toBeVisible();
@@ -133,7 +107,7 @@ test.describe("a browser that asks for Hindi", () => {
     await page.goto("/login");
     await page.getByLabel("यूज़रनेम").fill(asha.username);
     await page.getByLabel("पासवर्ड").fill(asha.password);
-    const before = await countTo(request, asha.e164);
+    const before = await messagesTo(request, asha.e164);
     await page.getByRole("button", { name: "साइन इन करें" }).click();
     await expect(page).toHaveURL(/\/verify$/);
     await hydrated(page);

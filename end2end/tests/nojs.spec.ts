@@ -1,4 +1,6 @@
-import { expect, type APIRequestContext, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+
+import { codeFor, messagesTo } from "./helpers";
 
 // Every form is a real HTML form that the server answers: the whole flow works without script.
 test.use({ javaScriptEnabled: false });
@@ -12,26 +14,6 @@ const amit = {
   password: "amit-password-3",
 };
 
-async function outboxCount(request: APIRequestContext): Promise<number> {
-  const res = await request.get("/dev/outbox.json");
-  const messages: { recipient: string }[] = await res.json();
-  return messages.filter((m) => m.recipient === amit.e164).length;
-}
-
-async function newestCode(request: APIRequestContext, seen: number): Promise<string> {
-  let code = "";
-  await expect
-    .poll(async () => {
-      const res = await request.get("/dev/outbox.json");
-      const messages: { recipient: string; body: string }[] = await res.json();
-      const mine = messages.filter((m) => m.recipient === amit.e164);
-      if (mine.length <= seen) return "";
-      code = /code is (\d{6})/.exec(mine[0].body)?.[1] ?? "";
-      return code;
-    })
-    .not.toBe("");
-  return code;
-}
 
 test("register, verify, sign out and sign in with JavaScript disabled", async ({ page, request }) => {
   await page.goto("/register");
@@ -40,11 +22,11 @@ test("register, verify, sign out and sign in with JavaScript disabled", async ({
   await page.getByLabel("Phone number").fill(amit.phone);
   await page.getByLabel("Email").fill(amit.email);
   await page.getByLabel("Password").fill(amit.password);
-  const before = await outboxCount(request);
+  const before = await messagesTo(request, amit.e164);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await expect(page.getByRole("heading", { name: "Verify your phone" })).toBeVisible();
-  await page.getByLabel("Code").fill(await newestCode(request, before));
+  await page.getByLabel("Code").fill(await codeFor(request, amit.e164, before));
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: `Welcome, ${amit.fullName}` })).toBeVisible();
@@ -61,10 +43,10 @@ test("register, verify, sign out and sign in with JavaScript disabled", async ({
 
   await page.getByLabel("Username").fill(amit.username);
   await page.getByLabel("Password").fill(amit.password);
-  const beforeLogin = await outboxCount(request);
+  const beforeLogin = await messagesTo(request, amit.e164);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/verify$/);
-  const code = await newestCode(request, beforeLogin);
+  const code = await codeFor(request, amit.e164, beforeLogin);
   const wrong = code === "000000" ? "111111" : "000000";
   await page.getByLabel("Code").fill(wrong);
   await page.getByRole("button", { name: "Verify" }).click();

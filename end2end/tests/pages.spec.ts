@@ -1,6 +1,8 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
 
+import { codeFor, hydrated } from "./helpers";
+
 // Every page at a phone's width and a laptop's: no axe-core violations, and a screenshot of each
 // kept in test-results/ as an artifact.
 
@@ -16,10 +18,7 @@ const you = {
 const widths = [375, 1280];
 
 async function check(page: Page, name: string) {
-  // /login is plain HTML and never hydrates; every other page does.
-  if ((await page.locator('script[type="module"]').count()) > 0) {
-    await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
-  }
+  await hydrated(page);
   for (const width of widths) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
@@ -46,7 +45,7 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
 
   // Field errors shown, as a user sees them after a mistake.
   await page.goto("/register");
-  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await hydrated(page);
   await page.getByLabel("Username").fill("Not Valid");
   await page.getByLabel("Full name").fill(you.fullName);
   await page.getByLabel("Phone number").fill("12345");
@@ -62,16 +61,8 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
   await expect(page).toHaveURL(/\/verify$/);
   await check(page, "verify");
 
-  let code = "";
-  await expect
-    .poll(async () => {
-      const messages: { recipient: string; body: string }[] = await (await request.get("/dev/outbox.json")).json();
-      code = /code is (\d{6})/.exec(messages.find((m) => m.recipient === you.e164)?.body ?? "")?.[1] ?? "";
-      return code;
-    })
-    .not.toBe("");
   // Six digits send themselves.
-  await page.getByLabel("Code").fill(code);
+  await page.getByLabel("Code").fill(await codeFor(request, you.e164, 0));
   await expect(page).toHaveURL(/\/$/);
   await check(page, "home");
   await page.goto("/account/sessions");
@@ -106,7 +97,7 @@ test.describe("in Hindi", () => {
       await check(page, name);
     }
     await page.goto("/register");
-    await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+    await hydrated(page);
     await page.getByLabel("यूज़रनेम").fill("Not Valid");
     await page.getByLabel("पूरा नाम").fill("आपका नाम");
     await page.getByLabel("फ़ोन नंबर").fill("12345");

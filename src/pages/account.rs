@@ -7,7 +7,8 @@ use crate::api::{
     ConfirmPhoneChange, EndOtherSessions, EndSession, UpdateProfile,
 };
 use crate::components::{
-    error_message, field_error, form_error, CodeField, Field, FormError, PhoneField,
+    error_message, failure_of, field_error, form_error, succeeded, CodeField, Field, FormError,
+    Loading, PhoneField,
 };
 use crate::error::AppError;
 use crate::i18n::Locale;
@@ -19,15 +20,7 @@ use crate::model::Device;
 fn not_loaded(error: AppError) -> AnyView {
     match error {
         AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
-        error => {
-            let locale = use_locale();
-            view! {
-                <p class="form-error" role="alert">
-                    {move || error.message(locale)}
-                </p>
-            }
-            .into_any()
-        }
+        error => view! { <FormError error=Some(error.message(use_locale())) /> }.into_any(),
     }
 }
 
@@ -45,7 +38,7 @@ pub fn SessionsPage() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="sessions-heading">
             <h1 id="sessions-heading">{td_string!(locale, sessions.title)}</h1>
-            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+            <Suspense fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => {
@@ -98,11 +91,8 @@ pub fn SessionsPage() -> impl IntoView {
 pub fn PasswordPage() -> impl IntoView {
     let locale = use_locale();
     let change = ServerAction::<ChangePassword>::new();
-    let failure = Signal::derive(move || change.value().get().and_then(Result::err));
-    let query = leptos_router::hooks::use_query_map();
-    let changed = Signal::derive(move || {
-        query.read().get("changed").is_some() || matches!(change.value().get(), Some(Ok(())))
-    });
+    let failure = failure_of(change);
+    let changed = succeeded(change, "changed");
     let signed_out = Signal::derive(move || matches!(failure.get(), Some(AppError::NotSignedIn)));
     view! {
         <Show when=move || signed_out.get()>
@@ -149,12 +139,9 @@ pub fn PhonePage() -> impl IntoView {
         move || (start.version().get(), confirm.version().get()),
         |_| phone_change_status(),
     );
-    let query = leptos_router::hooks::use_query_map();
-    let changed = Signal::derive(move || {
-        query.read().get("changed").is_some() || matches!(confirm.value().get(), Some(Ok(())))
-    });
-    let start_failure = Signal::derive(move || start.value().get().and_then(Result::err));
-    let confirm_failure = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    let changed = succeeded(confirm, "changed");
+    let start_failure = failure_of(start);
+    let confirm_failure = failure_of(confirm);
     let code_error = error_message(Signal::derive(move || {
         confirm_failure
             .get()
@@ -166,7 +153,7 @@ pub fn PhonePage() -> impl IntoView {
             <Show when=move || changed.get()>
                 <p class="notice" role="status">{td_string!(locale, phone.changed)}</p>
             </Show>
-            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+            <Suspense fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match pending.await {
                         Ok(Some(code)) => {
@@ -228,18 +215,15 @@ pub fn ProfilePage() -> impl IntoView {
     let locale = use_locale();
     let save = ServerAction::<UpdateProfile>::new();
     let user = Resource::new(move || save.version().get(), |_| current_user());
-    let failure = Signal::derive(move || save.value().get().and_then(Result::err));
-    let query = leptos_router::hooks::use_query_map();
-    let saved = Signal::derive(move || {
-        query.read().get("saved").is_some() || matches!(save.value().get(), Some(Ok(())))
-    });
+    let failure = failure_of(save);
+    let saved = succeeded(save, "saved");
     view! {
         <section class="card">
             <h1>{td_string!(locale, profile.title)}</h1>
             <Show when=move || saved.get()>
                 <p class="notice" role="status">{td_string!(locale, profile.saved)}</p>
             </Show>
-            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+            <Suspense fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(user)) => {

@@ -3,6 +3,7 @@ use leptos_i18n::td_string;
 use leptos_router::components::Redirect;
 
 use crate::api::{current_user, recent_activity, Logout};
+use crate::components::{FormError, Loading};
 use crate::i18n::Locale;
 use crate::language::use_locale;
 use crate::model::ActivityKind;
@@ -14,7 +15,7 @@ pub fn HomePage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+        <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => {
@@ -53,9 +54,7 @@ pub fn HomePage() -> impl IntoView {
                     Err(error) => {
                         view! {
                             <section class="card">
-                                <p class="form-error" role="alert">
-                                    {move || error.message(locale)}
-                                </p>
+                                <FormError error=Some(error.message(locale)) />
                             </section>
                         }
                             .into_any()
@@ -74,7 +73,7 @@ fn RecentActivity() -> impl IntoView {
     view! {
         <section class="card activity" aria-labelledby="activity-heading">
             <h2 id="activity-heading">{td_string!(locale, home.activity)}</h2>
-            <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+            <Suspense fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match activity.await {
                         Ok(events) => {
@@ -100,12 +99,7 @@ fn RecentActivity() -> impl IntoView {
                                 .into_any()
                         }
                         Err(error) => {
-                            view! {
-                                <p class="form-error" role="alert">
-                                    {move || error.message(locale)}
-                                </p>
-                            }
-                                .into_any()
+                            view! { <FormError error=Some(error.message(locale)) /> }.into_any()
                         }
                     }
                 })}

@@ -2,16 +2,14 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::Login;
-use crate::components::{error_message, Field, FormError};
+use crate::components::{error_message, failure_of, Field, FormError};
 use crate::language::use_locale;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let locale = use_locale();
     let login = ServerAction::<Login>::new();
-    let error = error_message(Signal::derive(move || {
-        login.value().get().and_then(Result::err)
-    }));
+    let error = error_message(failure_of(login));
     let query = leptos_router::hooks::use_query_map();
     let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
     // Rendered on the server after a refusal: the username goes back into its field.

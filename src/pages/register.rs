@@ -2,14 +2,14 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::Register;
-use crate::components::{field_error, form_error, Field, FormError, PhoneField};
+use crate::components::{failure_of, field_error, form_error, Field, FormError, PhoneField};
 use crate::language::use_locale;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let locale = use_locale();
     let register = ServerAction::<Register>::new();
-    let failure = Signal::derive(move || register.value().get().and_then(Result::err));
+    let failure = failure_of(register);
     let field = move |pick| field_error(failure, pick);
     let form_error = form_error(failure, |_| false);
     view! {

@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::{ForgotPassword, ResetPassword};
-use crate::components::{error_message, field_error, form_error, CodeField, Field, FormError};
+use crate::components::{
+    error_message, failure_of, field_error, form_error, CodeField, Field, FormError,
+};
 use crate::error::AppError;
 use crate::language::use_locale;
 
@@ -11,7 +13,7 @@ use crate::language::use_locale;
 pub fn ForgotPage() -> impl IntoView {
     let locale = use_locale();
     let forgot = ServerAction::<ForgotPassword>::new();
-    let failure = Signal::derive(move || forgot.value().get().and_then(Result::err));
+    let failure = failure_of(forgot);
     let username_error = field_error(failure, |f| f.username);
     let form_error = form_error(failure, |_| false);
     view! {
@@ -43,7 +45,7 @@ pub fn ForgotPage() -> impl IntoView {
 pub fn ResetPage() -> impl IntoView {
     let locale = use_locale();
     let reset = ServerAction::<ResetPassword>::new();
-    let failure = Signal::derive(move || reset.value().get().and_then(Result::err));
+    let failure = failure_of(reset);
     let about_the_code =
         |e: &AppError| matches!(e, AppError::ResetCodeRefused | AppError::CodeFormat);
     let code_error = error_message(Signal::derive(move || failure.get().filter(about_the_code)));

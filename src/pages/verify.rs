@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::{code_status, ResendCode, VerifyCode};
-use crate::components::{error_message, CodeField, FormError};
+use crate::components::{error_message, failure_of, CodeField, FormError, Loading};
 use crate::error::AppError;
 use crate::language::use_locale;
 use crate::model::{CodePurpose, PendingCode};
@@ -13,7 +13,7 @@ pub fn VerifyPage() -> impl IntoView {
     let locale = use_locale();
     let pending = Resource::new(|| (), |_| code_status());
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{td_string!(locale, loading)}</p> }>
+        <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match pending.await {
                     Ok(Some(code)) => view! { <CodeForm pending=code /> }.into_any(),
@@ -32,9 +32,7 @@ pub fn VerifyPage() -> impl IntoView {
                     Err(error) => {
                         view! {
                             <section class="card">
-                                <p class="form-error" role="alert">
-                                    {move || error.message(locale)}
-                                </p>
+                                <FormError error=Some(error.message(locale)) />
                             </section>
                         }
                             .into_any()
@@ -91,27 +89,22 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         });
     });
 
-    let code_error = error_message(Signal::derive(move || {
-        verify
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|e| !matches!(e, AppError::CodeExpired))
-    }));
+    let (verify_failure, resend_failure) = (failure_of(verify), failure_of(resend));
+    // An expired code has its own notice below, with the way back to sign-in.
+    let unless_expired = |failure: Signal<Option<AppError>>| {
+        error_message(Signal::derive(move || {
+            failure.get().filter(|e| *e != AppError::CodeExpired)
+        }))
+    };
+    let code_error = unless_expired(verify_failure);
+    let resend_error = unless_expired(resend_failure);
     let expired = Signal::derive(move || {
-        matches!(verify.value().get(), Some(Err(AppError::CodeExpired)))
-            || matches!(resend.value().get(), Some(Err(AppError::CodeExpired)))
+        verify_failure.get() == Some(AppError::CodeExpired)
+            || resend_failure.get() == Some(AppError::CodeExpired)
     });
     let resend_note = move || {
         matches!(resend.value().get(), Some(Ok(_))).then(|| td_string!(locale, verify.resent))
     };
-    let resend_error = error_message(Signal::derive(move || {
-        resend
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|e| !matches!(e, AppError::CodeExpired))
-    }));
     let purpose = pending.purpose;
     let heading = move || match purpose {
         CodePurpose::VerifyPhone => td_string!(locale, verify.heading_phone),
@@ -152,7 +145,7 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
             </ActionForm>
             <Show when=move || expired.get()>
                 <p class="form-error" role="alert">
-                    {move || AppError::CodeExpired.message(locale)} " "
+                    {AppError::CodeExpired.message(locale)} " "
                     <a href="/login">{td_string!(locale, verify.sign_in_again)}</a>
                 </p>
             </Show>

@@ -29,6 +29,7 @@ impl ClientInfo {
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok());
+        let chosen = chosen_language(parts);
         ClientInfo {
             ip: client_ip(peer, forwarded, trusted_proxies),
             user_agent: parts
@@ -39,15 +40,8 @@ impl ClientInfo {
                 .chars()
                 .take(200)
                 .collect(),
-            chosen_language: chosen_language(parts),
-            languages: preferred_languages(
-                chosen_language(parts).as_deref(),
-                parts
-                    .headers
-                    .get(http::header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default(),
-            ),
+            languages: preferred_languages(chosen.as_deref(), accept_language(parts)),
+            chosen_language: chosen,
         }
     }
 
@@ -59,17 +53,24 @@ impl ClientInfo {
     }
 }
 
-/// The language picked with the switcher, from its cookie.
-fn chosen_language(parts: &Parts) -> Option<String> {
+/// The request's languages, most preferred first: the one picked on the site, then the
+/// browser's.
+pub fn languages_of(parts: &Parts) -> Vec<String> {
+    preferred_languages(chosen_language(parts).as_deref(), accept_language(parts))
+}
+
+fn accept_language(parts: &Parts) -> &str {
     parts
         .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == crate::server::cookies::LANGUAGE)
-        .map(|(_, value)| value.trim().to_ascii_lowercase())
+        .get(http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The language picked with the switcher, from its cookie.
+fn chosen_language(parts: &Parts) -> Option<String> {
+    crate::server::cookies::read_from(parts, crate::server::cookies::LANGUAGE)
+        .map(|value| value.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty() && v.len() <= 8 && v.chars().all(|c| c.is_ascii_alphabetic()))
 }
 

@@ -15,8 +15,13 @@ pub const TYPED_USERNAME: &str = "typed_username";
 /// The language picked with the switcher (see crate::language).
 pub const LANGUAGE: &str = "lang";
 
+/// A cookie of the request being served.
 pub fn read(name: &str) -> Option<String> {
-    let parts = use_context::<Parts>()?;
+    read_from(&use_context::<Parts>()?, name)
+}
+
+/// A cookie of `parts`' request.
+pub fn read_from(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(COOKIE)
