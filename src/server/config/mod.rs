@@ -1,0 +1,88 @@
+//! Settings underneath everything else: the layering engine (environment, then Leptos.toml's
+//! `[app]` table, then defaults), the registry of every setting, the `Secret` type, and the
+//! plain settings of the database, codes and limits. Each area that has settings of its own
+//! (argon2, lockout, pumping, SMS) loads them from `Sources` itself; `server::settings`
+//! gathers them into one `Config`.
+
+mod registry;
+mod secret;
+mod sources;
+
+pub use registry::{ENV_PREFIX, SECRETS, SETTINGS};
+pub use secret::Secret;
+pub use sources::{unknown_variables, ConfigError, Sources};
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub pass: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct OtpConfig {
+    pub ttl_secs: u64,
+    pub max_attempts: u32,
+    pub resend_cooldown_secs: u64,
+    pub resend_cooldown_max_secs: u64,
+    pub challenge_max_age_secs: u64,
+}
+
+/// Fixed-window limits, all counted in the database.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub phone_per_hour: u32,
+    pub phone_per_day: u32,
+    pub ip_sends_per_hour: u32,
+    pub ip_signins_per_10min: u32,
+}
+
+impl DatabaseConfig {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<DatabaseConfig, ConfigError> {
+        Ok(DatabaseConfig {
+            url: sources.raw_setting("database_url").trim().to_string(),
+            namespace: sources.raw_setting("database_ns").trim().to_string(),
+            database: sources.raw_setting("database_db").trim().to_string(),
+            user: sources.optional("database_user"),
+            pass: sources.secret("database_pass")?,
+        })
+    }
+}
+
+impl OtpConfig {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<OtpConfig, ConfigError> {
+        let max_attempts: u32 = sources.parse("otp_max_attempts")?;
+        if max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                key: "otp_max_attempts".into(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(OtpConfig {
+            ttl_secs: sources.parse("otp_ttl_secs")?,
+            max_attempts,
+            resend_cooldown_secs: sources.parse("otp_resend_cooldown_secs")?,
+            resend_cooldown_max_secs: sources.parse("otp_resend_cooldown_max_secs")?,
+            challenge_max_age_secs: sources.parse("challenge_max_age_secs")?,
+        })
+    }
+}
+
+impl LimitsConfig {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<LimitsConfig, ConfigError> {
+        Ok(LimitsConfig {
+            phone_per_hour: sources.parse("limit_phone_per_hour")?,
+            phone_per_day: sources.parse("limit_phone_per_day")?,
+            ip_sends_per_hour: sources.parse("limit_ip_sends_per_hour")?,
+            ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! The `session` table. Keys are hashes of the cookie token (see auth::token).
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::user::UserRow;
+use super::{Db, DbError};
+
+pub fn record(key: &str) -> RecordId {
+    RecordId::new("session", key)
+}
+
+/// The signed-in account of a live session: not past its lifetime and used since
+/// `idle_since`. Each use moves the inactivity clock on.
+pub async fn account(
+    db: &Db,
+    key: &str,
+    now: i64,
+    idle_since: i64,
+) -> Result<Option<UserRow>, DbError> {
+    let mut res = db
+        .query(
+            "LET $live = (UPDATE $id SET last_seen = $now \
+                 WHERE expires_at > $now AND (last_seen ?? created_at) > $idle_since RETURN VALUE account);
+             SELECT * FROM $live;",
+        )
+        .bind(("id", record(key)))
+        .bind(("now", now))
+        .bind(("idle_since", idle_since))
+        .await?
+        .check()?;
+    let rows: Vec<UserRow> = res.take(1)?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
+    db.query("DELETE $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// A live session as its owner sees it.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct SessionRow {
+    pub key: String,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The account's live sessions, most recently used first.
+pub async fn live_for(
+    db: &Db,
+    account: &RecordId,
+    now: i64,
+    idle_since: i64,
+) -> Result<Vec<SessionRow>, DbError> {
+    let mut res = db
+        .query(
+            "SELECT record::id(id) AS key, created_at, last_seen ?? created_at AS last_seen, ip, \
+                 user_agent FROM session WHERE account = $account AND expires_at > $now \
+                 AND (last_seen ?? created_at) > $idle_since ORDER BY last_seen DESC",
+        )
+        .bind(("account", account.clone()))
+        .bind(("now", now))
+        .bind(("idle_since", idle_since))
+        .await?
+        .check()?;
+    Ok(res.take(0)?)
+}
+
+/// Ends one of the account's sessions; another account's session is left alone. Whether one
+/// ended.
+pub async fn end_one(db: &Db, account: &RecordId, key: &str) -> Result<bool, DbError> {
+    let mut res = db
+        .query("DELETE $id WHERE account = $account RETURN BEFORE")
+        .bind(("id", record(key)))
+        .bind(("account", account.clone()))
+        .await?
+        .check()?;
+    let ended: Vec<surrealdb::types::Value> = res.take(0)?;
+    Ok(!ended.is_empty())
+}
+
+/// Ends every session of the account but `keep`; how many ended.
+pub async fn end_others(db: &Db, account: &RecordId, keep: &str) -> Result<usize, DbError> {
+    let mut res = db
+        .query("DELETE session WHERE account = $account AND id != $keep RETURN BEFORE")
+        .bind(("account", account.clone()))
+        .bind(("keep", record(keep)))
+        .await?
+        .check()?;
+    let ended: Vec<surrealdb::types::Value> = res.take(0)?;
+    Ok(ended.len())
+}
+
+#[derive(Debug, SurrealValue)]
+pub struct SessionCount {
+    pub count: i64,
+}
+
+/// How many live sessions an account has (used by tests and the race check).
+pub async fn count_for(db: &Db, account: &RecordId) -> Result<i64, DbError> {
+    let mut res = db
+        .query("SELECT count() AS count FROM session WHERE account = $account GROUP ALL")
+        .bind(("account", account.clone()))
+        .await?
+        .check()?;
+    let rows: Vec<SessionCount> = res.take(0)?;
+    Ok(rows.first().map(|r| r.count).unwrap_or(0))
+}

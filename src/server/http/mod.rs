@@ -1,0 +1,43 @@
+//! The HTTP side: the router and what it mounts besides the Leptos pages and server functions.
+
+pub mod dev_outbox;
+pub mod language_switch;
+pub mod middleware;
+pub mod probes;
+pub mod receipts;
+pub mod request_log;
+
+use axum::routing::get;
+use axum::Router;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use crate::server::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let mut app = Router::new();
+    if state.auth.config.metrics_addr.is_none() {
+        app = app.route("/metrics", get(crate::server::metrics::scrape));
+    }
+    app.merge(dev_outbox::routes())
+        .merge(receipts::routes())
+        .merge(probes::routes())
+        .merge(language_switch::routes())
+        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.leptos_options.hash_files,
+            middleware::asset_caching,
+        ))
+        // Brotli or gzip, whichever the browser takes; the WASM bundle shrinks about 3×.
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::map_response(middleware::server_fn_status))
+        .layer(axum::middleware::from_fn(middleware::same_origin_posts))
+        .layer(axum::middleware::map_response(middleware::security_headers))
+        .layer(axum::middleware::from_fn(
+            request_log::request_id,
+        ))
+        .with_state(state)
+}
