@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Rewrites README's settings table from SETTINGS and SECRETS in src/server/config.rs.
-A unit test (config::tests::the_readme_lists_every_setting_as_it_is) fails when they differ."""
+"""Rewrites README's settings table from SETTINGS and SECRETS in src/server/config/registry.rs.
+A unit test (config::registry::tests::the_readme_lists_every_setting_as_it_is) fails when they differ."""
 import pathlib
 import re
 
 root = pathlib.Path(__file__).resolve().parent.parent
-src = (root / "src/server/config.rs").read_text()
+src = (root / "src/server/config/registry.rs").read_text()
 
 
 def block(name):
@@ -19,9 +19,9 @@ secrets = re.findall(r'"([a-z0-9_]+)"', block("SECRETS"))
 table = []
 for key, default, doc in rows:
     default, doc = default.replace('\\"', '"'), doc.replace('\\"', '"')
-    secret = f" (secret: environment or `{key.upper()}_FILE` only)" if key in secrets else ""
+    secret = f" (secret: environment or `DOTP_{key.upper()}_FILE` only)" if key in secrets else ""
     shown = f"`{default}`" if default else "—"
-    table.append(f"| `{key.upper()}` | {shown} | {doc}{secret} |")
+    table.append(f"| `DOTP_{key.upper()}` | {shown} | {doc}{secret} |")
 
 readme = root / "README.md"
 lines = readme.read_text().split("\n")

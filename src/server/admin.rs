@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use crate::server::auth::phone::mask_e164;
-use crate::server::db::{self, audit, guards, users, Db};
-use crate::server::service::format_utc;
+use crate::server::clock::format_utc;
+use crate::server::db::{self, audit_event, login_guard, user, Db};
 
 pub const USAGE: &str = "usage: dynamic_otp admin <command>
 
@@ -18,8 +18,13 @@ pub const USAGE: &str = "usage: dynamic_otp admin <command>
 ";
 
 pub async fn main(args: &[String]) -> ExitCode {
-    let config = match crate::server::run::configuration() {
-        Ok((config, _)) => config,
+    let config = match crate::server::startup::configuration() {
+        Ok((config, _, warnings)) => {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            config
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -27,7 +32,8 @@ pub async fn main(args: &[String]) -> ExitCode {
     };
     // The key lives outside the database, so this works while the server runs.
     if args.first().map(String::as_str) == Some("rotate-secret") {
-        return match crate::server::secret::rotate(&config, db::now_ms() / 1000) {
+        return match crate::server::code_key::rotate(&config, crate::server::clock::now_ms() / 1000)
+        {
             Ok(message) => {
                 print!("{message}");
                 ExitCode::SUCCESS
@@ -45,7 +51,7 @@ pub async fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match execute(&db, args, db::now_ms()).await {
+    match execute(&db, args, crate::server::clock::now_ms()).await {
         Ok(output) => {
             print!("{output}");
             ExitCode::SUCCESS
@@ -71,13 +77,13 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
     let db_error = |e: db::DbError| e.to_string();
     match (arg(0), arg(1)) {
         (Some("users"), _) => {
-            let rows = users::newest(db, limit(1)?).await.map_err(db_error)?;
+            let rows = user::newest(db, limit(1)?).await.map_err(db_error)?;
             let mut out = format!(
                 "{:<32} {:<16} {:<9} {:<7} {}\n",
                 "username", "phone", "verified", "locked", "created"
             );
             for user in rows {
-                let locked = guards::get(db, &user.username)
+                let locked = login_guard::get(db, &user.username)
                     .await
                     .map_err(db_error)?
                     .locked;
@@ -94,7 +100,7 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
         }
         (Some("events"), Some(username)) => {
             let user = find(db, username).await?;
-            let events = audit::recent_for(db, &user.id, limit(2)?)
+            let events = audit_event::recent_for(db, &user.id, limit(2)?)
                 .await
                 .map_err(db_error)?;
             let mut out = format!(
@@ -114,8 +120,10 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
         }
         (Some("unlock"), Some(username)) => {
             let user = find(db, username).await?;
-            let was_locked = guards::unlock(db, &user.username).await.map_err(db_error)?;
-            record(db, audit::Kind::Unlocked, &user, now).await?;
+            let was_locked = login_guard::unlock(db, &user.username)
+                .await
+                .map_err(db_error)?;
+            record(db, audit_event::Kind::Unlocked, &user, now).await?;
             Ok(if was_locked {
                 format!("{} unlocked\n", user.username)
             } else {
@@ -127,8 +135,8 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
         }
         (Some("remove"), Some(username)) => {
             let user = find(db, username).await?;
-            users::remove(db, &user.id).await.map_err(db_error)?;
-            record(db, audit::Kind::Removed, &user, now).await?;
+            user::remove(db, &user.id).await.map_err(db_error)?;
+            record(db, audit_event::Kind::Removed, &user, now).await?;
             Ok(format!(
                 "{} removed, with its codes and sessions\n",
                 user.username
@@ -138,16 +146,21 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
     }
 }
 
-async fn find(db: &Db, username: &str) -> Result<users::UserRow, String> {
+async fn find(db: &Db, username: &str) -> Result<user::UserRow, String> {
     let username = username.trim().to_lowercase();
-    users::find_by_username(db, &username)
+    user::find_by_username(db, &username)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no account named `{username}`"))
 }
 
-async fn record(db: &Db, kind: audit::Kind, user: &users::UserRow, now: i64) -> Result<(), String> {
-    let event = audit::Event {
+async fn record(
+    db: &Db,
+    kind: audit_event::Kind,
+    user: &user::UserRow,
+    now: i64,
+) -> Result<(), String> {
+    let event = audit_event::Event {
         at: now,
         kind: kind.as_str().to_string(),
         account: Some(user.id.clone()),
@@ -157,15 +170,18 @@ async fn record(db: &Db, kind: audit::Kind, user: &users::UserRow, now: i64) -> 
         user_agent: "dynamic_otp admin".into(),
         detail: String::new(),
     };
-    audit::record(db, event).await.map_err(|e| e.to_string())
+    audit_event::record(db, event)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::auth::lockout::LockoutPolicy;
-    use crate::server::db::challenges::NewChallenge;
+    use crate::server::auth::lockout::{after_failures, LockoutPolicy};
+    use crate::server::db::otp_challenge::NewChallenge;
+    use crate::server::db::transactions;
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_string).collect()
@@ -174,7 +190,7 @@ mod tests {
     async fn seeded() -> Db {
         let db = db::memory().await;
         for (i, name) in ["raj_sharma", "priya_patel"].iter().enumerate() {
-            let user = users::NewUser {
+            let user = user::NewUser {
                 key: format!("u{i}"),
                 username: name.to_string(),
                 full_name: "राज शर्मा".into(),
@@ -185,7 +201,7 @@ mod tests {
             };
             let challenge = NewChallenge {
                 key: format!("c{i}"),
-                account: users::record(&format!("u{i}")),
+                account: user::record(&format!("u{i}")),
                 purpose: CodePurpose::VerifyPhone,
                 phone: user.phone.clone(),
                 code_mac: "mac".into(),
@@ -194,7 +210,7 @@ mod tests {
                 resend_after: 0,
                 language: "hi".into(),
             };
-            users::create_with_challenge(&db, user, challenge, 1_000 + i as i64, 0)
+            transactions::create_with_challenge(&db, user, challenge, 1_000 + i as i64, 0)
                 .await
                 .unwrap();
         }
@@ -209,9 +225,12 @@ mod tests {
             max_delay_secs: 1,
         };
         for _ in 0..2 {
-            guards::record_failure(db, username, &policy, 5)
-                .await
-                .unwrap();
+            login_guard::record_failure(db, username, 5, |n| {
+                let c = after_failures(&policy, n);
+                (c.wait_secs, c.locked)
+            })
+            .await
+            .unwrap();
         }
     }
 
@@ -234,8 +253,8 @@ mod tests {
         let out = execute(&db, &args("unlock Raj_Sharma"), 7).await.unwrap();
         assert_eq!(out, "raj_sharma unlocked\n");
         assert_eq!(
-            guards::get(&db, "raj_sharma").await.unwrap(),
-            guards::Guard::default()
+            login_guard::get(&db, "raj_sharma").await.unwrap(),
+            login_guard::Guard::default()
         );
         let events = execute(&db, &args("events raj_sharma"), 0).await.unwrap();
         assert!(
@@ -249,7 +268,7 @@ mod tests {
         let db = seeded().await;
         let out = execute(&db, &args("remove priya_patel"), 9).await.unwrap();
         assert!(out.starts_with("priya_patel removed"));
-        assert!(users::find_by_username(&db, "priya_patel")
+        assert!(user::find_by_username(&db, "priya_patel")
             .await
             .unwrap()
             .is_none());

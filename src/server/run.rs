@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 
 use axum::serve::ListenerExt;
-use leptos::config::{get_configuration, Env, LeptosOptions};
-use tracing_subscriber::EnvFilter;
+use leptos::config::LeptosOptions;
 
-use crate::server::config::{Config, Sources};
+use crate::server::http::router;
 use crate::server::janitor;
-use crate::server::web::{build_state, router};
-
-const CONFIG_FILE: &str = "Leptos.toml";
+use crate::server::settings::Config;
+use crate::server::startup::{configuration, init_logging, use_one_tls_provider};
+use crate::server::state::build_state;
 
 pub async fn main() -> ExitCode {
     use_one_tls_provider();
@@ -18,26 +17,16 @@ pub async fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("admin") {
         return crate::server::admin::main(&args[1..]).await;
     }
-    let (config, leptos) = match configuration() {
-        Ok(both) => both,
+    let (config, leptos, warnings) = match configuration() {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
-    });
-    // Each line carries the request's span (its id), in either format.
-    if config.json_logs {
-        tracing_subscriber::fmt()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_env_filter(filter)
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+    init_logging(config.json_logs);
+    for warning in warnings {
+        tracing::warn!("{warning}");
     }
     match start(config, leptos).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,42 +36,6 @@ pub async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(leptos.hash_file.as_ref())))
-        .is_some_and(|path| path.is_file())
-}
-
-/// Two rustls crypto providers (ring, aws-lc-rs) end up in the tree through different crates;
-/// with both, rustls cannot choose and a `wss://` database connection panics. Name one.
-pub fn use_one_tls_provider() {
-    // Err means one is installed already, which is all we need.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Leptos' options and ours, from Leptos.toml and the environment.
-pub fn configuration() -> Result<(Config, LeptosOptions), String> {
-    let file = std::fs::read_to_string(CONFIG_FILE).ok();
-    let mut leptos = get_configuration(file.as_ref().map(|_| CONFIG_FILE))
-        .map_err(|e| format!("Leptos configuration: {e}"))?
-        .leptos_options;
-    // Leptos panics while rendering a page when hashing is on but cargo-leptos left no hash
-    // file beside this binary (a binary built by plain `cargo build`); link unhashed names.
-    if leptos.hash_files && !hash_file_beside_binary(&leptos) {
-        leptos.hash_files = false;
-    }
-    let sources =
-        Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
-    let config = Config::load(
-        &sources,
-        leptos.env == Env::DEV,
-        &leptos.site_addr.to_string(),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok((config, leptos))
 }
 
 async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
@@ -169,29 +122,4 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-#[cfg(test)]
-mod tests {
-    #[tokio::test]
-    async fn a_wss_database_url_reaches_the_tls_handshake_without_panicking() {
-        super::use_one_tls_provider();
-        // A peer that accepts and hangs up: the client gets as far as starting TLS.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                drop(socket);
-            }
-        });
-        let connected = surrealdb::engine::any::connect(format!("wss://{addr}")).await;
-        let error = match connected {
-            Ok(_) => panic!("no server there"),
-            Err(e) => e.to_string(),
-        };
-        assert!(
-            !error.contains("nsupported"),
-            "wss:// is compiled in: {error}"
-        );
-    }
 }

@@ -3,11 +3,25 @@
 //! next attempt wait twice as long (capped); at `lock_after` the account locks until a password
 //! reset or an admin lifts it. A success resets the count.
 
+use crate::server::config::{ConfigError, Sources};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     pub delay_after: u32,
     pub lock_after: u32,
     pub max_delay_secs: u64,
+}
+
+impl LockoutPolicy {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<LockoutPolicy, ConfigError> {
+        Ok(LockoutPolicy {
+            delay_after: sources.parse("lockout_delay_after")?,
+            lock_after: sources.parse("lockout_lock_after")?,
+            max_delay_secs: sources.parse("lockout_max_delay_secs")?,
+        })
+    }
 }
 
 /// What a run of `failures` consecutive failures leads to.

@@ -10,8 +10,41 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::server::config::Argon2Config;
+use crate::server::config::{ConfigError, Sources};
 use crate::server::metrics;
+
+#[derive(Debug, Clone)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
+    pub max_queue: usize,
+}
+
+impl Argon2Config {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<Argon2Config, ConfigError> {
+        let max_concurrent: usize = match sources.parse("argon2_max_concurrent")? {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        };
+        let max_queue: usize = match sources.parse("argon2_max_queue")? {
+            0 => 8 * max_concurrent,
+            n => n,
+        };
+        Ok(Argon2Config {
+            memory_kib: sources.parse("argon2_memory_kib")?,
+            iterations: sources.parse("argon2_iterations")?,
+            parallelism: sources.parse("argon2_parallelism")?,
+            max_concurrent,
+            max_queue,
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {

@@ -2,6 +2,8 @@
 //! and never enter them. A number range whose codes are sent far more often than they are
 //! verified is stopped for a while.
 
+use crate::server::config::{ConfigError, Sources};
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PumpingPolicy {
     /// National digits after the calling code that make up a range ("+91" + "98").
@@ -10,6 +12,18 @@ pub struct PumpingPolicy {
     pub min_sends: u32,
     /// Sends per successful verification above which the range is stopped.
     pub max_ratio: f64,
+}
+
+impl PumpingPolicy {
+    pub fn load<E: Fn(&str) -> Option<String>>(
+        sources: &Sources<E>,
+    ) -> Result<PumpingPolicy, ConfigError> {
+        Ok(PumpingPolicy {
+            prefix_digits: sources.parse("pumping_prefix_digits")?,
+            min_sends: sources.parse("pumping_min_sends")?,
+            max_ratio: sources.parse("pumping_max_ratio")?,
+        })
+    }
 }
 
 /// The range a number belongs to: "+9198" for +919876543210 with two digits.

@@ -3,6 +3,8 @@
 
 use crate::server::auth::otp::normalise_code;
 use crate::server::auth::phone::Phone;
+use crate::server::clock;
+use crate::server::config::{ConfigError, Sources};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestNumber {
@@ -10,6 +12,24 @@ pub struct TestNumber {
     pub code: String,
     /// The end of the expiry day, UTC, in Unix milliseconds.
     pub valid_until_ms: i64,
+}
+
+/// The `test_numbers` setting; refused outside dev mode, where a fixed code would let anyone in.
+pub fn load<E: Fn(&str) -> Option<String>>(
+    sources: &Sources<E>,
+    region: phonenumber::country::Id,
+    dev_mode: bool,
+) -> Result<Vec<TestNumber>, ConfigError> {
+    let numbers = sources.list("test_numbers", |entry| parse(entry, region))?;
+    if !numbers.is_empty() && !dev_mode {
+        return Err(ConfigError::Invalid {
+            key: "test_numbers".into(),
+            problem: "test numbers skip the SMS and are refused in production; \
+                      remove them or run with dev_mode=true"
+                .into(),
+        });
+    }
+    Ok(numbers)
 }
 
 /// Parses one `phone=code@YYYY-MM-DD` entry.
@@ -23,7 +43,7 @@ pub fn parse(entry: &str, region: phonenumber::country::Id) -> Option<TestNumber
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    let end_of_day = (days_from_civil(year, month, day) + 1) * 86_400_000;
+    let end_of_day = (clock::days_from_civil(year, month, day) + 1) * 86_400_000;
     Some(TestNumber {
         e164: phone.e164().to_string(),
         code,
@@ -37,17 +57,6 @@ pub fn fixed_code<'a>(numbers: &'a [TestNumber], e164: &str, now: i64) -> Option
         .iter()
         .find(|n| n.e164 == e164 && now < n.valid_until_ms)
         .map(|n| n.code.as_str())
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -5,16 +5,15 @@
 use std::sync::Arc;
 
 use super::breaker::{circuit, Circuit, Health};
-use super::settings::{BreakerPolicy, ProviderKind};
+use super::settings::{BreakerPolicy, ProviderKind, SmsSettings};
 use super::templates::{Fill, Templates};
 use super::{
     console, fast2sms, msg91, twilio, vonage, webhook, MessageKind, Outgoing, SmsError, SmsProvider,
 };
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
-use crate::server::config::Config;
-use crate::server::db::sms_log::{self, NewSms};
-use crate::server::db::{breakers, Db};
+use crate::server::db::sms_message::{self, NewSms};
+use crate::server::db::{sms_breaker, Db};
 use crate::server::metrics;
 
 #[derive(Clone)]
@@ -39,9 +38,15 @@ pub struct CodeSms<'a> {
 }
 
 impl SmsSender {
-    pub fn from_config(config: &Config, db: Db) -> Result<Self, String> {
-        let settings = &config.sms;
-        let public = config.public_url.trim_end_matches('/');
+    /// `public_url` is the site's address as providers and phones see it; `code_ttl_secs` how
+    /// long a code lives, for the message text.
+    pub fn new(
+        settings: &SmsSettings,
+        public_url: &str,
+        code_ttl_secs: u64,
+        db: Db,
+    ) -> Result<Self, String> {
+        let public = public_url.trim_end_matches('/');
         let secret_url = |provider: &str| {
             (!settings.callback_secret.is_empty()).then(|| {
                 format!(
@@ -95,8 +100,8 @@ impl SmsSender {
             templates: Arc::new(templates),
             db,
             breaker: settings.breaker,
-            host: config.public_host(),
-            ttl_minutes: config.otp.ttl_secs.div_ceil(60).max(1),
+            host: host_of(public_url),
+            ttl_minutes: code_ttl_secs.div_ceil(60).max(1),
         })
     }
 
@@ -178,7 +183,7 @@ impl SmsSender {
     ) -> Result<&'static str, SmsError> {
         let masked = mask_e164(message.to);
         // Unreadable breaker state must not stop codes going out: treat every circuit as closed.
-        let health = breakers::all(&self.db).await.unwrap_or_else(|e| {
+        let health = sms_breaker::all(&self.db).await.unwrap_or_else(|e| {
             tracing::error!("SMS circuit breakers: {e}");
             Default::default()
         });
@@ -208,7 +213,7 @@ impl SmsSender {
             {
                 Ok(()) => {
                     if health.get(name).is_some_and(|h| h.failures > 0) {
-                        if let Err(e) = breakers::succeeded(&self.db, name).await {
+                        if let Err(e) = sms_breaker::succeeded(&self.db, name).await {
                             tracing::error!("SMS circuit breaker {name}: {e}");
                         }
                     }
@@ -217,7 +222,15 @@ impl SmsSender {
                 Err(error) => {
                     tracing::warn!("SMS via {name} to {masked} failed: {error}");
                     if error.counts_against_provider() {
-                        match breakers::failed(&self.db, name, self.breaker, now).await {
+                        match sms_breaker::failed(
+                            &self.db,
+                            name,
+                            self.breaker.failures,
+                            self.breaker.cooldown_secs,
+                            now,
+                        )
+                        .await
+                        {
                             Ok(n) if n == self.breaker.failures => {
                                 tracing::warn!(
                                     "SMS via {name}: circuit open after {n} failures in a row"
@@ -241,9 +254,15 @@ impl SmsSender {
         match circuit(health, self.breaker, now) {
             Circuit::Closed => true,
             Circuit::Open => false,
-            Circuit::HalfOpen => breakers::claim_trial(&self.db, name, self.breaker, now)
-                .await
-                .unwrap_or(true),
+            Circuit::HalfOpen => sms_breaker::claim_trial(
+                &self.db,
+                name,
+                self.breaker.failures,
+                self.breaker.cooldown_secs,
+                now,
+            )
+            .await
+            .unwrap_or(true),
         }
     }
 
@@ -261,13 +280,13 @@ impl SmsSender {
             key: &key,
             provider: provider.name(),
             masked_phone: masked.to_string(),
-            kind: message.kind,
+            kind: message.kind.name(),
             language: message.language,
             challenge: message.challenge,
             attempt,
             now,
         };
-        if let Err(e) = sms_log::start(&self.db, record).await {
+        if let Err(e) = sms_message::start(&self.db, record).await {
             tracing::error!("SMS record: {e}");
         }
         let outgoing = Outgoing {
@@ -289,7 +308,7 @@ impl SmsSender {
         );
         let recorded = match &result {
             Ok(accepted) => {
-                sms_log::accepted(
+                sms_message::accepted(
                     &self.db,
                     &key,
                     accepted.message_id.clone(),
@@ -298,7 +317,7 @@ impl SmsSender {
                 )
                 .await
             }
-            Err(error) => sms_log::failed(&self.db, &key, error.record_code(), now).await,
+            Err(error) => sms_message::failed(&self.db, &key, error.record_code(), now).await,
         };
         if let Err(e) = recorded {
             tracing::error!("SMS record: {e}");
@@ -314,4 +333,20 @@ struct Message<'a> {
     text: &'a str,
     code: Option<&'a str>,
     challenge: Option<&'a str>,
+}
+
+/// The host name browsers match the WebOTP line against: `public_url` without scheme, port
+/// or path.
+fn host_of(public_url: &str) -> String {
+    let without_scheme = public_url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(public_url);
+    let authority = without_scheme.split('/').next().unwrap_or_default();
+    authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map(|(host, _)| host)
+        .unwrap_or(authority)
+        .to_string()
 }
