@@ -10,7 +10,7 @@ pub(super) mod ssr {
     use crate::error::AppError;
     use crate::server::cookies;
     use crate::server::service::{AuthService, CodeSent};
-    use crate::server::web::AppState;
+    use crate::server::state::AppState;
 
     pub fn auth() -> Result<AuthService, AppError> {
         use_context::<AppState>().map(|s| s.auth).ok_or_else(|| {

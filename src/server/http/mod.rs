@@ -36,8 +36,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::same_origin_posts))
         .layer(axum::middleware::map_response(middleware::security_headers))
-        .layer(axum::middleware::from_fn(
-            request_log::request_id,
-        ))
+        .layer(axum::middleware::from_fn(request_log::request_id))
         .with_state(state)
 }

@@ -1,5 +1,5 @@
 //! Delivery receipts as providers send them, read into one shape; and Twilio's request
-//! signature. The HTTP routes that take them live in `server::receipts_http`.
+//! signature. The HTTP routes that take them live in `server::http::receipts`.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};

@@ -1,0 +1,106 @@
+//! Layers every response passes through: caching of assets, security headers, the same-origin
+//! rule for POSTs, and each server-function error's own status.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use leptos::server_fn::error::FromServerFnError;
+
+use crate::error::AppError;
+
+/// Hashed asset names change whenever their content does, so browsers may keep them a year
+/// without asking again. Without hashing (a plain dev build), they must ask every time.
+pub async fn asset_caching(
+    State(hashed): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if asset && response.status().is_success() {
+        let policy = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(policy),
+        );
+    }
+    response
+}
+
+/// Headers every response carries. Script rules live in the page's own CSP (see `app::shell`),
+/// which needs the per-response nonce; these directives only work as a header.
+pub async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
+        ),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// State-changing requests (every server function is a POST) must come from our own pages:
+/// a browser names the page's origin, and it must be the host it is sending to. Clients that
+/// send no Origin at all are not browsers and cannot carry a victim's cookies.
+pub async fn same_origin_posts(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok());
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        if let Some(origin) = origin {
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+            if origin_host.is_none() || origin_host != host {
+                return error_response(&AppError::ForeignOrigin);
+            }
+        }
+    }
+    next.run(request).await
+}
+
+fn error_response(error: &AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error)).into_response()
+}
+
+/// Server functions answer every error with 500; give each its own status (400, 401, 429 …)
+/// from the error itself, so API clients see what kind of failure it was.
+pub async fn server_fn_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let error = AppError::de(bytes.clone());
+    parts.status =
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(secs) = error.retry_after_secs() {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
