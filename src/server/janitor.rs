@@ -43,13 +43,15 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::db::{counters, memory};
+    use crate::server::db::{memory, rate_counter};
 
     #[tokio::test]
     async fn sweeps_only_what_has_ended() {
         let db = memory().await;
-        counters::hit(&db, "s", "old", 60, 0).await.unwrap();
-        counters::hit(&db, "s", "live", 60, 100_000).await.unwrap();
+        rate_counter::hit(&db, "s", "old", 60, 0).await.unwrap();
+        rate_counter::hit(&db, "s", "live", 60, 100_000)
+            .await
+            .unwrap();
         db.query(
             "CREATE session:old SET account = user:a, created_at = 0, expires_at = 10;
              CREATE session:live SET account = user:a, created_at = 0, expires_at = 999999;

@@ -91,8 +91,8 @@ pub async fn record_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::db::memory;
     use crate::server::auth::lockout::{after_failures, LockoutPolicy};
+    use crate::server::db::memory;
     use crate::server::db::transactions::{self, SignedIn};
 
     fn by(policy: LockoutPolicy) -> impl Fn(u32) -> (u64, bool) {
@@ -150,11 +150,15 @@ mod tests {
         succeed(&db, "raj").await.unwrap();
         assert_eq!(get(&db, "raj").await.unwrap().failures, 0);
         for n in 1..=4 {
-            let failure = record_failure(&db, "raj", 10_000, by(policy)).await.unwrap();
+            let failure = record_failure(&db, "raj", 10_000, by(policy))
+                .await
+                .unwrap();
             assert_eq!(failure.guard.locked, n == 4);
             assert_eq!(failure.newly_locked, n == 4);
         }
-        let after_lock = record_failure(&db, "raj", 10_000, by(policy)).await.unwrap();
+        let after_lock = record_failure(&db, "raj", 10_000, by(policy))
+            .await
+            .unwrap();
         assert!(
             after_lock.guard.locked && !after_lock.newly_locked,
             "a lock is new once"

@@ -1,16 +1,17 @@
 //! SurrealDB access: one connection path for embedded, in-memory and remote stores, the schema,
-//! and one repository module per table.
+//! one module per table named after it, and the transactions that span
+//! tables (`transactions`). Modules here know the database and plain values, nothing above.
 
-pub mod audit;
-pub mod breakers;
-pub mod challenges;
-pub mod counters;
-pub mod guards;
-pub mod outbox;
-pub mod sessions;
-pub mod signed_in;
-pub mod sms_log;
-pub mod users;
+pub mod audit_event;
+pub mod login_guard;
+pub mod otp_challenge;
+pub mod rate_counter;
+pub mod session;
+pub mod sms_breaker;
+pub mod sms_message;
+pub mod sms_outbox;
+pub mod transactions;
+pub mod user;
 
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
@@ -146,13 +147,6 @@ where
         ))
         .await;
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

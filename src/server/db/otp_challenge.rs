@@ -2,7 +2,7 @@
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{errors_mention, first_error, is_conflict, Db, DbError};
+use super::{Db, DbError};
 use crate::model::CodePurpose;
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -224,7 +224,10 @@ mod tests {
             language: None,
         };
         assert_eq!(row("sign_in").purpose(), Some(CodePurpose::SignIn));
-        assert_eq!(row("change_phone").purpose(), Some(CodePurpose::ChangePhone));
+        assert_eq!(
+            row("change_phone").purpose(),
+            Some(CodePurpose::ChangePhone)
+        );
         assert_eq!(row("sign-in").purpose(), None);
         assert_eq!(row("").purpose(), None);
     }

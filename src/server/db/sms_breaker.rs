@@ -129,18 +129,30 @@ mod tests {
                 .copied()
                 .unwrap_or_default()
         };
-        assert_eq!(failed(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 1_000).await.unwrap(), 1);
+        assert_eq!(
+            failed(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 1_000)
+                .await
+                .unwrap(),
+            1
+        );
         assert_eq!(
             circuit(health(db.clone()).await, POLICY, 1_000),
             Circuit::Closed
         );
-        assert_eq!(failed(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 2_000).await.unwrap(), 2);
+        assert_eq!(
+            failed(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 2_000)
+                .await
+                .unwrap(),
+            2
+        );
         assert_eq!(
             circuit(health(db.clone()).await, POLICY, 2_000),
             Circuit::Open
         );
         assert!(
-            !claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 20_000).await.unwrap(),
+            !claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, 20_000)
+                .await
+                .unwrap(),
             "still cooling down"
         );
 
@@ -149,9 +161,15 @@ mod tests {
             circuit(health(db.clone()).await, POLICY, after),
             Circuit::HalfOpen
         );
-        assert!(claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, after).await.unwrap());
         assert!(
-            !claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, after).await.unwrap(),
+            claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, after)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !claim_trial(&db, "msg91", POLICY.failures, POLICY.cooldown_secs, after)
+                .await
+                .unwrap(),
             "one trial per cooldown"
         );
 

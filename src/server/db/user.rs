@@ -25,7 +25,7 @@ impl fmt::Debug for UserRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserRow")
             .field("username", &self.username)
-                        .field("phone_verified", &self.phone_verified)
+            .field("phone_verified", &self.phone_verified)
             .finish_non_exhaustive()
     }
 }

@@ -4,12 +4,7 @@
 
 use super::settings::BreakerPolicy;
 
-/// A provider's recorded health.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Health {
-    pub failures: u32,
-    pub open_until: i64,
-}
+pub use crate::server::db::sms_breaker::Health;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Circuit {

@@ -3,7 +3,9 @@
 
 use super::{Accepted, DeliveryStatus, Outgoing, SendFuture, SmsError, SmsProvider};
 use crate::server::auth::phone::mask_e164;
-use crate::server::db::{now_ms, outbox, Db};
+use crate::server::clock::now_ms;
+use crate::server::db::sms_outbox as outbox;
+use crate::server::db::Db;
 
 pub struct Console {
     db: Db,

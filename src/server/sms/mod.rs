@@ -69,36 +69,7 @@ impl Outgoing<'_> {
     }
 }
 
-/// Where a message stands. Each step ranks above the one before, so a late or repeated receipt
-/// never moves a message backwards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Accepted by the provider, not yet handed to a carrier.
-    Queued,
-    /// Handed to the carrier.
-    Sent,
-    Delivered,
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Queued => "queued",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    pub fn rank(self) -> i64 {
-        match self {
-            DeliveryStatus::Queued => 0,
-            DeliveryStatus::Sent => 1,
-            DeliveryStatus::Delivered | DeliveryStatus::Failed => 2,
-        }
-    }
-}
+pub use crate::server::db::sms_message::DeliveryStatus;
 
 /// A provider's yes: its id for the message, which its receipts will name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -70,9 +70,12 @@ mod tests {
             lock_after: 100,
             max_delay_secs: 900,
         };
-        login_guard::record_failure(&db, "raj", &policy, 1)
-            .await
-            .unwrap();
+        login_guard::record_failure(&db, "raj", 1, |n| {
+            let c = after_failures(&policy, n);
+            (c.wait_secs, c.locked)
+        })
+        .await
+        .unwrap();
         let racers: Vec<_> = (0..20)
             .map(|i| {
                 let db = db.clone();

@@ -1,157 +1,9 @@
-//! The `otp_challenge` table: one per sign-in or registration attempt.
+//! A correct code's transactions: each uses the challenge and makes its change to the account
+//! in one step that only one racer can win.
 
-use surrealdb::types::{RecordId, SurrealValue};
+use surrealdb::types::RecordId;
 
-use super::{errors_mention, first_error, is_conflict, Db, DbError};
-use crate::model::CodePurpose;
-
-#[derive(Debug, Clone, SurrealValue)]
-pub struct ChallengeRow {
-    pub id: RecordId,
-    pub account: RecordId,
-    pub purpose: String,
-    pub phone: String,
-    pub code_mac: String,
-    pub attempts: i64,
-    pub consumed: bool,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub resend_after: i64,
-    /// Codes sent so far; absent on rows written before the field existed.
-    pub sends: Option<i64>,
-    /// Language of the SMS text; absent on rows written before the field existed.
-    pub language: Option<String>,
-}
-
-impl ChallengeRow {
-    pub fn purpose(&self) -> CodePurpose {
-        match self.purpose.as_str() {
-            "verify_phone" => CodePurpose::VerifyPhone,
-            "reset_password" => CodePurpose::ResetPassword,
-            "change_phone" => CodePurpose::ChangePhone,
-            _ => CodePurpose::SignIn,
-        }
-    }
-}
-
-/// The stored fields of a new challenge, bound as one object.
-#[derive(SurrealValue)]
-pub struct ChallengeContent {
-    account: RecordId,
-    purpose: String,
-    phone: String,
-    code_mac: String,
-    attempts: i64,
-    consumed: bool,
-    created_at: i64,
-    expires_at: i64,
-    resend_after: i64,
-    sends: i64,
-    language: String,
-}
-
-#[derive(Clone)]
-pub struct NewChallenge {
-    pub key: String,
-    pub account: RecordId,
-    pub purpose: CodePurpose,
-    pub phone: String,
-    pub code_mac: String,
-    pub now: i64,
-    pub expires_at: i64,
-    pub resend_after: i64,
-    pub language: String,
-}
-
-impl NewChallenge {
-    pub fn into_row(self) -> ChallengeContent {
-        ChallengeContent {
-            account: self.account,
-            purpose: purpose_name(self.purpose).to_string(),
-            phone: self.phone,
-            code_mac: self.code_mac,
-            attempts: 0,
-            consumed: false,
-            created_at: self.now,
-            expires_at: self.expires_at,
-            resend_after: self.resend_after,
-            sends: 1,
-            language: self.language,
-        }
-    }
-}
-
-fn purpose_name(purpose: CodePurpose) -> &'static str {
-    match purpose {
-        CodePurpose::VerifyPhone => "verify_phone",
-        CodePurpose::SignIn => "sign_in",
-        CodePurpose::ResetPassword => "reset_password",
-        CodePurpose::ChangePhone => "change_phone",
-    }
-}
-
-pub fn record(key: &str) -> RecordId {
-    RecordId::new("otp_challenge", key)
-}
-
-/// A new challenge replaces any earlier unfinished one of the same account and purpose: a reset
-/// asked for by someone else must not cancel the owner's sign-in in progress, nor the reverse.
-pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
-    let account = challenge.account.clone();
-    let id = record(&challenge.key);
-    let purpose = purpose_name(challenge.purpose);
-    db.query(
-        "BEGIN TRANSACTION;
-         DELETE otp_challenge WHERE account = $account AND consumed = false \
-             AND purpose = $purpose;
-         CREATE $id CONTENT $row;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("account", account))
-    .bind(("purpose", purpose))
-    .bind(("id", id))
-    .bind(("row", challenge.into_row()))
-    .await?
-    .check()?;
-    Ok(())
-}
-
-pub async fn get(db: &Db, key: &str) -> Result<Option<ChallengeRow>, DbError> {
-    let mut res = db
-        .query("SELECT * FROM $id")
-        .bind(("id", record(key)))
-        .await?
-        .check()?;
-    let rows: Vec<ChallengeRow> = res.take(0)?;
-    Ok(rows.into_iter().next())
-}
-
-pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
-    db.query("DELETE $id")
-        .bind(("id", record(key)))
-        .await?
-        .check()?;
-    Ok(())
-}
-
-/// Counts a wrong code; returns the attempts used so far, or None if the challenge was already
-/// dead. Conditional, so concurrent wrong guesses cannot exceed the limit.
-pub async fn record_wrong_attempt(
-    db: &Db,
-    key: &str,
-    max_attempts: u32,
-) -> Result<Option<u32>, DbError> {
-    let mut res = db
-        .query(
-            "UPDATE $id SET attempts += 1 WHERE consumed = false AND attempts < $max RETURN VALUE attempts",
-        )
-        .bind(("id", record(key)))
-        .bind(("max", max_attempts as i64))
-        .await?
-        .check()?;
-    let attempts: Vec<i64> = res.take(0)?;
-    Ok(attempts.first().map(|&n| n as u32))
-}
+use super::super::{errors_mention, first_error, is_conflict, otp_challenge, session, Db, DbError};
 
 /// What redeeming a correct code starts.
 pub struct Redemption {
@@ -186,13 +38,13 @@ pub async fn redeem(
                  expires_at: $expires, ip: $ip, user_agent: $agent };
              COMMIT TRANSACTION;",
         )
-        .bind(("id", record(key)))
+        .bind(("id", otp_challenge::record(key)))
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
         .bind((
             "session_id",
-            super::sessions::record(&redemption.session_key),
+            session::record(&redemption.session_key),
         ))
         .bind(("expires", redemption.session_expires_at))
         .bind(("ip", redemption.ip))
@@ -233,7 +85,7 @@ pub async fn redeem_phone_change(
              DELETE session WHERE account = $account AND id != $keep;
              COMMIT TRANSACTION;",
         )
-        .bind(("id", record(key)))
+        .bind(("id", otp_challenge::record(key)))
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
@@ -293,7 +145,7 @@ pub async fn redeem_reset(
              UPSERT $guard SET failures = 0, retry_at = 0, locked = false;
              COMMIT TRANSACTION;",
         )
-        .bind(("id", record(key)))
+        .bind(("id", otp_challenge::record(key)))
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
@@ -303,57 +155,16 @@ pub async fn redeem_reset(
     won(res, "reset transaction")
 }
 
-/// A fresh code for a live challenge.
-pub struct NewCode<'a> {
-    pub code_mac: &'a str,
-    pub expires_at: i64,
-    pub resend_after: i64,
-    /// The count of sends this one makes.
-    pub sends: i64,
-}
-
-/// Puts a fresh code on a live challenge once its resend wait is over; the old code dies with
-/// the old MAC. Returns the updated challenge, or None if it is used, too old or waiting.
-pub async fn replace_code(
-    db: &Db,
-    key: &str,
-    code: NewCode<'_>,
-    now: i64,
-    created_after: i64,
-) -> Result<Option<ChallengeRow>, DbError> {
-    let mut res = db
-        .query(
-            "UPDATE $id SET code_mac = $mac, attempts = 0, expires_at = $expires, \
-             resend_after = $resend_after, sends = $sends \
-             WHERE consumed = false AND resend_after <= $now AND created_at > $created_after RETURN AFTER",
-        )
-        .bind(("id", record(key)))
-        .bind(("sends", code.sends))
-        .bind(("mac", code.code_mac.to_string()))
-        .bind(("now", now))
-        .bind(("expires", code.expires_at))
-        .bind(("resend_after", code.resend_after))
-        .bind(("created_after", created_after))
-        .await?
-        .check()?;
-    let rows: Vec<ChallengeRow> = res.take(0)?;
-    Ok(rows.into_iter().next())
-}
-
-/// After a failed send the user may try again at once.
-pub async fn allow_resend_now(db: &Db, key: &str, now: i64) -> Result<(), DbError> {
-    db.query("UPDATE $id SET resend_after = $now WHERE consumed = false")
-        .bind(("id", record(key)))
-        .bind(("now", now))
-        .await?
-        .check()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::db::{memory, sessions, users};
+    use crate::model::CodePurpose;
+    use crate::server::db::otp_challenge::{
+        record_wrong_attempt, replace_code, NewChallenge, NewCode,
+    };
+    use crate::server::db::transactions::create_with_challenge;
+    use crate::server::db::{memory, session as sessions, user as users};
+    use surrealdb::types::RecordId;
 
     async fn setup(db: &Db, key: &str, now: i64) -> RecordId {
         let user = users::NewUser {
@@ -377,7 +188,7 @@ mod tests {
             resend_after: now + 30_000,
             language: "hi".into(),
         };
-        users::create_with_challenge(db, user, challenge, now, now - 1_800_000)
+        create_with_challenge(db, user, challenge, now, now - 1_800_000)
             .await
             .unwrap();
         account

@@ -1,52 +1,8 @@
-//! The `user` table.
+//! Registration's one transaction: an unverified account and its first code, together.
 
-use std::fmt;
-
-use surrealdb::types::{RecordId, SurrealValue};
-
-use super::{errors_mention, first_error, is_conflict, Db, DbError};
-
-#[derive(Clone, SurrealValue)]
-pub struct UserRow {
-    pub id: RecordId,
-    pub username: String,
-    pub full_name: String,
-    pub phone: String,
-    pub email: String,
-    pub password_hash: String,
-    pub phone_verified: bool,
-    pub created_at: i64,
-    /// Language of the user's SMS texts; absent on accounts made before it was kept.
-    pub language: Option<String>,
-}
-
-/// Never prints the password hash or the full phone number.
-impl fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserRow")
-            .field("username", &self.username)
-            .field("phone", &crate::server::auth::phone::mask_e164(&self.phone))
-            .field("phone_verified", &self.phone_verified)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone)]
-pub struct NewUser {
-    pub key: String,
-    pub username: String,
-    pub full_name: String,
-    pub phone: String,
-    pub email: String,
-    pub password_hash: String,
-    pub language: String,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Taken {
-    pub username: bool,
-    pub phone: bool,
-}
+use super::super::otp_challenge::{self, NewChallenge};
+use super::super::user::{self, NewUser, Taken};
+use super::super::{errors_mention, first_error, is_conflict, Db, DbError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -58,68 +14,13 @@ pub enum CreateError {
     Db(#[from] DbError),
 }
 
-pub fn record(key: &str) -> RecordId {
-    RecordId::new("user", key)
-}
-
-pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
-    let mut res = db
-        .query("SELECT * FROM user WHERE username = $username LIMIT 1")
-        .bind(("username", username.to_string()))
-        .await?
-        .check()?;
-    let rows: Vec<UserRow> = res.take(0)?;
-    Ok(rows.into_iter().next())
-}
-
-pub async fn find(db: &Db, id: &RecordId) -> Result<Option<UserRow>, DbError> {
-    let mut res = db
-        .query("SELECT * FROM $id")
-        .bind(("id", id.clone()))
-        .await?
-        .check()?;
-    let rows: Vec<UserRow> = res.take(0)?;
-    Ok(rows.into_iter().next())
-}
-
-/// Which of username and phone belong to a verified account, or to a registration still
-/// within its time (`stale_before` is when abandoned registrations stop holding them).
-pub async fn taken(
-    db: &Db,
-    username: &str,
-    phone: &str,
-    stale_before: i64,
-) -> Result<Taken, DbError> {
-    let mut res = db
-        .query(
-            "SELECT username, phone FROM user \
-             WHERE (username = $username OR phone = $phone) \
-             AND (phone_verified = true OR created_at >= $stale_before)",
-        )
-        .bind(("username", username.to_string()))
-        .bind(("phone", phone.to_string()))
-        .bind(("stale_before", stale_before))
-        .await?
-        .check()?;
-    #[derive(SurrealValue)]
-    struct Holder {
-        username: String,
-        phone: String,
-    }
-    let rows: Vec<Holder> = res.take(0)?;
-    Ok(Taken {
-        username: rows.iter().any(|r| r.username == username),
-        phone: rows.iter().any(|r| r.phone == phone),
-    })
-}
-
 /// Creates an unverified account together with its first code challenge, in one transaction.
 /// Abandoned registrations that hold the same username or phone are cleared first. A collision
 /// with a concurrent registration is retried, after which the unique indexes decide.
 pub async fn create_with_challenge(
     db: &Db,
     user: NewUser,
-    challenge: super::challenges::NewChallenge,
+    challenge: NewChallenge,
     now: i64,
     stale_before: i64,
 ) -> Result<(), CreateError> {
@@ -143,7 +44,7 @@ pub async fn create_with_challenge(
 async fn try_create(
     db: &Db,
     user: NewUser,
-    challenge: super::challenges::NewChallenge,
+    challenge: NewChallenge,
     now: i64,
     stale_before: i64,
 ) -> Result<(), CreateError> {
@@ -164,7 +65,7 @@ async fn try_create(
              COMMIT TRANSACTION;",
         )
         .bind(("stale_before", stale_before))
-        .bind(("user", record(&user.key)))
+        .bind(("user", user::record(&user.key)))
         .bind(("username", user.username))
         .bind(("full_name", user.full_name))
         .bind(("phone", user.phone))
@@ -172,7 +73,7 @@ async fn try_create(
         .bind(("password_hash", user.password_hash))
         .bind(("language", user.language))
         .bind(("now", now))
-        .bind(("challenge", super::challenges::record(&challenge.key)))
+        .bind(("challenge", otp_challenge::record(&challenge.key)))
         .bind(("challenge_row", challenge.into_row()))
         .await
         .map_err(DbError::from)?;
@@ -196,99 +97,13 @@ async fn try_create(
     )))
 }
 
-/// Removes an account that never got verified, with its challenges (after a failed send).
-pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         DELETE otp_challenge WHERE account = $id;
-         DELETE $id WHERE phone_verified = false;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("id", id.clone()))
-    .await?
-    .check()?;
-    Ok(())
-}
-
-/// Removes an account with everything that belongs to it: codes and sessions.
-pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         DELETE otp_challenge WHERE account = $id;
-         DELETE session WHERE account = $id;
-         DELETE $id;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("id", id.clone()))
-    .await?
-    .check()?;
-    Ok(())
-}
-
-/// The name and email the account owner may change.
-pub async fn set_profile(
-    db: &Db,
-    id: &RecordId,
-    full_name: &str,
-    email: &str,
-) -> Result<(), DbError> {
-    db.query("UPDATE $id SET full_name = $full_name, email = $email")
-        .bind(("id", id.clone()))
-        .bind(("full_name", full_name.to_string()))
-        .bind(("email", email.to_string()))
-        .await?
-        .check()?;
-    Ok(())
-}
-
-/// The language the account's SMS are written in.
-pub async fn set_language(db: &Db, id: &RecordId, language: &str) -> Result<(), DbError> {
-    db.query("UPDATE $id SET language = $language")
-        .bind(("id", id.clone()))
-        .bind(("language", language.to_string()))
-        .await?
-        .check()?;
-    Ok(())
-}
-
-/// A new password hash; in the same transaction every other session of the account ends, so
-/// whoever knew the old password is out.
-pub async fn set_password(
-    db: &Db,
-    id: &RecordId,
-    password_hash: &str,
-    keep_session: RecordId,
-) -> Result<(), DbError> {
-    db.query(
-        "BEGIN TRANSACTION;
-         UPDATE $id SET password_hash = $hash;
-         DELETE session WHERE account = $id AND id != $keep;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("id", id.clone()))
-    .bind(("hash", password_hash.to_string()))
-    .bind(("keep", keep_session))
-    .await?
-    .check()?;
-    Ok(())
-}
-
-/// The newest accounts first.
-pub async fn newest(db: &Db, limit: u32) -> Result<Vec<UserRow>, DbError> {
-    let mut res = db
-        .query("SELECT * FROM user ORDER BY created_at DESC LIMIT $limit")
-        .bind(("limit", limit as i64))
-        .await?
-        .check()?;
-    Ok(res.take(0)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::challenges::NewChallenge;
     use crate::server::db::memory;
+    use crate::server::db::otp_challenge::{self, NewChallenge};
+    use crate::server::db::user::{find, find_by_username, record, taken, NewUser, Taken};
 
     fn new_user(key: &str, username: &str, phone: &str) -> (NewUser, NewChallenge) {
         let user = NewUser {
@@ -345,10 +160,7 @@ mod tests {
         }
         // Nothing half-written: the failed attempts left no user and no challenge.
         assert!(find(&db, &record("b")).await.unwrap().is_none());
-        assert!(super::super::challenges::get(&db, "cb")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(otp_challenge::get(&db, "cb").await.unwrap().is_none());
         assert_eq!(
             taken(&db, "priya", "+910000000000", 0).await.unwrap(),
             Taken {
@@ -375,10 +187,7 @@ mod tests {
             .await
             .unwrap();
         assert!(find(&db, &record("old")).await.unwrap().is_none());
-        assert!(super::super::challenges::get(&db, "cold")
-            .await
-            .unwrap()
-            .is_none());
+        assert!(otp_challenge::get(&db, "cold").await.unwrap().is_none());
         assert_eq!(
             find_by_username(&db, "amit")
                 .await
