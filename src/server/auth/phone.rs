@@ -3,6 +3,7 @@
 use phonenumber::metadata::DATABASE;
 use phonenumber::{country, Mode, PhoneNumber, Type};
 
+use crate::error::Problem;
 use crate::model::PhoneCountry;
 
 /// A mobile number in E.164 form, e.g. "+919876543210".
@@ -70,11 +71,17 @@ impl Phone {
         if input.chars().any(|c| c.is_alphabetic()) {
             return Err(PhoneError::Invalid);
         }
-        let number =
-            phonenumber::parse(Some(default_region), input).map_err(|_| PhoneError::Invalid)?;
-        if !phonenumber::is_valid(&number) {
-            return Err(PhoneError::Invalid);
-        }
+        let number = match national_reading(input, default_region) {
+            Some(number) => number,
+            None => {
+                let number = phonenumber::parse(Some(default_region), input)
+                    .map_err(|_| PhoneError::Invalid)?;
+                if !phonenumber::is_valid(&number) {
+                    return Err(PhoneError::Invalid);
+                }
+                number
+            }
+        };
         match number.number_type(&phonenumber::metadata::DATABASE) {
             Type::Mobile | Type::FixedLineOrMobile => Ok(Phone::from_number(&number)),
             _ => Err(PhoneError::NotMobile),
@@ -127,6 +134,34 @@ fn mask_all_but_last4(digits: &str) -> String {
     format!("{}{}", "*".repeat(hidden), &digits[hidden..])
 }
 
+/// Typed without `+` or `00`, the digits read as a national number of `region` win when that
+/// number is valid, as libphonenumber reads them; only otherwise may their first digits be a
+/// calling code. The crate alone strips a leading "91" from "91234 56780" as if it were +91 and
+/// refuses what is left, so every Indian number that begins with 91 failed.
+fn national_reading(input: &str, region: country::Id) -> Option<PhoneNumber> {
+    let typed = input.trim_start();
+    if typed.starts_with('+') || typed.starts_with("00") {
+        return None;
+    }
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    let meta = DATABASE.by_id(region.as_ref())?;
+    // With the trunk prefix ("0" in India) dropped first, then as typed.
+    let without_prefix = meta
+        .national_prefix()
+        .and_then(|prefix| digits.strip_prefix(prefix));
+    let readings: Vec<&str> = without_prefix
+        .into_iter()
+        .chain([digits.as_str()])
+        .collect();
+    readings
+        .into_iter()
+        .filter(|national| !national.is_empty())
+        .filter_map(|national| {
+            phonenumber::parse(None, format!("+{}{national}", meta.country_code())).ok()
+        })
+        .find(phonenumber::is_valid)
+}
+
 /// Masks a stored E.164 string for a log line, without trusting it to parse.
 pub fn mask_e164(e164: &str) -> String {
     Phone::from_e164(e164)
@@ -134,9 +169,124 @@ pub fn mask_e164(e164: &str) -> String {
         .unwrap_or_else(|| mask_all_but_last4(e164.trim_start_matches('+')))
 }
 
+/// Where numbers may be typed and sent: the calling codes we send SMS to, and the region for
+/// numbers typed without a `+` country code.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach<'a> {
+    pub allowed: &'a [u16],
+    pub default_region: country::Id,
+}
+
+impl Reach<'_> {
+    /// A phone number as typed, in a country we send SMS to; the field's problem otherwise.
+    pub fn parse(&self, input: &str, picked: Option<&str>) -> Result<Phone, Problem> {
+        let phone = Phone::parse(input, self.region_or_default(picked)).map_err(|e| match e {
+            PhoneError::Empty => Problem::PhoneMissing,
+            PhoneError::Invalid => Problem::PhoneInvalid,
+            PhoneError::NotMobile => Problem::PhoneNotMobile,
+        })?;
+        if !self.allowed.contains(&phone.country_code()) {
+            return Err(Problem::PhoneCountry);
+        }
+        Ok(phone)
+    }
+
+    /// The picked region when it is one we send to; anything else means the default.
+    pub fn region_or_default(&self, picked: Option<&str>) -> country::Id {
+        picked
+            .and_then(|code| code.trim().to_ascii_uppercase().parse().ok())
+            .filter(|region| {
+                calling_code_of(*region).is_some_and(|code| self.allowed.contains(&code))
+            })
+            .unwrap_or(self.default_region)
+    }
+
+    /// The countries the phone field offers: the ones we send SMS to, the default first.
+    pub fn countries(&self) -> Vec<PhoneCountry> {
+        let mut countries: Vec<PhoneCountry> = self
+            .allowed
+            .iter()
+            .filter_map(|code| country_for_code(*code, self.default_region))
+            .collect();
+        countries.sort_by_key(|c| !c.is_default);
+        countries
+    }
+
+    /// "+91, +44": what a refused number's error lists.
+    pub fn prefixes(&self) -> String {
+        let prefixes: Vec<String> = self.allowed.iter().map(|c| format!("+{c}")).collect();
+        prefixes.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Our verdict on a number libphonenumber judged: accepted as this E.164, or why not.
+    fn verdict(input: &str) -> Result<String, PhoneError> {
+        Phone::parse(input, country::Id::IN).map(|p| p.e164().to_string())
+    }
+
+    #[test]
+    fn indian_numbers_that_begin_with_91_are_read_as_typed() {
+        for (typed, e164) in [
+            ("91234 56780", "+919123456780"),
+            ("9198765432", "+919198765432"),
+            ("9176543210", "+919176543210"),
+            ("091234 56780", "+919123456780"),
+            ("919876543210", "+919876543210"),
+            ("+91 91234 56780", "+919123456780"),
+            ("0091 91234 56780", "+919123456780"),
+        ] {
+            assert_eq!(verdict(typed).as_deref(), Ok(e164), "{typed}");
+        }
+    }
+
+    /// Every number in `phone_reference.tsv` (written by scripts/phone-reference.py from
+    /// libphonenumber's Python port), typed three ways, gets libphonenumber's verdict. On
+    /// purpose we differ in one way only: valid numbers that are not mobiles (landlines,
+    /// toll-free, premium and shared-cost ranges, UAN) are refused as not able to take SMS.
+    #[test]
+    fn every_reference_number_reads_as_libphonenumber_reads_it() {
+        let reference = include_str!("phone_reference.tsv");
+        let header = reference.lines().next().unwrap_or_default();
+        let lock = include_str!("../../../Cargo.lock");
+        let crate_metadata = lock
+            .split("\n[[package]]\n")
+            .find(|package| package.starts_with("name = \"phonenumber\"\n"))
+            .and_then(|package| package.split('+').nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("not found");
+        assert!(
+            header.contains(&format!("libphonenumber {crate_metadata};")),
+            "Cargo.lock's phonenumber crate carries metadata {crate_metadata}, the reference \
+             file was made with {header:?}: run scripts/phone-reference.py with that version"
+        );
+        let mut checked = 0;
+        for line in reference.lines().skip(1) {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [region, national, valid, kind] = fields[..] else {
+                panic!("bad line {line:?}");
+            };
+            assert_eq!(region, "IN", "the test types numbers for India only");
+            let expected = match (valid, kind) {
+                ("valid", "MOBILE" | "FIXED_LINE_OR_MOBILE") => Ok(format!("+91{national}")),
+                ("valid", _) => Err(PhoneError::NotMobile),
+                _ => Err(PhoneError::Invalid),
+            };
+            let grouped = format!(
+                "{} {}",
+                &national[..5.min(national.len())],
+                &national[5.min(national.len())..]
+            );
+            for typed in [format!("+91{national}"), national.to_string(), grouped] {
+                assert_eq!(verdict(&typed), expected, "{typed:?} ({valid} {kind})");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15_000, "only {checked} checked");
+    }
 
     #[test]
     fn each_calling_code_names_its_country_and_a_local_example() {

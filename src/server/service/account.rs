@@ -1,38 +1,41 @@
 //! The signed-in account's own pages: its sessions and its password.
 
-use super::{format_utc, hashing, internal, pending_of_new, AuthService, CodeSent, Who};
+use super::{hashing, pending_of_new, AuthService, CodeSent, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::{CodePurpose, PendingCode, SessionInfo};
 use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
-use crate::server::db::challenges::{self, PhoneChange};
-use crate::server::db::{audit, guards, sessions, users};
+use crate::server::clock::format_utc;
+use crate::server::db::otp_challenge;
+use crate::server::db::transactions::{self, PhoneChange};
+use crate::server::db::{audit_event, login_guard, session, user};
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind};
 
 impl AuthService {
     /// The account behind a session token, or NotSignedIn.
-    async fn signed_in(&self, session_token: &str) -> Result<users::UserRow, AppError> {
+    async fn signed_in(&self, session_token: &str) -> Result<user::UserRow, AppError> {
         if !token::is_well_formed(session_token) {
             return Err(AppError::NotSignedIn);
         }
         self.session_user(&token::storage_key(session_token))
             .await
-            .map_err(|e| internal("session lookup", e))?
+            .or_internal("session lookup")?
             .ok_or(AppError::NotSignedIn)
     }
 
     /// Every live session of the signed-in account, the current one marked.
+    #[tracing::instrument(skip_all)]
     pub async fn sessions(&self, session_token: &str) -> Result<Vec<SessionInfo>, AppError> {
         let user = self.signed_in(session_token).await?;
         let current = token::storage_key(session_token);
         let now = self.clock.now_ms();
         let idle_since = now - Self::ms(self.config.session_idle_timeout_secs);
-        let rows = sessions::live_for(&self.db, &user.id, now, idle_since)
+        let rows = session::live_for(&self.db, &user.id, now, idle_since)
             .await
-            .map_err(|e| internal("sessions", e))?;
+            .or_internal("sessions")?;
         Ok(rows
             .into_iter()
             .map(|row| SessionInfo {
@@ -47,6 +50,7 @@ impl AuthService {
     }
 
     /// Ends one session of the signed-in account (never another account's).
+    #[tracing::instrument(skip_all)]
     pub async fn end_session(
         &self,
         session_token: &str,
@@ -54,17 +58,23 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let user = self.signed_in(session_token).await?;
-        let ended = sessions::end_one(&self.db, &user.id, id)
+        let ended = session::end_one(&self.db, &user.id, id)
             .await
-            .map_err(|e| internal("end session", e))?;
+            .or_internal("end session")?;
         if ended {
-            self.audit(audit::Kind::SessionEnded, Who::user(&user), "", client)
-                .await;
+            self.audit(
+                audit_event::Kind::SessionEnded,
+                Who::user(&user),
+                "",
+                client,
+            )
+            .await;
         }
         Ok(())
     }
 
     /// Ends every session of the signed-in account but this one; how many ended.
+    #[tracing::instrument(skip_all)]
     pub async fn end_other_sessions(
         &self,
         session_token: &str,
@@ -72,18 +82,24 @@ impl AuthService {
     ) -> Result<usize, AppError> {
         let user = self.signed_in(session_token).await?;
         let keep = token::storage_key(session_token);
-        let ended = sessions::end_others(&self.db, &user.id, &keep)
+        let ended = session::end_others(&self.db, &user.id, &keep)
             .await
-            .map_err(|e| internal("end other sessions", e))?;
+            .or_internal("end other sessions")?;
         if ended > 0 {
             let detail = ended.to_string();
-            self.audit(audit::Kind::SessionEnded, Who::user(&user), &detail, client)
-                .await;
+            self.audit(
+                audit_event::Kind::SessionEnded,
+                Who::user(&user),
+                &detail,
+                client,
+            )
+            .await;
         }
         Ok(ended)
     }
 
     /// A new password, given the current one; every other session of the account ends.
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         session_token: &str,
@@ -100,12 +116,17 @@ impl AuthService {
             .hash(new)
             .await
             .map_err(|e| hashing("change password: hash", e))?;
-        let keep = sessions::record(&token::storage_key(session_token));
-        users::set_password(&self.db, &user.id, &hash, keep)
+        let keep = session::record(&token::storage_key(session_token));
+        user::set_password(&self.db, &user.id, &hash, keep)
             .await
-            .map_err(|e| internal("change password", e))?;
-        self.audit(audit::Kind::PasswordChanged, Who::user(&user), "", client)
-            .await;
+            .or_internal("change password")?;
+        self.audit(
+            audit_event::Kind::PasswordChanged,
+            Who::user(&user),
+            "",
+            client,
+        )
+        .await;
         Ok(())
     }
 }
@@ -113,6 +134,7 @@ impl AuthService {
 impl AuthService {
     /// Step one of a new phone number: the password, then a code to the new number. Returns
     /// the challenge for the browser's cookie.
+    #[tracing::instrument(skip_all)]
     pub async fn start_phone_change(
         &self,
         session_token: &str,
@@ -134,9 +156,9 @@ impl AuthService {
             return Err(AppError::invalid(|f| f.phone = Some(Problem::PhoneSame)));
         }
         let now = self.clock.now_ms();
-        let taken = users::taken(&self.db, "", &phone, self.stale_before(now))
+        let taken = user::taken(&self.db, "", &phone, self.stale_before(now))
             .await
-            .map_err(|e| internal("change phone: taken", e))?;
+            .or_internal("change phone: taken")?;
         if taken.phone {
             return Err(AppError::invalid(|f| {
                 f.phone = Some(Problem::PhoneOtherAccount)
@@ -154,9 +176,9 @@ impl AuthService {
         );
         let challenge_key = challenge.key.clone();
         let pending = pending_of_new(&challenge, now);
-        challenges::create(&self.db, challenge)
+        otp_challenge::create(&self.db, challenge)
             .await
-            .map_err(|e| internal("change phone: challenge", e))?;
+            .or_internal("change phone: challenge")?;
         let sms = CodeSms {
             to: &phone,
             code: &code,
@@ -165,7 +187,7 @@ impl AuthService {
             after: None,
         };
         if let Err(error) = self.deliver(sms, now).await {
-            if let Err(e) = challenges::delete(&self.db, &challenge_key).await {
+            if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
                 tracing::error!("change phone: cleanup after failed send: {e}");
             }
             // The new number is the user's own typing: show its problem at the field.
@@ -183,6 +205,7 @@ impl AuthService {
     }
 
     /// The phone change waiting for its code, if this browser has one for this account.
+    #[tracing::instrument(skip_all)]
     pub async fn pending_phone_change(
         &self,
         session_token: &str,
@@ -195,11 +218,12 @@ impl AuthService {
                 is_phone_change_of(r, &user) && !r.consumed && r.expires_at > now
             })
             .await?;
-        Ok(row.map(|r| self.pending_of(&r, now)))
+        Ok(row.and_then(|r| self.pending_of(&r, now)))
     }
 
     /// Step two: the code from the new number. The old number gets a notice; every other
     /// session of the account ends.
+    #[tracing::instrument(skip_all)]
     pub async fn finish_phone_change(
         &self,
         session_token: &str,
@@ -221,8 +245,8 @@ impl AuthService {
                 .wrong_code(challenge_key, Some(&user), "change phone", now, client)
                 .await?),
             CodeCheck::Accept => {
-                let keep = sessions::record(&token::storage_key(session_token));
-                let outcome = challenges::redeem_phone_change(
+                let keep = session::record(&token::storage_key(session_token));
+                let outcome = transactions::redeem_phone_change(
                     &self.db,
                     challenge_key,
                     &row.code_mac,
@@ -231,7 +255,7 @@ impl AuthService {
                     keep,
                 )
                 .await
-                .map_err(|e| internal("phone change: redeem", e))?;
+                .or_internal("phone change: redeem")?;
                 match outcome {
                     PhoneChange::Changed => {}
                     PhoneChange::Unavailable => return Err(AppError::CodeExpired),
@@ -242,8 +266,13 @@ impl AuthService {
                     }
                 }
                 let detail = mask_e164(&row.phone);
-                self.audit(audit::Kind::PhoneChanged, Who::user(&user), &detail, client)
-                    .await;
+                self.audit(
+                    audit_event::Kind::PhoneChanged,
+                    Who::user(&user),
+                    &detail,
+                    client,
+                )
+                .await;
                 let language = user.language.as_deref().unwrap_or(FALLBACK);
                 if let Err(e) = self
                     .sms
@@ -260,14 +289,14 @@ impl AuthService {
     /// The current password, checked like a sign-in: a wrong one counts toward the lockout.
     async fn confirm_password(
         &self,
-        user: &users::UserRow,
+        user: &user::UserRow,
         password: String,
         what: &str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let guard = guards::get(&self.db, &user.username)
+        let guard = login_guard::get(&self.db, &user.username)
             .await
-            .map_err(|e| internal("confirm password: guard", e))?;
+            .or_internal("confirm password: guard")?;
         let now = self.clock.now_ms();
         if guard.retry_at > now {
             return Err(AppError::TooManyRequests {
@@ -281,8 +310,13 @@ impl AuthService {
             .map_err(|e| hashing("confirm password", e))?;
         if !matched {
             // Someone at an unattended, signed-in browser guessing: it counts like a sign-in.
-            self.audit(audit::Kind::SignInFailed, Who::user(user), what, client)
-                .await;
+            self.audit(
+                audit_event::Kind::SignInFailed,
+                Who::user(user),
+                what,
+                client,
+            )
+            .await;
             self.failed(Who::user(user), now, client).await?;
             return Err(AppError::invalid(|f| {
                 f.current_password = Some(Problem::CurrentPasswordWrong)
@@ -294,6 +328,7 @@ impl AuthService {
 
 impl AuthService {
     /// New name and email for the signed-in account; the username stays.
+    #[tracing::instrument(skip_all)]
     pub async fn update_profile(
         &self,
         session_token: &str,
@@ -312,16 +347,21 @@ impl AuthService {
         let (Some(full_name), Some(email)) = (full_name, email) else {
             return Err(AppError::InvalidFields(Box::new(errors)));
         };
-        users::set_profile(&self.db, &user.id, &full_name, &email)
+        user::set_profile(&self.db, &user.id, &full_name, &email)
             .await
-            .map_err(|e| internal("profile", e))?;
-        self.audit(audit::Kind::ProfileChanged, Who::user(&user), "", client)
-            .await;
+            .or_internal("profile")?;
+        self.audit(
+            audit_event::Kind::ProfileChanged,
+            Who::user(&user),
+            "",
+            client,
+        )
+        .await;
         Ok(())
     }
 }
 
 /// A phone change started by this account: another account's key is no key at all.
-fn is_phone_change_of(row: &challenges::ChallengeRow, user: &users::UserRow) -> bool {
-    row.purpose() == CodePurpose::ChangePhone && row.account == user.id
+fn is_phone_change_of(row: &otp_challenge::ChallengeRow, user: &user::UserRow) -> bool {
+    row.purpose() == Some(CodePurpose::ChangePhone) && row.account == user.id
 }

@@ -1,14 +1,14 @@
 //! "Forgot password": a code to the account's phone, then a new password. Neither step's answer
 //! says whether the username exists.
 
-use super::{hashing, internal, AuthService, Who};
+use super::{hashing, AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::CodePurpose;
 use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
-use crate::server::db::challenges::{self, NewChallenge};
-use crate::server::db::{audit, guards, users};
+use crate::server::db::otp_challenge::{self, NewChallenge};
+use crate::server::db::{audit_event, login_guard, transactions, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::CodeSms;
@@ -17,17 +17,18 @@ impl AuthService {
     /// Starts a reset and returns the challenge key for the browser. Unknown usernames get a
     /// key too, one stored nowhere; the code itself is sent after the answer, so neither the
     /// answer nor its timing tells the two apart.
+    #[tracing::instrument(skip_all)]
     pub async fn start_reset(
         &self,
         username: &str,
         client: &ClientInfo,
     ) -> Result<String, AppError> {
-        let result = self.start_reset_counted(username, client).await;
+        let result = self.start_reset_steps(username, client).await;
         metrics::password_reset("start", &result);
         result
     }
 
-    async fn start_reset_counted(
+    async fn start_reset_steps(
         &self,
         username: &str,
         client: &ClientInfo,
@@ -35,9 +36,9 @@ impl AuthService {
         self.count_attempt_from_ip("reset_ip", client).await?;
         let username = username.trim().to_lowercase();
         validate::username(&username).map_err(|e| AppError::invalid(|f| f.username = Some(e)))?;
-        let user = users::find_by_username(&self.db, &username)
+        let user = user::find_by_username(&self.db, &username)
             .await
-            .map_err(|e| internal("reset: lookup", e))?;
+            .or_internal("reset: lookup")?;
         // An account whose phone was never verified has no phone to prove.
         let Some(user) = user.filter(|u| u.phone_verified) else {
             return Ok(token::new_token());
@@ -65,7 +66,7 @@ impl AuthService {
     /// browser was already told to look for an SMS either way.
     async fn send_reset_code(
         &self,
-        user: users::UserRow,
+        user: user::UserRow,
         challenge: NewChallenge,
         code: String,
         client: ClientInfo,
@@ -76,7 +77,7 @@ impl AuthService {
             return;
         }
         let (key, language) = (challenge.key.clone(), challenge.language.clone());
-        if let Err(e) = challenges::create(&self.db, challenge).await {
+        if let Err(e) = otp_challenge::create(&self.db, challenge).await {
             tracing::error!("reset: challenge: {e}");
             return;
         }
@@ -90,7 +91,7 @@ impl AuthService {
         match self.deliver(sms, now).await {
             Ok(provider) => {
                 self.audit(
-                    audit::Kind::ResetRequested,
+                    audit_event::Kind::ResetRequested,
                     Who::user(&user),
                     provider,
                     &client,
@@ -99,7 +100,7 @@ impl AuthService {
             }
             Err(e) => {
                 tracing::warn!("reset code not sent: {e}");
-                if let Err(e) = challenges::delete(&self.db, &key).await {
+                if let Err(e) = otp_challenge::delete(&self.db, &key).await {
                     tracing::error!("reset: cleanup after failed send: {e}");
                 }
             }
@@ -108,6 +109,7 @@ impl AuthService {
 
     /// Checks the reset code and sets the new password; every session of the account ends and
     /// its lock is cleared.
+    #[tracing::instrument(skip_all)]
     pub async fn finish_reset(
         &self,
         challenge_key: &str,
@@ -116,13 +118,13 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let result = self
-            .finish_reset_counted(challenge_key, code, password, client)
+            .finish_reset_steps(challenge_key, code, password, client)
             .await;
         metrics::password_reset("finish", &result);
         result
     }
 
-    async fn finish_reset_counted(
+    async fn finish_reset_steps(
         &self,
         challenge_key: &str,
         code: &str,
@@ -134,7 +136,9 @@ impl AuthService {
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         let row = self
-            .challenge(challenge_key, |r| r.purpose() == CodePurpose::ResetPassword)
+            .challenge(challenge_key, |r| {
+                r.purpose() == Some(CodePurpose::ResetPassword)
+            })
             .await?
             .ok_or(AppError::ResetCodeRefused)?;
         let check = self.check_code(&row, challenge_key, &code, now);
@@ -156,8 +160,8 @@ impl AuthService {
                     .hash(password)
                     .await
                     .map_err(|e| hashing("reset: hash", e))?;
-                let guard = guards::record(&user.username);
-                let won = challenges::redeem_reset(
+                let guard = login_guard::record(&user.username);
+                let won = transactions::redeem_reset(
                     &self.db,
                     challenge_key,
                     &row.code_mac,
@@ -167,12 +171,17 @@ impl AuthService {
                     guard,
                 )
                 .await
-                .map_err(|e| internal("reset: redeem", e))?;
+                .or_internal("reset: redeem")?;
                 if !won {
                     return Err(AppError::ResetCodeRefused);
                 }
-                self.audit(audit::Kind::PasswordReset, Who::user(&user), "", client)
-                    .await;
+                self.audit(
+                    audit_event::Kind::PasswordReset,
+                    Who::user(&user),
+                    "",
+                    client,
+                )
+                .await;
                 Ok(())
             }
         }

@@ -1,0 +1,226 @@
+//! The code step of sign-in and registration: what is pending, checking a code (a correct
+//! one makes the session), and "Resend code".
+
+use super::{secs_until, AuthService, OrInternal, Who};
+use crate::error::AppError;
+use crate::model::{CodePurpose, PendingCode};
+use crate::server::auth::limits;
+use crate::server::auth::otp::CodeCheck;
+use crate::server::auth::token;
+use crate::server::client::ClientInfo;
+use crate::server::db::otp_challenge::{self, NewCode};
+use crate::server::db::transactions::{self, Redemption};
+use crate::server::db::{audit_event, sms_message, user};
+use crate::server::metrics;
+use crate::server::sms::templates::FALLBACK;
+use crate::server::sms::CodeSms;
+
+impl AuthService {
+    #[tracing::instrument(skip_all)]
+    pub async fn pending(&self, challenge_key: &str) -> Result<Option<PendingCode>, AppError> {
+        let now = self.clock.now_ms();
+        let row = self
+            .challenge(challenge_key, |r| {
+                r.purpose().is_some_and(CodePurpose::signs_in)
+                    && !r.consumed
+                    && r.created_at > self.stale_before(now)
+            })
+            .await?;
+        Ok(row.and_then(|r| self.pending_of(&r, now)))
+    }
+
+    /// Checks a code; on success returns a new session token.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
+        let result = self.verify_steps(challenge_key, code, client).await;
+        metrics::verification(&result);
+        result
+    }
+
+    async fn verify_steps(
+        &self,
+        challenge_key: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
+        let code = Self::normalised(code)?;
+        let now = self.clock.now_ms();
+        let max = self.config.otp.max_attempts;
+        // Reset and phone-change codes prove a phone only; they never stand in for the password.
+        let row = self
+            .challenge(challenge_key, |r| {
+                r.purpose().is_some_and(CodePurpose::signs_in)
+            })
+            .await?
+            .ok_or(AppError::CodeExpired)?;
+        match self.check_code(&row, challenge_key, &code, now) {
+            CodeCheck::Dead => Err(AppError::CodeExpired),
+            CodeCheck::Wrong => {
+                let user = self.account_of(&row).await?;
+                Err(self
+                    .wrong_code(challenge_key, user.as_ref(), "", now, client)
+                    .await?)
+            }
+            CodeCheck::Accept => {
+                let session_token = token::new_token();
+                let redemption = Redemption {
+                    session_key: token::storage_key(&session_token),
+                    session_expires_at: now + Self::ms(self.config.session_ttl_secs),
+                    ip: client.ip_key(),
+                    user_agent: client.user_agent.chars().take(300).collect(),
+                };
+                let won = transactions::redeem(
+                    &self.db,
+                    challenge_key,
+                    &row.code_mac,
+                    max,
+                    now,
+                    redemption,
+                )
+                .await
+                .or_internal("verify: redeem")?;
+                if won {
+                    if let Some(user) = self.account_of(&row).await? {
+                        let who = Who::user(&user);
+                        let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
+                        let mut entered = self.event(audit_event::Kind::SignedIn, who, "", client);
+                        // Written together, they could share a millisecond; the activity list
+                        // must still show the sign-in after the accepted code.
+                        entered.at = entered.at.max(verified.at + 1);
+                        let outcome = transactions::SignedIn {
+                            username: &user.username,
+                            range: &self.range_of(&user.phone),
+                            events: vec![verified, entered],
+                            now,
+                        };
+                        transactions::signed_in(&self.db, outcome, limits::HOUR)
+                            .await
+                            .or_internal("verify: bookkeeping")?;
+                    }
+                    Ok(session_token)
+                } else {
+                    Err(AppError::CodeExpired)
+                }
+            }
+        }
+    }
+
+    /// A new code for the same challenge, once the cooldown allows; the old code stops working.
+    #[tracing::instrument(skip_all)]
+    pub async fn resend(
+        &self,
+        challenge_key: &str,
+        client: &ClientInfo,
+    ) -> Result<PendingCode, AppError> {
+        let result = self.resend_steps(challenge_key, client).await;
+        metrics::resend(&result);
+        result
+    }
+
+    async fn resend_steps(
+        &self,
+        challenge_key: &str,
+        client: &ClientInfo,
+    ) -> Result<PendingCode, AppError> {
+        let now = self.clock.now_ms();
+        let row = self
+            .challenge(challenge_key, |r| {
+                r.purpose().is_some_and(CodePurpose::signs_in)
+            })
+            .await?
+            .ok_or(AppError::CodeExpired)?;
+        if row.consumed || row.created_at <= self.stale_before(now) {
+            return Err(AppError::CodeExpired);
+        }
+        if row.resend_after > now {
+            return Err(AppError::ResendTooSoon {
+                wait_secs: secs_until(row.resend_after, now),
+            });
+        }
+        self.may_send(&row.phone, client, now).await?;
+        let code = self.code_for(&row.phone, now);
+        let code_mac = self.code_key.mac(challenge_key, &code);
+        let sends = row.sends.unwrap_or(1).max(1) + 1;
+        let new_code = NewCode {
+            code_mac: &code_mac,
+            expires_at: now + Self::ms(self.config.otp.ttl_secs),
+            resend_after: now + Self::ms(self.resend_wait(sends as u32)),
+            sends,
+        };
+        let updated = otp_challenge::replace_code(
+            &self.db,
+            challenge_key,
+            new_code,
+            now,
+            self.stale_before(now),
+        )
+        .await
+        .or_internal("resend: replace")?
+        // Another resend won the race; its cooldown now applies.
+        .ok_or(AppError::ResendTooSoon {
+            wait_secs: self.config.otp.resend_cooldown_secs,
+        })?;
+        // "Didn't get it?": the resend goes first through the provider after the one that
+        // carried the last code.
+        let last_carrier = sms_message::last_carrier(&self.db, challenge_key)
+            .await
+            .or_internal("resend: last carrier")?;
+        let sms = CodeSms {
+            to: &updated.phone,
+            code: &code,
+            language: updated.language.as_deref().unwrap_or(FALLBACK),
+            challenge: challenge_key,
+            after: last_carrier.as_deref(),
+        };
+        let provider = match self.deliver(sms, now).await {
+            Ok(provider) => provider,
+            Err(error) => {
+                if let Err(e) = otp_challenge::allow_resend_now(&self.db, challenge_key, now).await
+                {
+                    tracing::error!("resend: reset cooldown: {e}");
+                }
+                return Err(error);
+            }
+        };
+        let who = Who {
+            account: Some(&updated.account),
+            username: "",
+            phone: Some(&updated.phone),
+        };
+        self.audit(audit_event::Kind::CodeSent, who, provider, client)
+            .await;
+        self.pending_of(&updated, now).ok_or(AppError::CodeExpired)
+    }
+
+    /// Counts a wrong code on the challenge and against the account; returns what to tell
+    /// the user: the tries left, or that the code is dead.
+    pub(super) async fn wrong_code(
+        &self,
+        challenge_key: &str,
+        user: Option<&user::UserRow>,
+        what: &str,
+        now: i64,
+        client: &ClientInfo,
+    ) -> Result<AppError, AppError> {
+        let max = self.config.otp.max_attempts;
+        let used = otp_challenge::record_wrong_attempt(&self.db, challenge_key, max)
+            .await
+            .or_internal("wrong code: count attempt")?;
+        if let Some(user) = user {
+            self.audit(audit_event::Kind::CodeFailed, Who::user(user), what, client)
+                .await;
+            self.failed(Who::user(user), now, client).await?;
+        }
+        Ok(match used {
+            Some(used) => AppError::WrongCode {
+                tries_left: max.saturating_sub(used),
+            },
+            None => AppError::CodeExpired,
+        })
+    }
+}

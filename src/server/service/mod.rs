@@ -1,0 +1,210 @@
+//! The sign-in flows: registration, password sign-in, the code step, sessions. Server functions
+//! call these and only translate cookies and redirects.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use crate::error::AppError;
+use crate::model::{CodePurpose, PendingCode};
+use crate::server::auth::otp::{self, CodeCheck, CodeKey};
+use crate::server::auth::password::{PasswordError, PasswordHasher};
+use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::token;
+use crate::server::clock::Clock;
+use crate::server::db::otp_challenge::{self, ChallengeRow, NewChallenge};
+use crate::server::db::{session, user, Db};
+use crate::server::settings::Config;
+use crate::server::sms::SmsSender;
+
+mod account;
+mod audit;
+mod code_step;
+mod register;
+mod reset;
+mod send_gate;
+mod sign_in;
+mod signed_in;
+
+use audit::Who;
+pub use register::Registration;
+
+/// A code is on its way; the challenge key goes into the browser's cookie.
+pub struct CodeSent {
+    pub challenge_key: String,
+    pub pending: PendingCode,
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    pub db: Db,
+    pub hasher: PasswordHasher,
+    pub code_key: CodeKey,
+    pub sms: SmsSender,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+/// A full hashing queue is load, not a fault: tell the user to retry shortly.
+pub(super) fn hashing(context: &str, e: PasswordError) -> AppError {
+    match e {
+        PasswordError::Busy => {
+            tracing::warn!("{context}: password hashing queue full, shedding");
+            AppError::Busy
+        }
+        other => internal(context, other),
+    }
+}
+
+/// Logs the detail, gives the user the short sentence.
+pub(super) fn internal(context: &str, e: impl Display) -> AppError {
+    tracing::error!("{context}: {e}");
+    AppError::Internal
+}
+
+/// `.or_internal("what")`: a store or infrastructure failure becomes the user's short
+/// sentence, with the detail in the log.
+pub(super) trait OrInternal<T> {
+    fn or_internal(self, context: &str) -> Result<T, AppError>;
+}
+
+impl<T, E: Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, context: &str) -> Result<T, AppError> {
+        self.map_err(|e| internal(context, e))
+    }
+}
+
+const SECOND_MS: i64 = 1000;
+
+impl AuthService {
+    pub(super) fn ms(secs: u64) -> i64 {
+        secs as i64 * SECOND_MS
+    }
+
+    /// What the code step shows for a stored challenge; None if its purpose is unknown.
+    pub(super) fn pending_of(&self, row: &ChallengeRow, now: i64) -> Option<PendingCode> {
+        Some(pending(
+            row.purpose()?,
+            &row.phone,
+            row.expires_at,
+            row.resend_after,
+            now,
+        ))
+    }
+
+    pub(super) fn new_challenge(
+        &self,
+        account: surrealdb::types::RecordId,
+        purpose: CodePurpose,
+        phone: &str,
+        language: &str,
+        now: i64,
+    ) -> (NewChallenge, String) {
+        let key = token::new_token();
+        let code = self.code_for(phone, now);
+        let challenge = NewChallenge {
+            code_mac: self.code_key.mac(&key, &code),
+            key,
+            account,
+            purpose,
+            phone: phone.to_string(),
+            now,
+            expires_at: now + Self::ms(self.config.otp.ttl_secs),
+            resend_after: now + Self::ms(self.resend_wait(1)),
+            language: language.to_string(),
+        };
+        (challenge, code)
+    }
+
+    /// The challenge behind a browser's key, when the key is well formed, the challenge exists
+    /// and `fits` decides it belongs to the step asking.
+    pub(super) async fn challenge(
+        &self,
+        key: &str,
+        fits: impl Fn(&ChallengeRow) -> bool,
+    ) -> Result<Option<ChallengeRow>, AppError> {
+        if !token::is_well_formed(key) {
+            return Ok(None);
+        }
+        let row = otp_challenge::get(&self.db, key)
+            .await
+            .or_internal("challenge: read")?;
+        Ok(row.filter(|r| fits(r)))
+    }
+
+    /// A submitted code against its challenge row.
+    pub(super) fn check_code(
+        &self,
+        row: &ChallengeRow,
+        key: &str,
+        code: &str,
+        now: i64,
+    ) -> CodeCheck {
+        let state = otp::ChallengeState {
+            consumed: row.consumed,
+            attempts: row.attempts.max(0) as u32,
+            expires_at_ms: row.expires_at,
+        };
+        let max = self.config.otp.max_attempts;
+        otp::check_code(&self.code_key, key, &state, &row.code_mac, code, max, now)
+    }
+
+    /// The code as typed or pasted, or what is wrong with it.
+    pub(super) fn normalised(code: &str) -> Result<String, AppError> {
+        otp::normalise_code(code).ok_or(AppError::CodeFormat)
+    }
+
+    pub(super) fn stale_before(&self, now: i64) -> i64 {
+        now - Self::ms(self.config.otp.challenge_max_age_secs)
+    }
+
+    pub(super) async fn account_of(
+        &self,
+        row: &ChallengeRow,
+    ) -> Result<Option<user::UserRow>, AppError> {
+        user::find(&self.db, &row.account)
+            .await
+            .or_internal("challenge account")
+    }
+
+    /// The account behind a live session; using it counts as activity.
+    pub(super) async fn session_user(
+        &self,
+        key: &str,
+    ) -> Result<Option<user::UserRow>, crate::server::db::DbError> {
+        let now = self.clock.now_ms();
+        let idle_since = now - Self::ms(self.config.session_idle_timeout_secs);
+        session::account(&self.db, key, now, idle_since).await
+    }
+}
+
+pub(super) fn pending_of_new(challenge: &NewChallenge, now: i64) -> PendingCode {
+    pending(
+        challenge.purpose,
+        &challenge.phone,
+        challenge.expires_at,
+        challenge.resend_after,
+        now,
+    )
+}
+
+/// What the code step shows: where the code went and how long it and the resend wait last.
+pub(super) fn pending(
+    purpose: CodePurpose,
+    phone: &str,
+    expires_at: i64,
+    resend_after: i64,
+    now: i64,
+) -> PendingCode {
+    PendingCode {
+        purpose,
+        masked_phone: Phone::from_e164(phone)
+            .map(|p| p.masked_for_display())
+            .unwrap_or_else(|| mask_e164(phone)),
+        expires_in_secs: secs_until(expires_at, now),
+        resend_in_secs: secs_until(resend_after, now),
+    }
+}
+
+pub(super) fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
+    ((at_ms - now_ms).max(0) as u64).div_ceil(1000)
+}

@@ -1,0 +1,181 @@
+//! Password sign-in: the password, then a fresh code to the phone stored for *this* user;
+//! and the failure count behind the lockout.
+
+use super::{hashing, pending_of_new, secs_until, AuthService, CodeSent, OrInternal, Who};
+use crate::error::AppError;
+use crate::model::CodePurpose;
+use crate::server::auth::lockout;
+use crate::server::auth::validate;
+use crate::server::client::ClientInfo;
+use crate::server::db::{audit_event, login_guard, otp_challenge, user};
+use crate::server::metrics;
+use crate::server::sms::templates::FALLBACK;
+use crate::server::sms::{CodeSms, MessageKind};
+
+impl AuthService {
+    /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
+    /// Unknown users and wrong passwords get the same answer after the same work.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        let result = self.sign_in_steps(username, password, client).await;
+        metrics::sign_in(&result);
+        result
+    }
+
+    async fn sign_in_steps(
+        &self,
+        username: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> Result<CodeSent, AppError> {
+        self.count_attempt_from_ip("signin_ip", client).await?;
+        let username = username.trim().to_lowercase();
+        let guard = login_guard::get(&self.db, &username)
+            .await
+            .or_internal("sign-in: guard")?;
+        let now = self.clock.now_ms();
+        if guard.retry_at > now {
+            return Err(AppError::TooManyRequests {
+                wait_secs: secs_until(guard.retry_at, now),
+            });
+        }
+        let user = if validate::username(&username).is_ok() {
+            user::find_by_username(&self.db, &username)
+                .await
+                .or_internal("sign-in: lookup")?
+        } else {
+            None
+        };
+        let matched = self
+            .hasher
+            .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
+            .await
+            .map_err(|e| hashing("sign-in: verify", e))?;
+        let user = match user {
+            Some(user) if matched => user,
+            other => {
+                let who = Who {
+                    account: other.as_ref().map(|u| &u.id),
+                    username: &username,
+                    phone: other.as_ref().map(|u| u.phone.as_str()),
+                };
+                self.audit(audit_event::Kind::SignInFailed, who, "password", client)
+                    .await;
+                self.failed(who, now, client).await?;
+                return Err(AppError::SignInFailed);
+            }
+        };
+        // Only someone who knows the password learns that the account is locked.
+        if guard.locked {
+            return Err(AppError::AccountLocked);
+        }
+
+        // An account whose phone was never verified finishes that step now.
+        let purpose = if user.phone_verified {
+            CodePurpose::SignIn
+        } else {
+            CodePurpose::VerifyPhone
+        };
+        self.may_send(&user.phone, client, now).await?;
+        let language = self.language_of(&user, client).await;
+        let language = language.as_str();
+        let (challenge, code) =
+            self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
+        let challenge_key = challenge.key.clone();
+        let pending = pending_of_new(&challenge, now);
+        otp_challenge::create(&self.db, challenge)
+            .await
+            .or_internal("sign-in: challenge")?;
+        let sms = CodeSms {
+            to: &user.phone,
+            code: &code,
+            language,
+            challenge: &challenge_key,
+            after: None,
+        };
+        let provider = match self.deliver(sms, now).await {
+            Ok(provider) => provider,
+            Err(error) => {
+                if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
+                    tracing::error!("sign-in: cleanup after failed send: {e}");
+                }
+                return Err(error);
+            }
+        };
+        let who = Who::user(&user);
+        self.audit(audit_event::Kind::CodeSent, who, provider, client)
+            .await;
+        Ok(CodeSent {
+            pending,
+            challenge_key,
+        })
+    }
+
+    /// Counts a failed password or code against the username; at the lock, tells the owner.
+    pub(super) async fn failed(
+        &self,
+        who: Who<'_>,
+        now: i64,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let (username, phone) = (who.username, who.phone);
+        let policy = &self.config.lockout;
+        let failure = login_guard::record_failure(&self.db, username, now, |failures| {
+            let consequence = lockout::after_failures(policy, failures);
+            (consequence.wait_secs, consequence.locked)
+        })
+        .await
+        .or_internal("failure count")?;
+        if failure.newly_locked {
+            tracing::warn!(
+                "account locked after {} consecutive failures",
+                failure.guard.failures
+            );
+            self.audit(audit_event::Kind::Locked, who, "", client).await;
+            if let Some(phone) = phone {
+                let language = match who.account {
+                    Some(account) => user::find(&self.db, account)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|u| u.language),
+                    None => None,
+                };
+                let language = language.as_deref().unwrap_or(FALLBACK);
+                if let Err(e) = self
+                    .sms
+                    .send_notice(phone, MessageKind::Locked, language, now)
+                    .await
+                {
+                    tracing::error!("lock notice: {e}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The SMS language of someone who has proved the password: the one this browser picked
+    /// on the site when we have texts in it (remembered on the account, so later notices sent
+    /// without a browser speak it too), else the one stored at registration.
+    pub(super) async fn language_of(&self, user: &user::UserRow, client: &ClientInfo) -> String {
+        let stored = user.language.as_deref().unwrap_or(FALLBACK);
+        let Some(picked) = client
+            .chosen_language
+            .as_deref()
+            .filter(|language| self.sms.speaks(language))
+        else {
+            return stored.to_string();
+        };
+        if picked != stored {
+            if let Err(e) = user::set_language(&self.db, &user.id, picked).await {
+                tracing::warn!("could not remember the account's language: {e}");
+            }
+        }
+        picked.to_string()
+    }
+}

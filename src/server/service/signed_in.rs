@@ -1,0 +1,82 @@
+//! The signed-in user: who it is, signing out, their recent activity; and the countries the
+//! phone field offers.
+
+use super::{AuthService, OrInternal, Who};
+use crate::error::AppError;
+use crate::model::{Activity, ActivityKind, PhoneCountry, SignedInUser};
+use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::token;
+use crate::server::client::ClientInfo;
+use crate::server::clock::format_utc;
+use crate::server::db::{audit_event, session};
+
+impl AuthService {
+    #[tracing::instrument(skip_all)]
+    pub async fn current_user(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<SignedInUser>, AppError> {
+        if !token::is_well_formed(session_token) {
+            return Ok(None);
+        }
+        let user = self
+            .session_user(&token::storage_key(session_token))
+            .await
+            .or_internal("session lookup")?;
+        Ok(user.map(|u| SignedInUser {
+            masked_phone: Phone::from_e164(&u.phone)
+                .map(|p| p.masked_for_display())
+                .unwrap_or_else(|| mask_e164(&u.phone)),
+            username: u.username,
+            full_name: u.full_name,
+            email: u.email,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_out(&self, session_token: &str, client: &ClientInfo) -> Result<(), AppError> {
+        if !token::is_well_formed(session_token) {
+            return Ok(());
+        }
+        let key = token::storage_key(session_token);
+        let user = self.session_user(&key).await.or_internal("sign-out")?;
+        session::delete(&self.db, &key)
+            .await
+            .or_internal("sign-out")?;
+        if let Some(user) = user {
+            self.audit(audit_event::Kind::SignedOut, Who::user(&user), "", client)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// The signed-in user's newest security events.
+    #[tracing::instrument(skip_all)]
+    pub async fn recent_activity(&self, session_token: &str) -> Result<Vec<Activity>, AppError> {
+        if !token::is_well_formed(session_token) {
+            return Err(AppError::NotSignedIn);
+        }
+        let user = self
+            .session_user(&token::storage_key(session_token))
+            .await
+            .or_internal("activity")?
+            .ok_or(AppError::NotSignedIn)?;
+        let events = audit_event::recent_for(&self.db, &user.id, 10)
+            .await
+            .or_internal("activity")?;
+        Ok(events
+            .into_iter()
+            .map(|e| Activity {
+                when: format_utc(e.at),
+                kind: ActivityKind::from_name(&e.kind),
+                ip: e.ip,
+                device: e.user_agent.chars().take(80).collect(),
+            })
+            .collect())
+    }
+
+    /// The countries the phone field offers: the ones we send SMS to, the default first.
+    pub fn phone_countries(&self) -> Vec<PhoneCountry> {
+        self.reach().countries()
+    }
+}
