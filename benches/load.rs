@@ -13,10 +13,13 @@ use axum::routing::post;
 use axum::serve::ListenerExt;
 use axum::Router;
 use dynamic_otp::model::CodePurpose;
-use dynamic_otp::server::config::{Config, Sources};
-use dynamic_otp::server::db::challenges::NewChallenge;
-use dynamic_otp::server::db::users::{self, NewUser};
-use dynamic_otp::server::web::{build_state, router, AppState};
+use dynamic_otp::server::config::Sources;
+use dynamic_otp::server::db::otp_challenge::NewChallenge;
+use dynamic_otp::server::db::transactions;
+use dynamic_otp::server::db::user::{self, NewUser};
+use dynamic_otp::server::http::router;
+use dynamic_otp::server::settings::Config;
+use dynamic_otp::server::state::{build_state, AppState};
 use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
 
@@ -293,7 +296,7 @@ async fn seed_challenges(bench: &Bench, count: usize) -> Vec<String> {
         let challenge = NewChallenge {
             code_mac: auth.code_key.mac(&key, "123456"),
             key: key.clone(),
-            account: users::record(&user_key),
+            account: user::record(&user_key),
             purpose: CodePurpose::VerifyPhone,
             phone,
             now,
@@ -301,7 +304,7 @@ async fn seed_challenges(bench: &Bench, count: usize) -> Vec<String> {
             resend_after: now,
             language: "en".into(),
         };
-        users::create_with_challenge(&auth.db, user, challenge, now, 0)
+        transactions::create_with_challenge(&auth.db, user, challenge, now, 0)
             .await
             .unwrap();
         keys.push(key);

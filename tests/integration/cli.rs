@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use super::ServerBuilder;
+
 fn admin(store: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
         .arg("admin")
@@ -47,7 +49,11 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
         ("SMS_CALLBACK_SECRET", "receipt-secret-in-the-path".into()),
         ("LOG_FORMAT", "json".into()),
     ];
-    let mut server = super::Binary::start(&env, std::process::Stdio::piped()).await;
+    let mut server = ServerBuilder::new()
+        .envs(&env)
+        .stdout(std::process::Stdio::piped())
+        .start()
+        .await;
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let res = client
@@ -120,7 +126,7 @@ async fn rotate_secret_keeps_codes_already_sent_valid_and_new_codes_use_the_new_
         ("OTP_SECRET", String::new()),
     ];
     let raj = &super::SEED[0];
-    let server = super::Binary::start(&env, std::process::Stdio::null()).await;
+    let server = ServerBuilder::new().envs(&env).start().await;
     let res = super::post(
         &super::browser(),
         &server.base,
@@ -152,7 +158,7 @@ async fn rotate_secret_keeps_codes_already_sent_valid_and_new_codes_use_the_new_
     let key_after = std::fs::read_to_string(dir.join("otp_secret")).unwrap();
     assert_ne!(key_before.trim(), key_after.trim());
     drop(server);
-    let server = super::Binary::start(&env, std::process::Stdio::null()).await;
+    let server = ServerBuilder::new().envs(&env).start().await;
 
     let verified = super::submit_code(server.base.clone(), challenge, code)
         .await

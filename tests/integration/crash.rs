@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use dynamic_otp::server::config::DatabaseConfig;
@@ -15,12 +15,6 @@ use surrealdb::types::SurrealValue;
 use super::*;
 
 const CONCURRENCY: usize = 50;
-
-/// The server binary as an operator runs it.
-struct Server {
-    child: Child,
-    base: String,
-}
 
 struct Setup {
     dir: PathBuf,
@@ -41,35 +35,26 @@ impl Setup {
         }
     }
 
-    fn start(&self) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
-            .current_dir(&self.dir)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("LEPTOS_ENV", "PROD")
+    fn start(&self) -> ServerProcess {
+        ServerBuilder::new()
+            .dir(&self.dir)
+            .port(self.port)
             .env(
-                "DATABASE_URL",
+                "DOTP_DATABASE_URL",
                 format!("surrealkv://{}", self.store().display()),
             )
-            .env("DATA_DIR", &self.dir)
-            .env("COOKIE_SECURE", "false")
-            .env("SMS_PROVIDER", "webhook")
-            .env("SMS_WEBHOOK_URL", format!("{}/sms", self.sms.base))
-            .env("OTP_SECRET", "crash-test-secret-0123456789abcdef")
-            .env("LIMIT_PHONE_PER_HOUR", "1000")
-            .env("LIMIT_PHONE_PER_DAY", "1000")
-            .env("LIMIT_IP_SENDS_PER_HOUR", "1000000")
-            .env("LIMIT_IP_SIGNINS_PER_10MIN", "1000000")
-            .env("PUMPING_MIN_SENDS", "1000000")
-            .env("ARGON2_MAX_QUEUE", "1000")
+            .env("DOTP_SMS_PROVIDER", "webhook")
+            .env("DOTP_SMS_WEBHOOK_URL", format!("{}/sms", self.sms.base))
+            .env("DOTP_OTP_SECRET", "crash-test-secret-0123456789abcdef")
+            .env("DOTP_LIMIT_PHONE_PER_HOUR", "1000")
+            .env("DOTP_LIMIT_PHONE_PER_DAY", "1000")
+            .env("DOTP_LIMIT_IP_SENDS_PER_HOUR", "1000000")
+            .env("DOTP_LIMIT_IP_SIGNINS_PER_10MIN", "1000000")
+            .env("DOTP_PUMPING_MIN_SENDS", "1000000")
+            .env("DOTP_ARGON2_MAX_QUEUE", "1000")
             .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("server binary starts");
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{}", self.port),
-        }
     }
 
     fn store(&self) -> PathBuf {
@@ -77,35 +62,10 @@ impl Setup {
     }
 }
 
-impl Server {
-    async fn ready(self) -> Server {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if reqwest::get(format!("{}/login", self.base)).await.is_ok() {
-                return self;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("server did not start");
-    }
-
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "a clean exit on SIGTERM: {status}");
-    }
-
-    fn api(&self) -> Api {
-        Api {
-            base: self.base.clone(),
-        }
+/// The crash test's client for a server.
+fn api_of(server: &ServerProcess) -> Api {
+    Api {
+        base: server.base.clone(),
     }
 }
 
@@ -322,15 +282,13 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         ("email", "s@example.in"),
         ("password", "crash-test-password"),
     ];
-    server.api().ok(&client, "register", &form).await;
+    api_of(&server).ok(&client, "register", &form).await;
     let code = code_for(&setup.sms, phone).unwrap();
-    server
-        .api()
+    api_of(&server)
         .ok(&client, "verify_code", &[("code", &code)])
         .await;
     let other = browser();
-    server
-        .api()
+    api_of(&server)
         .ok(
             &other,
             "login",
@@ -338,8 +296,7 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         )
         .await;
     let code = code_for(&setup.sms, phone).unwrap();
-    server
-        .api()
+    api_of(&server)
         .ok(&other, "verify_code", &[("code", &code)])
         .await;
     let signed_in = |base: String, client: reqwest::Client| async move {
@@ -354,7 +311,8 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
             .unwrap();
         user.is_some()
     };
-    server.terminate();
+    let status = server.terminate();
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
     let server = setup.start().ready().await;
     assert!(
         signed_in(server.base.clone(), client.clone()).await,
@@ -366,7 +324,7 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         signed_in(server.base.clone(), client.clone()).await,
         "after kill -9"
     );
-    server.api().ok(&other, "logout", &[]).await;
+    api_of(&server).ok(&other, "logout", &[]).await;
     server.kill_9();
     let server = setup.start().ready().await;
     assert!(
@@ -374,7 +332,8 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         "signed out stays signed out"
     );
     assert!(signed_in(server.base.clone(), client.clone()).await);
-    server.terminate();
+    let status = server.terminate();
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
 
     // Nothing half-written: read the store itself.
     let db = dynamic_otp::server::db::connect(&DatabaseConfig {
@@ -476,7 +435,10 @@ async fn sigterm_during_a_burst_answers_every_request_already_sent() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let stopping = tokio::task::spawn_blocking(move || server.terminate());
+    let stopping = tokio::task::spawn_blocking(move || {
+        let status = server.terminate();
+        assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    });
     // Within the 2 s drain the load balancer is told to go away. Polled: on a busy machine the
     // signal can take a moment to be handled.
     let mut draining = false;

@@ -118,7 +118,7 @@ async fn signing_in_after_picking_a_language_moves_the_accounts_sms_to_it() {
     let messages = app.gateway.messages();
     let latest = &messages.last().unwrap().1;
     assert!(latest.starts_with("आपका सत्यापन कोड"), "{latest}");
-    let stored = users::find_by_username(&app.db, SEED[1].username)
+    let stored = user::find_by_username(&app.db, SEED[1].username)
         .await
         .unwrap()
         .unwrap();

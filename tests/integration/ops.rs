@@ -2,7 +2,6 @@
 //! per process, so only a process of its own gives exact counts).
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 
 use super::*;
 
@@ -65,7 +64,7 @@ async fn metrics_count_a_scripted_sequence_exactly() {
         ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
         ("METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
     ];
-    let server = Binary::start(&env, Stdio::null()).await;
+    let server = ServerBuilder::new().envs(&env).start().await;
     let base = server.base.as_str();
     let raj = &SEED[0];
     let code_of_last = || code_in(&sms.messages().last().unwrap().1);

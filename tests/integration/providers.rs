@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use base64::Engine as _;
-use dynamic_otp::server::db::sms_log::SmsRecord;
+use dynamic_otp::server::db::sms_message::SmsRecord;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
@@ -217,7 +217,7 @@ async fn fast2sms_gets_the_documented_request_and_a_bad_number_is_a_field_error(
     assert_eq!(status, 422);
     let phone_error = error.fields().and_then(|f| f.phone);
     assert_eq!(phone_error, Some(Problem::CannotReceiveSms));
-    assert!(users::find_by_username(&app.db, SEED[1].username)
+    assert!(user::find_by_username(&app.db, SEED[1].username)
         .await
         .unwrap()
         .is_none());
@@ -421,7 +421,7 @@ async fn a_503_fails_over_and_the_second_provider_carries_the_same_code() {
         "one challenge, one code, whichever provider carries it"
     );
 
-    let records = dynamic_otp::server::db::sms_log::for_challenge(&app.db, &challenge)
+    let records = dynamic_otp::server::db::sms_message::for_challenge(&app.db, &challenge)
         .await
         .unwrap();
     let summary: Vec<(&str, i64, &str)> = records
@@ -489,7 +489,7 @@ async fn an_invalid_number_does_not_fail_over() {
         error.fields().and_then(|f| f.phone),
         Some(Problem::CannotReceiveSms)
     );
-    assert!(users::find_by_username(&app.db, SEED[0].username)
+    assert!(user::find_by_username(&app.db, SEED[0].username)
         .await
         .unwrap()
         .is_none());
@@ -532,7 +532,7 @@ async fn when_every_provider_fails_the_user_is_told_and_nothing_is_left_behind()
         AppError::SmsFailed.to_string(),
         "We could not send the code. Please try again in a moment."
     );
-    assert!(users::find_by_username(&app.db, SEED[0].username)
+    assert!(user::find_by_username(&app.db, SEED[0].username)
         .await
         .unwrap()
         .is_none());
