@@ -25,8 +25,8 @@ ENV LEPTOS_ENV=PROD \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \
     LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_HASH_FILES=true \
-    DATA_DIR=/var/lib/dynamic-otp \
-    DATABASE_URL=surrealkv:///var/lib/dynamic-otp/app.db
+    DOTP_DATA_DIR=/var/lib/dynamic-otp \
+    DOTP_DATABASE_URL=surrealkv:///var/lib/dynamic-otp/app.db
 VOLUME ["/var/lib/dynamic-otp"]
 EXPOSE 3000
 # Probe GET /healthz (alive) and GET /readyz (ready for traffic) from the orchestrator.

@@ -13,8 +13,8 @@ if [ "${SIZE_NO_BUILD:-}" != 1 ]; then
   if [ "$profile" = release ]; then cargo leptos build --release; else cargo leptos build; fi
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD DEV_MODE=true SMS_PROVIDER=console \
-  DATABASE_URL=mem:// COOKIE_SECURE=false DATA_DIR="target/size-data" RUST_LOG=warn \
+LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console \
+  DOTP_DATABASE_URL=mem:// DOTP_COOKIE_SECURE=false DOTP_DATA_DIR="target/size-data" RUST_LOG=warn \
   "target/$profile/dynamic_otp" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
