@@ -53,12 +53,13 @@ pub fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,surrealdb=warn,surrealkv=warn,surrealdb_core=warn")
     });
-    // Each line carries the request's span (its id), in either format.
+    // Each line carries the request's span (its id) and the flow's, in either format; JSON
+    // lists them all under "spans", the innermost under "span".
     if json {
         tracing_subscriber::fmt()
             .json()
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .with_env_filter(filter)
             .init();
     } else {

@@ -9,9 +9,12 @@ fn admin(store: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         .arg("admin")
         .args(args)
         .env("LEPTOS_ENV", "PROD")
-        .env("DATABASE_URL", format!("surrealkv://{}", store.display()))
-        .env("SMS_PROVIDER", "webhook")
-        .env("SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
+        .env(
+            "DOTP_DATABASE_URL",
+            format!("surrealkv://{}", store.display()),
+        )
+        .env("DOTP_SMS_PROVIDER", "webhook")
+        .env("DOTP_SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
         .output()
         .expect("binary runs");
     (
@@ -87,9 +90,14 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
         .collect();
+    // Every line a request causes carries its id in its list of spans, however deep the flow.
     let of_request: Vec<&serde_json::Value> = lines
         .iter()
-        .filter(|l| l["span"]["request_id"] == id.as_str())
+        .filter(|l| {
+            l["spans"]
+                .as_array()
+                .is_some_and(|spans| spans.iter().any(|s| s["request_id"] == id.as_str()))
+        })
         .collect();
     let messages: Vec<&str> = of_request
         .iter()
@@ -102,6 +110,11 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
     assert!(messages
         .iter()
         .any(|m| m.starts_with("POST /api/register 200")));
+    let sent = of_request
+        .iter()
+        .find(|l| l["fields"]["message"] == "Sending OTP via webhook to +91******3210")
+        .expect("the dispatch line");
+    assert_eq!(sent["span"]["name"], "register", "the flow names its span");
     let code = super::code_in(&sms.messages()[0].1);
     assert!(!text.contains(&code), "no code in the log");
     assert!(!text.contains("9876543210") && !text.contains("log-user-password-1"));
