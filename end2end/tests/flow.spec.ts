@@ -289,6 +289,33 @@ test("change phone: register, sign in, move to a new number, sign in with its co
   await signIn(page, request, moved, neha.password);
 });
 
+test("a number that begins with 91, typed the local way, registers and gets its code", async ({ page, request }) => {
+  // libphonenumber reads "91234 56780" as an Indian mobile; read as +91 and 8 digits it is not one.
+  const amit: Person = {
+    username: "amit_91",
+    fullName: "अमित वर्मा",
+    phone: "91234 56780",
+    e164: "+919123456780",
+    email: "amit@example.in",
+    password: "amit-password-3",
+  };
+  await page.goto("/register");
+  await hydrated(page);
+  await expect(page.getByLabel("Country")).toHaveValue("IN");
+  await page.getByLabel("Username").fill(amit.username);
+  await page.getByLabel("Full name").fill(amit.fullName);
+  await page.getByLabel("Phone number").pressSequentially("9123456780");
+  await expect(page.getByLabel("Phone number")).toHaveValue(amit.phone);
+  await page.getByLabel("Email").fill(amit.email);
+  await page.getByLabel("Password").fill(amit.password);
+  const before = await messagesTo(request, amit.e164);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await expect(page.getByTestId("masked-phone")).toHaveText("+91 ******6780");
+  await enterCode(page, await codeFor(request, amit.e164, before));
+  await expectSignedIn(page, amit);
+});
+
 test("the phone field offers only the countries we send to and groups the number as it is typed", async ({
   page,
 }) => {
