@@ -8,7 +8,7 @@ WORKDIR /src
 COPY . .
 RUN WASM_BINDGEN=$(grep -A1 'name = "wasm-bindgen"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -1) \
  && cargo install --locked wasm-bindgen-cli --version "$WASM_BINDGEN" \
- && cargo leptos build --release
+ && LEPTOS_HASH_FILES=true cargo leptos build --release
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \

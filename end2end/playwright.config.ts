@@ -1,7 +1,9 @@
 import { defineConfig } from "@playwright/test";
 
-// The server binary must already be built (`cargo leptos build`); Playwright starts it with an
-// in-memory database and the console SMS provider, whose outbox the tests read codes from.
+// The server binary must already be built (`cargo leptos build`, or `./scripts/release.sh` with
+// E2E_BUILD=release); Playwright starts it with an in-memory database and the console SMS
+// provider, whose outbox the tests read codes from.
+const release = process.env.E2E_BUILD === "release";
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -30,7 +32,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "./target/debug/dynamic_otp",
+    command: release ? "./target/release/dynamic_otp" : "./target/debug/dynamic_otp",
     cwd: "..",
     url: `${baseURL}/login`,
     timeout: 120_000,
@@ -40,7 +42,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_OUTPUT_NAME: "dynamic_otp",
-      LEPTOS_ENV: "DEV",
+      // The release build runs as production does; dev mode stays on for the outbox alone.
+      LEPTOS_ENV: release ? "PROD" : "DEV",
       DOTP_DATABASE_URL: "mem://",
       DOTP_DEV_MODE: "true",
       DOTP_SMS_PROVIDER: "console",

@@ -44,3 +44,11 @@ need_browser_tools() {
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }
+
+need_wasm_opt() {
+  # Release builds only. Debian's binaryen (wasm-opt 108) silently breaks release WASM.
+  if ! wasm-opt --version 2>/dev/null | grep -q "version 116"; then
+    say "Installing wasm-opt 0.116.1 from crates.io (about 7 minutes)"
+    cargo install --locked wasm-opt --version 0.116.1
+  fi
+}

@@ -10,7 +10,7 @@ if [ "${1:-}" = "--release" ]; then profile=release; fi
 if [ "${SIZE_NO_BUILD:-}" != 1 ]; then
   need_rust_tools
   say "Building ($profile)"
-  if [ "$profile" = release ]; then cargo leptos build --release; else cargo leptos build; fi
+  if [ "$profile" = release ]; then ./scripts/release.sh; else cargo leptos build; fi
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console \

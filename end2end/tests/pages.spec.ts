@@ -32,6 +32,8 @@ async function check(page: Page, name: string) {
 }
 
 test("every page is accessible at 375 and 1280 px", async ({ page, request }) => {
+  // Fifteen pages, two widths, axe on each: on two busy cores this outlasts the default minute.
+  test.setTimeout(180_000);
   for (const [path, name] of [
     ["/login", "login"],
     ["/register", "register"],
