@@ -3,20 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::any;
-use axum::Router;
-use dynamic_otp::error::{AppError, Problem};
-use dynamic_otp::i18n::Locale;
+use axum::http::StatusCode;
+use dynamic_otp::error::AppError;
 use dynamic_otp::model::SignedInUser;
 use dynamic_otp::server::clock::Clock;
 use dynamic_otp::server::config::Sources;
-use dynamic_otp::server::db::{session, user, Db};
+use dynamic_otp::server::db::Db;
 use dynamic_otp::server::http::router;
 use dynamic_otp::server::settings::Config;
 use dynamic_otp::server::state::build_state;

@@ -1,7 +1,5 @@
 //! A loopback HTTP server that plays the SMS providers: records each request, answers as told.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,17 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 use axum::Router;
-use dynamic_otp::error::{AppError, Problem};
-use dynamic_otp::i18n::Locale;
-use dynamic_otp::model::SignedInUser;
-use dynamic_otp::server::clock::Clock;
-use dynamic_otp::server::config::Sources;
-use dynamic_otp::server::db::{session, user, Db};
-use dynamic_otp::server::http::router;
-use dynamic_otp::server::settings::Config;
-use dynamic_otp::server::state::build_state;
-use leptos::config::LeptosOptions;
-use reqwest::header::{ACCEPT, COOKIE, SET_COOKIE};
 
 /// One request as a loopback provider received it.
 #[derive(Debug, Clone)]

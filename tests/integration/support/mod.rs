@@ -1,7 +1,7 @@
 //! What the integration tests, the crash test, the cluster tests and the benchmark share: the
 //! server process (a builder with `Drop`), the in-process app, the SMS gateway. Time moves
 //! with the app's own `Clock` (`TestApp::clock`), the one clock the flows read.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 pub mod app;
 pub mod gateway;
