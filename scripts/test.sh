@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: unit and integration, then the browser tests
-# (Playwright in Debian's Chromium) against the debug build and against the release build, then
-# the stylesheet hot-reload check under `cargo leptos watch`.
+# (Playwright in Debian's Chromium) against the debug build, then the stylesheet hot-reload check
+# under `cargo leptos watch`. `E2E_BUILD=release npx playwright test` in end2end/ runs the same
+# suite against ./scripts/release.sh's build.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_browser_tools
@@ -15,13 +16,7 @@ LEPTOS_OUTPUT_NAME=dynamic_otp RUSTFLAGS="--cfg erase_components" \
 say "Ignored above: the two cluster tests need a SurrealDB server; ./scripts/cluster-test.sh builds one once and runs them"
 say "Building the app (server + WASM) for the browser tests"
 cargo leptos build
-say "Browser tests (debug build)"
+say "Browser tests"
 (cd end2end && npx playwright test)
-# What ships is the release build: its server and WASM must agree, so every page must hydrate
-# there too (a mismatch shows only in release). The same suite runs against it.
-need_wasm_opt
-./scripts/release.sh
-say "Browser tests (release build, as shipped)"
-(cd end2end && E2E_BUILD=release npx playwright test)
 say "A stylesheet edit shows in the open page under cargo leptos watch"
 ./scripts/css-reload-check.sh
