@@ -10,6 +10,8 @@ mod sources;
 
 pub use registry::{ENV_PREFIX, SECRETS, SETTINGS};
 pub use secret::Secret;
+#[cfg(test)]
+pub(crate) use sources::tests::env_of;
 pub use sources::{unknown_variables, ConfigError, Sources};
 
 #[derive(Debug, Clone)]

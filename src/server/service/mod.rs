@@ -45,7 +45,7 @@ pub struct AuthService {
 }
 
 /// A full hashing queue is load, not a fault: tell the user to retry shortly.
-pub(super) fn hashing(context: &str, e: PasswordError) -> AppError {
+fn hashing(context: &str, e: PasswordError) -> AppError {
     match e {
         PasswordError::Busy => {
             tracing::warn!("{context}: password hashing queue full, shedding");
@@ -56,14 +56,14 @@ pub(super) fn hashing(context: &str, e: PasswordError) -> AppError {
 }
 
 /// Logs the detail, gives the user the short sentence.
-pub(super) fn internal(context: &str, e: impl Display) -> AppError {
+fn internal(context: &str, e: impl Display) -> AppError {
     tracing::error!("{context}: {e}");
     AppError::Internal
 }
 
 /// `.or_internal("what")`: a store or infrastructure failure becomes the user's short
 /// sentence, with the detail in the log.
-pub(super) trait OrInternal<T> {
+trait OrInternal<T> {
     fn or_internal(self, context: &str) -> Result<T, AppError>;
 }
 
@@ -76,12 +76,12 @@ impl<T, E: Display> OrInternal<T> for Result<T, E> {
 const SECOND_MS: i64 = 1000;
 
 impl AuthService {
-    pub(super) fn ms(secs: u64) -> i64 {
+    fn ms(secs: u64) -> i64 {
         secs as i64 * SECOND_MS
     }
 
     /// What the code step shows for a stored challenge; None if its purpose is unknown.
-    pub(super) fn pending_of(&self, row: &ChallengeRow, now: i64) -> Option<PendingCode> {
+    fn pending_of(&self, row: &ChallengeRow, now: i64) -> Option<PendingCode> {
         Some(pending(
             row.purpose()?,
             &row.phone,
@@ -91,7 +91,7 @@ impl AuthService {
         ))
     }
 
-    pub(super) fn new_challenge(
+    fn new_challenge(
         &self,
         account: surrealdb::types::RecordId,
         purpose: CodePurpose,
@@ -117,7 +117,7 @@ impl AuthService {
 
     /// The challenge behind a browser's key, when the key is well formed, the challenge exists
     /// and `fits` decides it belongs to the step asking.
-    pub(super) async fn challenge(
+    async fn challenge(
         &self,
         key: &str,
         fits: impl Fn(&ChallengeRow) -> bool,
@@ -132,7 +132,7 @@ impl AuthService {
     }
 
     /// A submitted code against its challenge row.
-    pub(super) fn check_code(
+    fn check_code(
         &self,
         row: &ChallengeRow,
         key: &str,
@@ -149,15 +149,15 @@ impl AuthService {
     }
 
     /// The code as typed or pasted, or what is wrong with it.
-    pub(super) fn normalised(code: &str) -> Result<String, AppError> {
+    fn normalised(code: &str) -> Result<String, AppError> {
         otp::normalise_code(code).ok_or(AppError::CodeFormat)
     }
 
-    pub(super) fn stale_before(&self, now: i64) -> i64 {
+    fn stale_before(&self, now: i64) -> i64 {
         now - Self::ms(self.config.otp.challenge_max_age_secs)
     }
 
-    pub(super) async fn account_of(
+    async fn account_of(
         &self,
         row: &ChallengeRow,
     ) -> Result<Option<user::UserRow>, AppError> {
@@ -167,7 +167,7 @@ impl AuthService {
     }
 
     /// The account behind a live session; using it counts as activity.
-    pub(super) async fn session_user(
+    async fn session_user(
         &self,
         key: &str,
     ) -> Result<Option<user::UserRow>, crate::server::db::DbError> {
@@ -177,7 +177,7 @@ impl AuthService {
     }
 }
 
-pub(super) fn pending_of_new(challenge: &NewChallenge, now: i64) -> PendingCode {
+fn pending_of_new(challenge: &NewChallenge, now: i64) -> PendingCode {
     pending(
         challenge.purpose,
         &challenge.phone,
@@ -188,7 +188,7 @@ pub(super) fn pending_of_new(challenge: &NewChallenge, now: i64) -> PendingCode 
 }
 
 /// What the code step shows: where the code went and how long it and the resend wait last.
-pub(super) fn pending(
+fn pending(
     purpose: CodePurpose,
     phone: &str,
     expires_at: i64,
@@ -205,6 +205,6 @@ pub(super) fn pending(
     }
 }
 
-pub(super) fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
+fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
     ((at_ms - now_ms).max(0) as u64).div_ceil(1000)
 }
