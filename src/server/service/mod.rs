@@ -132,13 +132,7 @@ impl AuthService {
     }
 
     /// A submitted code against its challenge row.
-    fn check_code(
-        &self,
-        row: &ChallengeRow,
-        key: &str,
-        code: &str,
-        now: i64,
-    ) -> CodeCheck {
+    fn check_code(&self, row: &ChallengeRow, key: &str, code: &str, now: i64) -> CodeCheck {
         let state = otp::ChallengeState {
             consumed: row.consumed,
             attempts: row.attempts.max(0) as u32,
@@ -157,10 +151,7 @@ impl AuthService {
         now - Self::ms(self.config.otp.challenge_max_age_secs)
     }
 
-    async fn account_of(
-        &self,
-        row: &ChallengeRow,
-    ) -> Result<Option<user::UserRow>, AppError> {
+    async fn account_of(&self, row: &ChallengeRow) -> Result<Option<user::UserRow>, AppError> {
         user::find(&self.db, &row.account)
             .await
             .or_internal("challenge account")
