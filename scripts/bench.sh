@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 if ! ls target/site/pkg/dynamic_otp*.wasm >/dev/null 2>&1; then
   cargo leptos build
 fi
-LEPTOS_OUTPUT_NAME=dynamic_otp cargo bench --no-default-features --features ssr --bench load
+cargo bench --no-default-features --features ssr --bench load

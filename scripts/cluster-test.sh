@@ -14,5 +14,4 @@ fi
 export SURREAL_BIN
 "$SURREAL_BIN" version || true
 say "Cluster tests: two app instances on one SurrealDB server; the database going away"
-LEPTOS_OUTPUT_NAME=dynamic_otp RUSTFLAGS="--cfg erase_components" \
-  cargo test --no-default-features --features ssr --test integration cluster -- --ignored --nocapture
+cargo test --no-default-features --features ssr --test integration cluster -- --ignored --nocapture

@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: unit and integration, then the browser tests
-# (Playwright in Debian's Chromium) against the debug build, then the stylesheet hot-reload check
-# under `cargo leptos watch`. `E2E_BUILD=release npx playwright test` in end2end/ runs the same
-# suite against ./scripts/release.sh's build.
+# (Playwright in Debian's Chromium) against the debug build, the stylesheet hot-reload check under
+# `cargo leptos watch`, and last the release build (what ships) with a pass over every page that
+# fails on any console or page error. `E2E_BUILD=release npx playwright test` in end2end/ runs the
+# whole browser suite against the release build.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_browser_tools
 cd "$ROOT"
 say "Unit and integration tests"
-# The server half of `cargo leptos test`, built with the flags and output name cargo-leptos
-# uses (Leptos bakes LEPTOS_OUTPUT_NAME into the binary); its other half builds the hydrate
-# side natively and has no tests.
-LEPTOS_OUTPUT_NAME=dynamic_otp RUSTFLAGS="--cfg erase_components" \
-  cargo test --no-default-features --features ssr
+# The server half of `cargo leptos test`; .cargo/config.toml gives plain cargo the view flag and
+# output name cargo-leptos uses. Its other half builds the hydrate side natively and has no tests.
+cargo test --no-default-features --features ssr
 say "Ignored above: the two cluster tests need a SurrealDB server; ./scripts/cluster-test.sh builds one once and runs them"
 say "Building the app (server + WASM) for the browser tests"
 cargo leptos build
@@ -20,3 +19,6 @@ say "Browser tests"
 (cd end2end && npx playwright test)
 say "A stylesheet edit shows in the open page under cargo leptos watch"
 ./scripts/css-reload-check.sh
+say "Release build, and every page in it hydrates without a console or page error"
+./scripts/release.sh
+(cd end2end && E2E_BUILD=release npx playwright test tests/console.spec.ts)

@@ -2,6 +2,14 @@
 //! Dynamic OTP: password + SMS one-time-code sign-in where every user gets the code on the
 //! phone stored for them.
 
+// The server's HTML and the WASM that hydrates it must come from the same view settings; a build
+// without the flag would serve pages that panic in the browser, so it does not build at all.
+#[cfg(not(erase_components))]
+compile_error!(
+    "build with `--cfg erase_components`: .cargo/config.toml sets it, unless RUSTFLAGS overrides \
+     it (then add `--cfg erase_components` to RUSTFLAGS)"
+);
+
 pub mod api;
 pub mod app;
 pub mod components;
