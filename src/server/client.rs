@@ -25,13 +25,17 @@ impl ClientInfo {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let forwarded = parts
+        // Every X-Forwarded-For line, in order: a proxy may add its own line rather than
+        // append to the one it received. A line that is not text ends the chain there.
+        let forwarded: Vec<&str> = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or("?"))
+            .collect();
         let chosen = chosen_language(parts);
         ClientInfo {
-            ip: client_ip(peer, forwarded, trusted_proxies),
+            ip: client_ip(peer, &forwarded.join(","), trusted_proxies),
             user_agent: parts
                 .headers
                 .get(http::header::USER_AGENT)
@@ -45,10 +49,23 @@ impl ClientInfo {
         }
     }
 
-    /// The key rate limits count this client under.
+    /// The key rate limits count this client under: its IPv4 address, or its IPv6 /64, since
+    /// one subscriber's host may use any of the 2^64 addresses of its network.
     pub fn ip_key(&self) -> String {
+        match self.ip {
+            Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(ip) => ip.to_canonical().to_string(),
+            None => "unknown".into(),
+        }
+    }
+
+    /// The address as the owner's sessions page and the audit trail show it.
+    pub fn ip_text(&self) -> String {
         self.ip
-            .map(|ip| ip.to_string())
+            .map(|ip| ip.to_canonical().to_string())
             .unwrap_or_else(|| "unknown".into())
     }
 }
@@ -119,29 +136,26 @@ pub fn accepted_languages(header: &str) -> Vec<String> {
     languages
 }
 
-/// The peer, unless the peer is a trusted proxy: then the nearest untrusted address its
-/// X-Forwarded-For chain names (the left part of that header is the client's own claim).
-pub fn client_ip(
-    peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
-    trusted: &[IpAddr],
-) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
-        return Some(peer);
+/// The peer, unless the peer is a trusted proxy: then the X-Forwarded-For chain is walked from
+/// the right while each hop is a trusted proxy, and the first untrusted address is the client
+/// (the left part of that header is the client's own claim). An entry that is not an address
+/// ends the walk at the proxy that passed it on.
+pub fn client_ip(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.contains(&ip.to_canonical());
+    let mut client = peer?;
+    if !is_trusted(&client) || forwarded_for.trim().is_empty() {
+        return Some(client);
     }
-    let chain: Vec<IpAddr> = forwarded_for
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    Some(
-        chain
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted.contains(ip))
-            .unwrap_or(peer),
-    )
+    for entry in forwarded_for.rsplit(',') {
+        let Ok(hop) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 /// "Chrome on Android" from a user agent: enough for a person to recognise their device.
@@ -212,23 +226,53 @@ mod tests {
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let proxy = ip("10.0.0.2");
-        let trusted = [proxy];
+        let trusted = [proxy, ip("10.0.0.3")];
         // A direct client cannot claim another address.
         assert_eq!(
-            client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &trusted),
+            client_ip(Some(ip("203.0.113.9")), "1.2.3.4", &trusted),
             Some(ip("203.0.113.9"))
         );
         // Through the proxy: the address the proxy saw, not what the client wrote before it.
         assert_eq!(
-            client_ip(Some(proxy), Some("1.2.3.4, 198.51.100.7"), &trusted),
+            client_ip(Some(proxy), "1.2.3.4, 198.51.100.7", &trusted),
+            Some(ip("198.51.100.7"))
+        );
+        // Through two trusted proxies, the second one's line added after the first's.
+        assert_eq!(
+            client_ip(Some(proxy), "1.2.3.4, 198.51.100.7,10.0.0.3", &trusted),
             Some(ip("198.51.100.7"))
         );
         assert_eq!(
-            client_ip(Some(proxy), Some("198.51.100.7, 10.0.0.2"), &trusted),
+            client_ip(Some(proxy), "198.51.100.7, 10.0.0.2", &trusted),
             Some(ip("198.51.100.7"))
         );
-        assert_eq!(client_ip(Some(proxy), None, &trusted), Some(proxy));
-        assert_eq!(client_ip(None, Some("1.2.3.4"), &trusted), None);
+        // What a trusted proxy passed on but is no address ends the walk at that proxy.
+        assert_eq!(
+            client_ip(Some(proxy), "198.51.100.7, junk, 10.0.0.3", &trusted),
+            Some(ip("10.0.0.3"))
+        );
+        assert_eq!(client_ip(Some(proxy), "", &trusted), Some(proxy));
+        assert_eq!(client_ip(None, "1.2.3.4", &trusted), None);
+    }
+
+    #[test]
+    fn limits_count_an_ipv6_client_by_its_64() {
+        let key = |addr: &str| ClientInfo {
+            ip: Some(ip(addr)),
+            ..ClientInfo::default()
+        };
+        let one = key("2001:db8:1:2:aaaa::1");
+        let same_network = key("2001:db8:1:2:ffff:ffff:ffff:ffff");
+        assert_eq!(one.ip_key(), "2001:db8:1:2::/64");
+        assert_eq!(one.ip_key(), same_network.ip_key());
+        assert_ne!(one.ip_key(), key("2001:db8:1:3::1").ip_key());
+        assert_eq!(
+            one.ip_text(),
+            "2001:db8:1:2:aaaa::1",
+            "people see the full address"
+        );
+        assert_eq!(key("::ffff:198.51.100.7").ip_key(), "198.51.100.7");
+        assert_eq!(key("198.51.100.7").ip_key(), "198.51.100.7");
     }
 
     #[test]

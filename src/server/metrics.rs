@@ -91,6 +91,10 @@ fn describe() {
         "dotp_sms_send_duration_seconds",
         "time for one provider to answer one SMS send"
     );
+    describe_counter!(
+        "dotp_argon2_runs_total",
+        "argon2id hashes computed (new passwords and password checks)"
+    );
     describe_gauge!(
         "dotp_argon2_queue_depth",
         "password hashes running or waiting for a slot"
@@ -191,6 +195,11 @@ pub fn sms_skipped(provider: &'static str, kind: &'static str) {
         "outcome" => "skipped_circuit_open"
     )
     .increment(1);
+}
+
+/// One argon2id hash computed (a new password or a check of one).
+pub fn argon2_run() {
+    counter!("dotp_argon2_runs_total").increment(1);
 }
 
 pub fn argon2_queue_depth(depth: usize) {

@@ -45,6 +45,16 @@ impl Config {
         site_addr: &str,
     ) -> Result<Config, ConfigError> {
         let dev_mode = sources.flag("dev_mode", leptos_dev)?;
+        if dev_mode && !listens_on_loopback_only(site_addr) {
+            return Err(ConfigError::Invalid {
+                key: "dev_mode".into(),
+                problem: format!(
+                    "dev mode shows every code at /dev/outbox, so it listens on loopback only, \
+                     not {site_addr}: set LEPTOS_SITE_ADDR=127.0.0.1:3000, or run in production \
+                     (LEPTOS_ENV=PROD or DOTP_DEV_MODE=false)"
+                ),
+            });
+        }
         let sms = SmsSettings::load(sources, dev_mode)?;
         let region: String = sources
             .raw_setting("default_region")
@@ -106,6 +116,13 @@ impl Config {
     }
 }
 
+/// Whether a listen address reaches this machine only.
+fn listens_on_loopback_only(site_addr: &str) -> bool {
+    site_addr
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|addr| addr.ip().is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,14 +150,33 @@ mod tests {
             Some(ConfigError::UnknownKey("otp_ttl".into()))
         );
         let sources = Sources::new(None, env_of(&[("OTP_MAX_ATTEMPTS", "many")])).unwrap();
-        assert!(Config::load(&sources, true, "x:1").is_err());
+        assert!(Config::load(&sources, true, "127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_only() {
+        let sources = Sources::new(None, env_of(&[])).unwrap();
+        for addr in ["0.0.0.0:3000", "[::]:3000", "192.0.2.10:3000"] {
+            let refused = Config::load(&sources, true, addr)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(refused.contains("loopback only"), "{addr}: {refused}");
+        }
+        assert!(Config::load(&sources, true, "[::1]:3000").is_ok());
+        let production = env_of(&[
+            ("SMS_PROVIDER", "webhook"),
+            ("SMS_WEBHOOK_URL", "http://127.0.0.1:9/"),
+        ]);
+        let sources = Sources::new(None, production).unwrap();
+        assert!(Config::load(&sources, false, "0.0.0.0:3000").is_ok());
     }
 
     #[test]
     fn console_provider_needs_dev_mode() {
         let sources = Sources::new(None, env_of(&[])).unwrap();
-        assert!(Config::load(&sources, false, "x:1").is_err());
-        let config = Config::load(&sources, true, "x:1").unwrap();
+        assert!(Config::load(&sources, false, "127.0.0.1:3000").is_err());
+        let config = Config::load(&sources, true, "127.0.0.1:3000").unwrap();
         assert!(matches!(
             config.sms.providers[0].kind,
             crate::server::sms::settings::ProviderKind::Console
@@ -156,11 +192,11 @@ mod tests {
         ]);
         let sources = Sources::new(None, env).unwrap();
         assert!(
-            Config::load(&sources, false, "x:1").is_err(),
+            Config::load(&sources, false, "127.0.0.1:3000").is_err(),
             "refused in production"
         );
         assert_eq!(
-            Config::load(&sources, true, "x:1")
+            Config::load(&sources, true, "127.0.0.1:3000")
                 .unwrap()
                 .test_numbers
                 .len(),
@@ -176,7 +212,7 @@ mod tests {
             ("SESSION_TTL_SECS", "7"),
         ]);
         let sources = Sources::new(None, env).unwrap();
-        let config = Config::load(&sources, true, "x:1").unwrap();
+        let config = Config::load(&sources, true, "127.0.0.1:3000").unwrap();
         assert_eq!(config.otp.ttl_secs, 90, "the prefixed name wins");
         assert_eq!(config.session_ttl_secs, 7, "the old name is still read");
         let warnings = sources.warnings().join("\n");

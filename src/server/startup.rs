@@ -37,15 +37,20 @@ pub fn configuration() -> Result<(Config, LeptosOptions, Vec<String>), String> {
     }
     let sources =
         Sources::new(file.as_deref(), |key| std::env::var(key).ok()).map_err(|e| e.to_string())?;
-    let config = Config::load(
-        &sources,
-        leptos.env == Env::DEV,
-        &leptos.site_addr.to_string(),
-    )
-    .map_err(|e| e.to_string())?;
+    let asked = std::env::var_os("LEPTOS_ENV").is_some();
+    let dev = dev_by_default(leptos.env == Env::DEV, asked, cfg!(debug_assertions));
+    let config =
+        Config::load(&sources, dev, &leptos.site_addr.to_string()).map_err(|e| e.to_string())?;
     let mut warnings = sources.warnings();
     warnings.extend(unknown_variables(std::env::vars().map(|(name, _)| name)));
     Ok((config, leptos, warnings))
+}
+
+/// Whether dev mode (every code at /dev/outbox, the console provider) is on unless `dev_mode`
+/// says otherwise. Leptos calls an unset LEPTOS_ENV "DEV"; a debug build (what `cargo leptos
+/// watch` runs) may take that default, a release binary is production unless asked.
+fn dev_by_default(leptos_dev: bool, leptos_env_set: bool, debug_build: bool) -> bool {
+    leptos_dev && (debug_build || leptos_env_set)
 }
 
 /// Text lines for people or JSON for collectors; `RUST_LOG` filters either.
@@ -69,6 +74,28 @@ pub fn init_logging(json: bool) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_release_binary_is_production_unless_asked() {
+        use super::dev_by_default;
+        assert!(
+            !dev_by_default(true, false, false),
+            "release, LEPTOS_ENV unset"
+        );
+        assert!(dev_by_default(true, true, false), "release, LEPTOS_ENV=DEV");
+        assert!(
+            !dev_by_default(false, true, false),
+            "release, LEPTOS_ENV=PROD"
+        );
+        assert!(
+            dev_by_default(true, false, true),
+            "debug build, as cargo leptos runs it"
+        );
+        assert!(
+            !dev_by_default(false, true, true),
+            "debug build, LEPTOS_ENV=PROD"
+        );
+    }
+
     #[tokio::test]
     async fn a_wss_database_url_reaches_the_tls_handshake_without_panicking() {
         super::use_one_tls_provider();

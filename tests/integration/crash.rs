@@ -50,6 +50,7 @@ impl Setup {
             .env("DOTP_LIMIT_PHONE_PER_DAY", "1000")
             .env("DOTP_LIMIT_IP_SENDS_PER_HOUR", "1000000")
             .env("DOTP_LIMIT_IP_SIGNINS_PER_10MIN", "1000000")
+            .env("DOTP_LIMIT_IP_CODE_CHECKS_PER_10MIN", "1000000")
             .env("DOTP_PUMPING_MIN_SENDS", "1000000")
             .env("DOTP_ARGON2_MAX_QUEUE", "1000")
             .env("RUST_LOG", "error")

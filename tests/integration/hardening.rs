@@ -372,3 +372,40 @@ async fn probes_say_alive_and_ready_without_revealing_anything() {
     let health = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(health.status(), 200, "alive all the same");
 }
+
+/// Browsers accept brotli and gzip; a refusal keeps its own status and Retry-After for them too.
+#[tokio::test]
+async fn refusals_keep_their_status_when_the_answer_is_compressed() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    let compressed = |endpoint: &str, form: &[(&str, &str)]| {
+        client
+            .post(format!("{}/api/{endpoint}", app.base))
+            .header(ACCEPT, "application/json")
+            .header("accept-encoding", "br, gzip")
+            .form(form)
+            .send()
+    };
+    let invalid = compressed(
+        "register",
+        &[
+            ("username", "x"),
+            ("full_name", ""),
+            ("phone", "1"),
+            ("email", "x"),
+            ("password", "x"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(invalid.status(), 422);
+    assert!(
+        invalid.headers().contains_key("content-encoding"),
+        "the answer was compressed"
+    );
+
+    assert_eq!(app.register(&client, &SEED[0]).await.status(), 200);
+    let too_soon = compressed("resend_code", &[]).await.unwrap();
+    assert_eq!(too_soon.status(), 429);
+    assert_eq!(too_soon.headers()["retry-after"], "30");
+}

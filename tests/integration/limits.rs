@@ -143,6 +143,44 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     );
 }
 
+/// A second proxy adds its own X-Forwarded-For line; an IPv6 client is counted by its /64, so
+/// it cannot step around the limit by changing its address within its network.
+#[tokio::test]
+async fn ipv6_clients_count_by_their_64_through_every_forwarded_for_line() {
+    let app = start_app(&[
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "2"),
+        ("TRUSTED_PROXIES", "127.0.0.1,10.0.0.3"),
+    ])
+    .await;
+    start_of_next_day(&app);
+    let from = |ip: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/login", app.base))
+            .header(ACCEPT, "application/json")
+            .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
+            .header("x-forwarded-for", "10.0.0.3")
+            .form(&[("username", "nobody"), ("password", "wrong-password")])
+            .send()
+    };
+    assert_eq!(from("2001:db8:1:2::a").await.unwrap().status(), 401);
+    assert_eq!(from("2001:db8:1:2::b").await.unwrap().status(), 401);
+    assert_eq!(
+        from("2001:db8:1:2:ffff::c").await.unwrap().status(),
+        429,
+        "a third address of the same /64"
+    );
+    assert_eq!(
+        from("2001:db8:1:3::a").await.unwrap().status(),
+        401,
+        "another network"
+    );
+    assert_eq!(
+        from("203.0.113.7").await.unwrap().status(),
+        401,
+        "an IPv4 client beside them"
+    );
+}
+
 #[tokio::test]
 async fn numbers_outside_the_allowlist_landlines_and_premium_rate_are_refused() {
     let app = start_app(&[]).await;

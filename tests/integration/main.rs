@@ -28,6 +28,7 @@ mod cli;
 mod cluster;
 mod crash;
 mod flow;
+mod guessing;
 mod hardening;
 mod language;
 mod limits;

@@ -231,3 +231,47 @@ async fn login_is_plain_html_and_the_other_pages_load_the_app() {
         assert_eq!(html.contains(".wasm"), hydrates, "{path}");
     }
 }
+
+/// Past its limit, one address learns nothing about which names are taken and makes the server
+/// compute no hash: the refusal comes before both.
+#[tokio::test]
+async fn registrations_past_the_ip_limit_are_refused_before_any_hash() {
+    let sms = Gateway::start(StatusCode::OK).await;
+    let env = [
+        ("SMS_PROVIDER", "webhook".to_string()),
+        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "2".to_string()),
+    ];
+    let server = ServerBuilder::new().envs(&env).start().await;
+    let base = server.base.as_str();
+    let hashes = || async {
+        let scrape = reqwest::get(format!("{base}/metrics")).await.unwrap();
+        value(
+            &parse_scrape(&scrape.text().await.unwrap()),
+            "dotp_argon2_runs_total",
+            &[],
+        )
+    };
+    for person in &SEED[..2] {
+        assert_eq!(
+            status_of(&browser(), base, "register", &person.registration()).await,
+            200
+        );
+    }
+    assert_eq!(hashes().await, 2.0);
+    // A new person, and one whose name is taken: the same refusal, no hash.
+    let taken = Person {
+        phone: SEED[3].phone,
+        ..SEED[0]
+    };
+    for person in [&SEED[2], &taken] {
+        let res = super::post(&browser(), base, "register", &person.registration()).await;
+        let (status, error) = error_of(res).await;
+        assert_eq!(status, 429);
+        assert!(
+            matches!(error, AppError::TooManyRequests { .. }),
+            "{error:?}"
+        );
+    }
+    assert_eq!(hashes().await, 2.0, "no hash past the limit");
+}

@@ -69,42 +69,6 @@ fn mac_with(key: &[u8], challenge_id: &str, code: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// What a challenge looks like when a code is checked against it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChallengeState {
-    pub consumed: bool,
-    pub attempts: u32,
-    pub expires_at_ms: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeCheck {
-    Accept,
-    Wrong,
-    /// Expired, used, or out of tries: no code can open it any more.
-    Dead,
-}
-
-/// The rule, in one place: a dead challenge refuses even the right code.
-pub fn check_code(
-    key: &CodeKey,
-    challenge_id: &str,
-    state: &ChallengeState,
-    stored_mac: &str,
-    submitted: &str,
-    max_attempts: u32,
-    now_ms: i64,
-) -> CodeCheck {
-    if state.consumed || state.attempts >= max_attempts || now_ms >= state.expires_at_ms {
-        return CodeCheck::Dead;
-    }
-    if key.matches(challenge_id, submitted, stored_mac) {
-        CodeCheck::Accept
-    } else {
-        CodeCheck::Wrong
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,44 +99,6 @@ mod tests {
         assert_eq!(normalise_code("12345"), None);
         assert_eq!(normalise_code("12345a"), None);
         assert_eq!(normalise_code("१२३४५६"), None);
-    }
-
-    fn live(attempts: u32) -> ChallengeState {
-        ChallengeState {
-            consumed: false,
-            attempts,
-            expires_at_ms: 1_000,
-        }
-    }
-
-    #[test]
-    fn right_wrong_expired_sixth_try_and_reuse() {
-        let key = CodeKey::new(b"server secret");
-        let mac = key.mac("ch1", "123456");
-        let check =
-            |state: &ChallengeState, code: &str| check_code(&key, "ch1", state, &mac, code, 5, 500);
-        assert_eq!(check(&live(0), "123456"), CodeCheck::Accept);
-        assert_eq!(check(&live(0), "654321"), CodeCheck::Wrong);
-        assert_eq!(
-            check(&live(4), "123456"),
-            CodeCheck::Accept,
-            "5th try still counts"
-        );
-        assert_eq!(
-            check(&live(5), "123456"),
-            CodeCheck::Dead,
-            "6th try refused"
-        );
-        let expired = ChallengeState {
-            expires_at_ms: 500,
-            ..live(0)
-        };
-        assert_eq!(check(&expired, "123456"), CodeCheck::Dead);
-        let used = ChallengeState {
-            consumed: true,
-            ..live(0)
-        };
-        assert_eq!(check(&used, "123456"), CodeCheck::Dead);
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl PasswordHasher {
             .await
             .map_err(|e| PasswordError::Task(e.to_string()))?;
         let _place = place;
+        metrics::argon2_run();
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| PasswordError::Task(e.to_string()))

@@ -39,6 +39,7 @@ pub struct LimitsConfig {
     pub phone_per_day: u32,
     pub ip_sends_per_hour: u32,
     pub ip_signins_per_10min: u32,
+    pub ip_code_checks_per_10min: u32,
 }
 
 impl DatabaseConfig {
@@ -85,6 +86,7 @@ impl LimitsConfig {
             phone_per_day: sources.parse("limit_phone_per_day")?,
             ip_sends_per_hour: sources.parse("limit_ip_sends_per_hour")?,
             ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
+            ip_code_checks_per_10min: sources.parse("limit_ip_code_checks_per_10min")?,
         })
     }
 }

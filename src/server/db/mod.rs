@@ -50,6 +50,13 @@ pub enum DbError {
     },
 }
 
+impl DbError {
+    /// A write that kept colliding with concurrent writers of the same record.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DbError::Surreal(e) if e.message().contains("can be retried"))
+    }
+}
+
 /// Every failed database call passes through here, which makes it the one place to count them.
 impl From<surrealdb::Error> for DbError {
     fn from(e: surrealdb::Error) -> Self {

@@ -2,7 +2,9 @@
 
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Db, DbError};
+use std::future::IntoFuture;
+
+use super::{retry_conflicts, Db, DbError};
 use crate::model::CodePurpose;
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -137,23 +139,42 @@ pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Counts a wrong code; returns the attempts used so far, or None if the challenge was already
-/// dead. Conditional, so concurrent wrong guesses cannot exceed the limit.
-pub async fn record_wrong_attempt(
-    db: &Db,
-    key: &str,
-    max_attempts: u32,
-) -> Result<Option<u32>, DbError> {
-    let mut res = db
-        .query(
-            "UPDATE $id SET attempts += 1 WHERE consumed = false AND attempts < $max RETURN VALUE attempts",
+/// The answer to a request for one guess at a challenge's code.
+#[derive(Debug)]
+pub enum Guess {
+    /// The guess is counted; the row as it is now, for checking the code against.
+    Counted(Box<ChallengeRow>),
+    /// Used, expired, out of tries or gone: nothing may be checked.
+    Dead,
+    /// Concurrent guesses kept colliding; nothing was checked.
+    Busy,
+}
+
+/// Counts one guess before any code is compared, in one conditional write: only while the
+/// challenge is unused, unexpired and has tries left. However many guesses race, at most
+/// `max_attempts` are ever counted, so at most that many are checked.
+pub async fn take_guess(db: &Db, key: &str, max_attempts: u32, now: i64) -> Result<Guess, DbError> {
+    let outcome = retry_conflicts("guess", 40, || {
+        db.query(
+            "UPDATE $id SET attempts += 1 WHERE consumed = false AND attempts < $max \
+             AND expires_at > $now RETURN AFTER",
         )
         .bind(("id", record(key)))
         .bind(("max", max_attempts as i64))
-        .await?
-        .check()?;
-    let attempts: Vec<i64> = res.take(0)?;
-    Ok(attempts.first().map(|&n| n as u32))
+        .bind(("now", now))
+        .into_future()
+    })
+    .await;
+    let mut res = match outcome {
+        Ok(res) => res,
+        Err(e) if e.is_conflict() => return Ok(Guess::Busy),
+        Err(e) => return Err(e),
+    };
+    let rows: Vec<ChallengeRow> = res.take(0)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map_or(Guess::Dead, |row| Guess::Counted(Box::new(row))))
 }
 
 /// A fresh code for a live challenge.
@@ -166,7 +187,8 @@ pub struct NewCode<'a> {
 }
 
 /// Puts a fresh code on a live challenge once its resend wait is over; the old code dies with
-/// the old MAC. Returns the updated challenge, or None if it is used, too old or waiting.
+/// the old MAC. Tries used stay used (NIST 800-63B-4: a new code does not reset the count).
+/// Returns the updated challenge, or None if it is used, too old or waiting.
 pub async fn replace_code(
     db: &Db,
     key: &str,
@@ -176,7 +198,7 @@ pub async fn replace_code(
 ) -> Result<Option<ChallengeRow>, DbError> {
     let mut res = db
         .query(
-            "UPDATE $id SET code_mac = $mac, attempts = 0, expires_at = $expires, \
+            "UPDATE $id SET code_mac = $mac, expires_at = $expires, \
              resend_after = $resend_after, sends = $sends \
              WHERE consumed = false AND resend_after <= $now AND created_at > $created_after RETURN AFTER",
         )

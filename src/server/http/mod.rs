@@ -31,9 +31,10 @@ pub fn router(state: AppState) -> Router {
             state.leptos_options.hash_files,
             middleware::asset_caching,
         ))
+        // Inside compression: it reads the error from the body, which must still be plain.
+        .layer(axum::middleware::map_response(middleware::server_fn_status))
         // Brotli or gzip, whichever the browser takes; the WASM bundle shrinks about 3×.
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::map_response(middleware::server_fn_status))
         .layer(axum::middleware::from_fn(middleware::same_origin_posts))
         .layer(axum::middleware::map_response(middleware::security_headers))
         .layer(axum::middleware::from_fn(request_log::request_id))

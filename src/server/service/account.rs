@@ -1,9 +1,9 @@
 //! The signed-in account's own pages: its sessions and its password.
 
+use super::guess::Guessed;
 use super::{hashing, pending_of_new, AuthService, CodeSent, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::{CodePurpose, PendingCode, SessionInfo};
-use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
@@ -235,16 +235,18 @@ impl AuthService {
         let code = Self::normalised(code)?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
-        let row = self
-            .challenge(challenge_key, |r| is_phone_change_of(r, &user))
+        // Only this account's own phone change may be guessed at here.
+        let ours = self.challenge(challenge_key, |r| is_phone_change_of(r, &user));
+        if ours.await?.is_none() {
+            return Err(AppError::CodeExpired);
+        }
+        match self
+            .guess(challenge_key, &code, "change phone", Some(&user), client)
             .await?
-            .ok_or(AppError::CodeExpired)?;
-        match self.check_code(&row, challenge_key, &code, now) {
-            CodeCheck::Dead => Err(AppError::CodeExpired),
-            CodeCheck::Wrong => Err(self
-                .wrong_code(challenge_key, Some(&user), "change phone", now, client)
-                .await?),
-            CodeCheck::Accept => {
+        {
+            Guessed::Dead => Err(AppError::CodeExpired),
+            Guessed::Wrong { tries_left } => Err(AppError::WrongCode { tries_left }),
+            Guessed::Right(row) => {
                 let keep = session::record(&token::storage_key(session_token));
                 let outcome = transactions::redeem_phone_change(
                     &self.db,

@@ -59,7 +59,7 @@ impl AuthService {
             account: who.account.cloned(),
             username: who.username.chars().take(64).collect(),
             masked_phone: who.phone.map(mask_e164).unwrap_or_default(),
-            ip: client.ip_key(),
+            ip: client.ip_text(),
             user_agent: client.user_agent.clone(),
             detail: detail.to_string(),
         }

@@ -1,16 +1,16 @@
 //! The code step of sign-in and registration: what is pending, checking a code (a correct
 //! one makes the session), and "Resend code".
 
+use super::guess::Guessed;
 use super::{secs_until, AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
 use crate::server::auth::limits;
-use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewCode};
 use crate::server::db::transactions::{self, Redemption};
-use crate::server::db::{audit_event, sms_message, user};
+use crate::server::db::{audit_event, sms_message};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::CodeSms;
@@ -58,20 +58,19 @@ impl AuthService {
             })
             .await?
             .ok_or(AppError::CodeExpired)?;
-        match self.check_code(&row, challenge_key, &code, now) {
-            CodeCheck::Dead => Err(AppError::CodeExpired),
-            CodeCheck::Wrong => {
-                let user = self.account_of(&row).await?;
-                Err(self
-                    .wrong_code(challenge_key, user.as_ref(), "", now, client)
-                    .await?)
-            }
-            CodeCheck::Accept => {
+        let user = self.account_of(&row).await?;
+        match self
+            .guess(challenge_key, &code, "", user.as_ref(), client)
+            .await?
+        {
+            Guessed::Dead => Err(AppError::CodeExpired),
+            Guessed::Wrong { tries_left } => Err(AppError::WrongCode { tries_left }),
+            Guessed::Right(row) => {
                 let session_token = token::new_token();
                 let redemption = Redemption {
                     session_key: token::storage_key(&session_token),
                     session_expires_at: now + Self::ms(self.config.session_ttl_secs),
-                    ip: client.ip_key(),
+                    ip: client.ip_text(),
                     user_agent: client.user_agent.chars().take(300).collect(),
                 };
                 let won = transactions::redeem(
@@ -85,7 +84,7 @@ impl AuthService {
                 .await
                 .or_internal("verify: redeem")?;
                 if won {
-                    if let Some(user) = self.account_of(&row).await? {
+                    if let Some(user) = user {
                         let who = Who::user(&user);
                         let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
                         let mut entered = self.event(audit_event::Kind::SignedIn, who, "", client);
@@ -134,7 +133,9 @@ impl AuthService {
             })
             .await?
             .ok_or(AppError::CodeExpired)?;
-        if row.consumed || row.created_at <= self.stale_before(now) {
+        // Out of tries, the sign-in starts over: a new code would not bring tries back.
+        let out_of_tries = row.attempts >= i64::from(self.config.otp.max_attempts);
+        if row.consumed || out_of_tries || row.created_at <= self.stale_before(now) {
             return Err(AppError::CodeExpired);
         }
         if row.resend_after > now {
@@ -195,32 +196,5 @@ impl AuthService {
         self.audit(audit_event::Kind::CodeSent, who, provider, client)
             .await;
         self.pending_of(&updated, now).ok_or(AppError::CodeExpired)
-    }
-
-    /// Counts a wrong code on the challenge and against the account; returns what to tell
-    /// the user: the tries left, or that the code is dead.
-    pub(super) async fn wrong_code(
-        &self,
-        challenge_key: &str,
-        user: Option<&user::UserRow>,
-        what: &str,
-        now: i64,
-        client: &ClientInfo,
-    ) -> Result<AppError, AppError> {
-        let max = self.config.otp.max_attempts;
-        let used = otp_challenge::record_wrong_attempt(&self.db, challenge_key, max)
-            .await
-            .or_internal("wrong code: count attempt")?;
-        if let Some(user) = user {
-            self.audit(audit_event::Kind::CodeFailed, Who::user(user), what, client)
-                .await;
-            self.failed(Who::user(user), now, client).await?;
-        }
-        Ok(match used {
-            Some(used) => AppError::WrongCode {
-                tries_left: max.saturating_sub(used),
-            },
-            None => AppError::CodeExpired,
-        })
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
-use crate::server::auth::otp::{self, CodeCheck, CodeKey};
+use crate::server::auth::otp::{self, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::token;
@@ -19,6 +19,7 @@ use crate::server::sms::SmsSender;
 mod account;
 mod audit;
 mod code_step;
+mod guess;
 mod register;
 mod reset;
 mod send_gate;
@@ -129,17 +130,6 @@ impl AuthService {
             .await
             .or_internal("challenge: read")?;
         Ok(row.filter(|r| fits(r)))
-    }
-
-    /// A submitted code against its challenge row.
-    fn check_code(&self, row: &ChallengeRow, key: &str, code: &str, now: i64) -> CodeCheck {
-        let state = otp::ChallengeState {
-            consumed: row.consumed,
-            attempts: row.attempts.max(0) as u32,
-            expires_at_ms: row.expires_at,
-        };
-        let max = self.config.otp.max_attempts;
-        otp::check_code(&self.code_key, key, &state, &row.code_mac, code, max, now)
     }
 
     /// The code as typed or pasted, or what is wrong with it.

@@ -73,6 +73,9 @@ impl AuthService {
             return Err(AppError::InvalidFields(Box::new(errors)));
         };
 
+        // Counted before anything costly or telling: past the limit, an address learns nothing
+        // of which names and numbers are taken and fills no hashing queue sign-ins need.
+        self.count_attempt_from_ip("register_ip", client).await?;
         let now = self.clock.now_ms();
         // Cheap check first so a taken name costs no hash; the unique indexes still decide races.
         let taken = user::taken(&self.db, &username, phone.e164(), self.stale_before(now))

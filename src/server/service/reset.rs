@@ -1,10 +1,10 @@
 //! "Forgot password": a code to the account's phone, then a new password. Neither step's answer
 //! says whether the username exists.
 
+use super::guess::Guessed;
 use super::{hashing, AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::CodePurpose;
-use crate::server::auth::otp::CodeCheck;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewChallenge};
@@ -141,20 +141,17 @@ impl AuthService {
             })
             .await?
             .ok_or(AppError::ResetCodeRefused)?;
-        let check = self.check_code(&row, challenge_key, &code, now);
         let user = self
             .account_of(&row)
             .await?
             .ok_or(AppError::ResetCodeRefused)?;
-        match check {
-            CodeCheck::Dead => Err(AppError::ResetCodeRefused),
-            CodeCheck::Wrong => {
-                // Tries left would tell a real reset from a made-up one: one sentence for all.
-                self.wrong_code(challenge_key, Some(&user), "reset", now, client)
-                    .await?;
-                Err(AppError::ResetCodeRefused)
-            }
-            CodeCheck::Accept => {
+        match self
+            .guess(challenge_key, &code, "reset", Some(&user), client)
+            .await?
+        {
+            // Tries left would tell a real reset from a made-up one: one sentence for all.
+            Guessed::Dead | Guessed::Wrong { .. } => Err(AppError::ResetCodeRefused),
+            Guessed::Right(row) => {
                 let hash = self
                     .hasher
                     .hash(password)

@@ -152,7 +152,7 @@ impl AuthService {
         self.count(ip_hour, &client.ip_key(), now, client).await
     }
 
-    /// Password attempts and reset requests from one client IP, per 10 minutes.
+    /// Password attempts, registrations and reset requests from one client IP, per 10 minutes.
     pub(super) async fn count_attempt_from_ip(
         &self,
         scope: &'static str,

@@ -1,6 +1,9 @@
 //! A correct code's transactions: each uses the challenge and makes its change to the account
 //! in one step that only one racer can win.
 
+use std::collections::HashMap;
+use std::future::IntoFuture;
+
 use surrealdb::types::RecordId;
 
 use super::super::{errors_mention, first_error, is_conflict, otp_challenge, session, Db, DbError};
@@ -25,10 +28,11 @@ pub async fn redeem(
     now: i64,
     redemption: Redemption,
 ) -> Result<bool, DbError> {
-    let res = db
-        .query(
+    let session_id = session::record(&redemption.session_key);
+    let errors = settle("redeem transaction", || {
+        db.query(
             "BEGIN TRANSACTION;
-             LET $won = (UPDATE $id SET consumed = true WHERE consumed = false AND attempts < $max \
+             LET $won = (UPDATE $id SET consumed = true WHERE consumed = false AND attempts <= $max \
                  AND expires_at > $now AND code_mac = $mac AND purpose IN ['sign_in', 'verify_phone'] \
                  RETURN VALUE account);
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
@@ -42,15 +46,14 @@ pub async fn redeem(
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
-        .bind((
-            "session_id",
-            session::record(&redemption.session_key),
-        ))
+        .bind(("session_id", session_id.clone()))
         .bind(("expires", redemption.session_expires_at))
-        .bind(("ip", redemption.ip))
-        .bind(("agent", redemption.user_agent))
-        .await?;
-    won(res, "redeem transaction")
+        .bind(("ip", redemption.ip.clone()))
+        .bind(("agent", redemption.user_agent.clone()))
+        .into_future()
+    })
+    .await?;
+    won_of(errors, "redeem transaction")
 }
 
 /// How a correct phone-change code ended.
@@ -73,11 +76,11 @@ pub async fn redeem_phone_change(
     now: i64,
     keep_session: RecordId,
 ) -> Result<PhoneChange, DbError> {
-    let mut res = db
-        .query(
+    let errors = settle("phone change transaction", || {
+        db.query(
             "BEGIN TRANSACTION;
              LET $won = (UPDATE $id SET consumed = true WHERE consumed = false \
-                 AND purpose = 'change_phone' AND attempts < $max AND expires_at > $now \
+                 AND purpose = 'change_phone' AND attempts <= $max AND expires_at > $now \
                  AND code_mac = $mac RETURN VALUE { account: account, phone: phone });
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0].account;
@@ -89,9 +92,10 @@ pub async fn redeem_phone_change(
         .bind(("max", max_attempts as i64))
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
-        .bind(("keep", keep_session))
-        .await?;
-    let errors = res.take_errors();
+        .bind(("keep", keep_session.clone()))
+        .into_future()
+    })
+    .await?;
     if errors_mention(&errors, "user_phone") {
         return Ok(PhoneChange::NumberTaken);
     }
@@ -101,16 +105,33 @@ pub async fn redeem_phone_change(
     })
 }
 
-/// Whether a redeeming transaction won. Losing a race shows up as our own THROW or as a write
-/// conflict; both mean "not usable".
-fn won(mut res: surrealdb::IndexedResults, what: &str) -> Result<bool, DbError> {
-    won_of(res.take_errors(), what)
+/// Runs a redeeming transaction again while it only collided with concurrent writers of the
+/// challenge (a guess being counted, say), so a right code is not refused for a race it did not
+/// lose; then its statement errors, none when it won.
+async fn settle<F, Fut>(what: &str, mut run: F) -> Result<HashMap<usize, surrealdb::Error>, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        let errors = run().await?.take_errors();
+        if errors.is_empty() || !is_conflict(&errors) || attempt >= 20 {
+            if !errors.is_empty() && is_conflict(&errors) {
+                tracing::warn!("{what}: still colliding after {attempt} tries");
+            }
+            return Ok(errors);
+        }
+        crate::server::metrics::conflict_retried();
+        let jitter = u64::from(rand::random::<u8>() % 4);
+        tokio::time::sleep(std::time::Duration::from_millis(attempt + jitter)).await;
+    }
 }
 
-fn won_of(
-    errors: std::collections::HashMap<usize, surrealdb::Error>,
-    what: &str,
-) -> Result<bool, DbError> {
+/// Whether a redeeming transaction won. Losing shows up as our own THROW or as a write conflict
+/// that retries did not resolve; both mean "not usable".
+fn won_of(errors: HashMap<usize, surrealdb::Error>, what: &str) -> Result<bool, DbError> {
     if errors.is_empty() {
         return Ok(true);
     }
@@ -132,11 +153,11 @@ pub async fn redeem_reset(
     password_hash: &str,
     guard: RecordId,
 ) -> Result<bool, DbError> {
-    let res = db
-        .query(
+    let errors = settle("reset transaction", || {
+        db.query(
             "BEGIN TRANSACTION;
              LET $won = (UPDATE $id SET consumed = true WHERE consumed = false \
-                 AND purpose = 'reset_password' AND attempts < $max AND expires_at > $now \
+                 AND purpose = 'reset_password' AND attempts <= $max AND expires_at > $now \
                  AND code_mac = $mac RETURN VALUE account);
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
@@ -150,9 +171,11 @@ pub async fn redeem_reset(
         .bind(("now", now))
         .bind(("mac", code_mac.to_string()))
         .bind(("hash", password_hash.to_string()))
-        .bind(("guard", guard))
-        .await?;
-    won(res, "reset transaction")
+        .bind(("guard", guard.clone()))
+        .into_future()
+    })
+    .await?;
+    won_of(errors, "reset transaction")
 }
 
 #[cfg(test)]
@@ -160,7 +183,7 @@ mod tests {
     use super::*;
     use crate::model::CodePurpose;
     use crate::server::db::otp_challenge::{
-        record_wrong_attempt, replace_code, NewChallenge, NewCode,
+        replace_code, take_guess, Guess, NewChallenge, NewCode,
     };
     use crate::server::db::transactions::create_with_challenge;
     use crate::server::db::{memory, session as sessions, user as users};
@@ -256,12 +279,23 @@ mod tests {
         let replaced = redeem(&db, "3", "other", 5, 2_000, redemption("b")).await;
         assert!(!replaced.unwrap(), "replaced code");
         for expected in 1..=5 {
-            let used = record_wrong_attempt(&db, "3", 5).await.unwrap();
-            assert_eq!(used, Some(expected));
+            let guess = take_guess(&db, "3", 5, 2_000).await.unwrap();
+            assert!(
+                matches!(&guess, Guess::Counted(row) if row.attempts == expected),
+                "{guess:?}"
+            );
         }
-        let past = record_wrong_attempt(&db, "3", 5).await.unwrap();
-        assert_eq!(past, None, "never past the limit");
-        let exhausted = redeem(&db, "3", "mac", 5, 2_000, redemption("c")).await;
+        // The fifth counted guess may still be the right one.
+        let last = redeem(&db, "3", "other", 5, 2_000, redemption("c")).await;
+        assert!(!last.unwrap(), "a wrong MAC never redeems");
+        let past = take_guess(&db, "3", 5, 2_000).await.unwrap();
+        assert!(matches!(past, Guess::Dead), "never past the limit");
+        let expired = take_guess(&db, "3", 9, 301_000).await.unwrap();
+        assert!(
+            matches!(expired, Guess::Dead),
+            "no guess at an expired code"
+        );
+        let exhausted = redeem(&db, "3", "mac", 4, 2_000, redemption("c")).await;
         assert!(!exhausted.unwrap(), "out of tries");
     }
 

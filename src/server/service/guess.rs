@@ -1,0 +1,73 @@
+//! One guess at a code, for every step that takes one (sign-in, registration, reset, phone
+//! change): counted in the store before it is compared, so a burst of concurrent guesses
+//! checks no more codes than a patient guesser could.
+
+use super::{AuthService, OrInternal, Who};
+use crate::error::AppError;
+use crate::server::auth::limits::{self, Window};
+use crate::server::client::ClientInfo;
+use crate::server::db::audit_event;
+use crate::server::db::otp_challenge::{self, ChallengeRow, Guess};
+use crate::server::db::user::UserRow;
+
+/// What one counted guess found.
+pub(super) enum Guessed {
+    /// The code is right; redeem it with this row's MAC.
+    Right(Box<ChallengeRow>),
+    Wrong {
+        tries_left: u32,
+    },
+    /// Used, expired, out of tries or gone.
+    Dead,
+}
+
+impl AuthService {
+    /// Counts a guess (per client IP, then on the challenge) and only then compares the code;
+    /// a wrong one is written down as `what` against `user`'s account.
+    /// A guess whose count kept colliding with others is refused unchecked, and counts toward
+    /// the account's failures like a wrong one.
+    pub(super) async fn guess(
+        &self,
+        key: &str,
+        code: &str,
+        what: &str,
+        user: Option<&UserRow>,
+        client: &ClientInfo,
+    ) -> Result<Guessed, AppError> {
+        let now = self.clock.now_ms();
+        let per_ip = Window {
+            scope: "code_checks_ip",
+            max: self.config.limits.ip_code_checks_per_10min,
+            secs: limits::TEN_MINUTES,
+        };
+        self.count(per_ip, &client.ip_key(), now, client).await?;
+        let max = self.config.otp.max_attempts;
+        let guess = otp_challenge::take_guess(&self.db, key, max, now)
+            .await
+            .or_internal("guess: count")?;
+        match guess {
+            Guess::Counted(row) if self.code_key.matches(key, code, &row.code_mac) => {
+                Ok(Guessed::Right(row))
+            }
+            Guess::Counted(row) => {
+                if let Some(user) = user {
+                    self.audit(audit_event::Kind::CodeFailed, Who::user(user), what, client)
+                        .await;
+                    self.failed(Who::user(user), now, client).await?;
+                }
+                let used = row.attempts.clamp(0, i64::from(max)) as u32;
+                Ok(Guessed::Wrong {
+                    tries_left: max - used,
+                })
+            }
+            Guess::Dead => Ok(Guessed::Dead),
+            Guess::Busy => {
+                tracing::warn!("guess refused unchecked: its count kept colliding");
+                if let Some(user) = user {
+                    self.failed(Who::user(user), now, client).await?;
+                }
+                Err(AppError::TooManyRequests { wait_secs: 1 })
+            }
+        }
+    }
+}

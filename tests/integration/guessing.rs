@@ -1,0 +1,227 @@
+//! Code guessing by a hostile, concurrent client: every guess is counted before it is checked,
+//! so a burst of hundreds gets no more checks than a patient attacker, and nothing answers 5xx.
+
+use super::*;
+use dynamic_otp::server::db::{audit_event, otp_challenge};
+
+/// `count` six-digit codes, none of them `right`.
+fn wrong_codes(right: &str, count: usize) -> Vec<String> {
+    (0..)
+        .map(|n: u32| format!("{:06}", (n * 7919 + 12345) % 1_000_000))
+        .filter(|c| c != right)
+        .take(count)
+        .collect()
+}
+
+/// Tallies a burst's answers by error, failing on any 5xx.
+async fn tally(tasks: Vec<tokio::task::JoinHandle<reqwest::Response>>) -> BTreeMap<String, usize> {
+    let mut answers = BTreeMap::new();
+    for task in tasks {
+        let (status, error) = error_of(task.await.unwrap()).await;
+        assert!(status < 500, "a guess answered {status}: {error:?}");
+        let name = format!("{error:?}");
+        let name = name.split([' ', '{', '(']).next().unwrap().to_string();
+        *answers.entry(name).or_insert(0) += 1;
+    }
+    answers
+}
+
+async fn failed_checks_logged(app: &TestApp) -> i64 {
+    audit_event::count_since(&app.db, audit_event::Kind::CodeFailed, 0)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_sign_in_codes_gets_five_checks_and_the_right_code_after_it_is_refused() {
+    // The per-IP limit stays out of the way: the challenge alone must hold.
+    let app = start_app(&[("LIMIT_IP_CODE_CHECKS_PER_10MIN", "1000")]).await;
+    let raj = &SEED[0];
+    app.sign_up(&browser(), raj).await;
+    let res = app.login_fresh(raj.username, raj.password).await;
+    let challenge = cookie_value(&res, "otp_challenge").unwrap();
+    let right = app.last_code_to(raj.phone);
+
+    let burst: Vec<_> = wrong_codes(&right, 150)
+        .into_iter()
+        .map(|code| submit_code(app.base.clone(), challenge.clone(), code))
+        .collect();
+    let answers = tally(burst).await;
+    let checked = answers.get("WrongCode").copied().unwrap_or(0);
+    assert_eq!(
+        checked, 5,
+        "exactly the allowed tries were checked: {answers:?}"
+    );
+    let row = otp_challenge::get(&app.db, &challenge)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.attempts, 5, "{answers:?}");
+    assert_eq!(failed_checks_logged(&app).await, 5);
+    assert_eq!(answers.get("CodeExpired"), Some(&145), "{answers:?}");
+
+    let (status, error) = error_of(
+        submit_code(app.base.clone(), challenge.clone(), right)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, error), (410, AppError::CodeExpired));
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_reset_codes_gets_five_checks_and_changes_nothing() {
+    let app = start_app(&[("LIMIT_IP_CODE_CHECKS_PER_10MIN", "1000")]).await;
+    let priya = &SEED[1];
+    app.sign_up(&browser(), priya).await;
+    let owner = browser();
+    let seen = app.gateway.messages().len();
+    let res = app
+        .call(&owner, "forgot_password", &[("username", priya.username)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let challenge = cookie_value(&res, "otp_challenge").unwrap();
+    let mut right = None;
+    for _ in 0..100 {
+        if app.gateway.messages().len() > seen {
+            right = Some(app.last_code_to(priya.phone));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let right = right.expect("the reset code was sent");
+
+    let burst: Vec<_> = wrong_codes(&right, 100)
+        .into_iter()
+        .map(|code| {
+            let (base, challenge) = (app.base.clone(), challenge.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{base}/api/reset_password"))
+                    .header(ACCEPT, "application/json")
+                    .header(COOKIE, format!("otp_challenge={challenge}"))
+                    .form(&[
+                        ("code", code.as_str()),
+                        ("password", "a-new-long-password-9"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let answers = tally(burst).await;
+    // Every refusal reads the same, so count the checks where they are written down.
+    assert_eq!(failed_checks_logged(&app).await, 5, "{answers:?}");
+    let row = otp_challenge::get(&app.db, &challenge)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.attempts, 5);
+
+    let form = [
+        ("code", right.as_str()),
+        ("password", "a-new-long-password-9"),
+    ];
+    let (status, error) = error_of(app.call(&owner, "reset_password", &form).await).await;
+    assert_eq!((status, error), (400, AppError::ResetCodeRefused));
+    let res = app.login_fresh(priya.username, priya.password).await;
+    assert_eq!(res.status(), 200, "the old password still works");
+}
+
+#[tokio::test]
+async fn a_new_code_does_not_reset_the_count_of_wrong_ones() {
+    let app = start_app(&[("OTP_RESEND_COOLDOWN_SECS", "1")]).await;
+    let amit = &SEED[2];
+    app.sign_up(&browser(), amit).await;
+    let client = browser();
+    assert_eq!(
+        app.login(&client, amit.username, amit.password)
+            .await
+            .status(),
+        200
+    );
+    let first = app.last_code_to(amit.phone);
+    let wrong = wrong_codes(&first, 3);
+    for (n, code) in wrong.iter().enumerate() {
+        let (_, error) = error_of(app.verify(&client, code).await).await;
+        assert_eq!(
+            error,
+            AppError::WrongCode {
+                tries_left: 4 - n as u32
+            }
+        );
+    }
+    app.clock.advance(Duration::from_secs(2));
+    assert_eq!(app.call(&client, "resend_code", &[]).await.status(), 200);
+    let second = app.last_code_to(amit.phone);
+    let wrong = wrong_codes(&second, 2);
+    let (_, error) = error_of(app.verify(&client, &wrong[0]).await).await;
+    assert_eq!(
+        error,
+        AppError::WrongCode { tries_left: 1 },
+        "the count went on"
+    );
+    let (_, error) = error_of(app.verify(&client, &wrong[1]).await).await;
+    assert_eq!(error, AppError::WrongCode { tries_left: 0 });
+    let (status, error) = error_of(app.verify(&client, &second).await).await;
+    assert_eq!((status, error), (410, AppError::CodeExpired));
+    // And no code is sent for a challenge that has no tries left.
+    app.clock.advance(Duration::from_secs(5));
+    let sent = app.gateway.messages().len();
+    let (status, _) = error_of(app.call(&client, "resend_code", &[]).await).await;
+    assert_eq!(status, 410);
+    assert_eq!(app.gateway.messages().len(), sent);
+}
+
+/// One address guessing across many challenges meets the per-IP limit; a user elsewhere does not.
+#[tokio::test]
+async fn one_address_guessing_across_challenges_is_limited_and_others_are_not() {
+    let app = start_app(&[
+        ("LIMIT_IP_CODE_CHECKS_PER_10MIN", "8"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let from = |ip: &'static str, challenge: String, code: String| {
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/verify_code"))
+                .header(ACCEPT, "application/json")
+                .header("x-forwarded-for", ip)
+                .header(COOKIE, format!("otp_challenge={challenge}"))
+                .form(&[("code", code.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut challenges = Vec::new();
+    for person in &SEED[..2] {
+        app.sign_up(&browser(), person).await;
+        let res = app.login_fresh(person.username, person.password).await;
+        let challenge = cookie_value(&res, "otp_challenge").unwrap();
+        challenges.push((challenge, app.last_code_to(person.phone)));
+    }
+    let (first, first_code) = &challenges[0];
+    for code in wrong_codes(first_code, 5) {
+        let (status, _) = error_of(from("198.51.100.66", first.clone(), code).await).await;
+        assert_eq!(status, 400);
+    }
+    let (second, second_code) = &challenges[1];
+    let attacker: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for code in wrong_codes(second_code, 4) {
+            statuses.push(
+                from("198.51.100.66", second.clone(), code)
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses
+    };
+    assert_eq!(attacker, [400, 400, 400, 429], "eight checks per address");
+    let owner = from("203.0.113.5", second.clone(), second_code.clone()).await;
+    assert_eq!(owner.status(), 200, "the owner, elsewhere, still gets in");
+}
