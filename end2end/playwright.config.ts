@@ -55,6 +55,7 @@ export default defineConfig({
       // Every browser here is 127.0.0.1; the per-IP limits are tested in Rust too.
       DOTP_LIMIT_IP_SENDS_PER_HOUR: "1000",
       DOTP_LIMIT_IP_SIGNINS_PER_10MIN: "1000",
+      DOTP_LIMIT_IP_CODE_CHECKS_PER_10MIN: "1000",
     },
   },
 });
