@@ -227,6 +227,7 @@ async fn start() -> Bench {
         base: format!("http://{addr}"),
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(256)
+            .default_headers(own_page_headers())
             .build()
             .unwrap(),
         state,
@@ -243,6 +244,7 @@ async fn seed_users(bench: &Bench) {
         let phone = format!("+9198{i:08}");
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(own_page_headers())
             .build()
             .unwrap();
         let name = username(i);
@@ -613,4 +615,15 @@ fn print_table(r: &Value) {
     let m = &r["memory_mib"];
     println!("| 6 | resident memory (server and load generator share the process) | idle {:.0} MiB; peak {:.0} MiB under 1, {:.0} MiB under 3 ({:.0} MiB under 2) | — | — | — |",
         f(&m["idle_rss"]), f(&m["peak_signin"]), f(&m["peak_verify"]), f(&m["peak_overload"]));
+}
+
+/// What a browser sends with a POST from the site's own pages; the server refuses POSTs
+/// without it (or a matching Origin).
+fn own_page_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    headers
 }

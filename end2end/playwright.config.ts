@@ -48,6 +48,7 @@ export default defineConfig({
       DOTP_DEV_MODE: "true",
       DOTP_SMS_PROVIDER: "console",
       DOTP_DATA_DIR: "target/e2e-data",
+      DOTP_METRICS_ADDR: "off",
       RUST_LOG: "info",
       // One person signs in many times across the tests; the real limits are tested in Rust.
       DOTP_LIMIT_PHONE_PER_HOUR: "100",

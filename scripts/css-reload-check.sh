@@ -11,7 +11,7 @@ reload=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 log="target/css-reload-watch.log"
 mkdir -p target
 say "cargo leptos watch on 127.0.0.1:$port (live reload on $reload)"
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_RELOAD_PORT="$reload" DOTP_DATABASE_URL=mem:// \
+LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_RELOAD_PORT="$reload" DOTP_DATABASE_URL=mem:// DOTP_METRICS_ADDR=off \
   DOTP_SMS_PROVIDER=console DOTP_DATA_DIR=target/css-reload-data \
   setsid cargo leptos watch >"$log" 2>&1 &
 watcher=$!

@@ -130,17 +130,25 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = ssr::auth()?;
     let client = ssr::client(&auth);
-    let token = auth.verify(&ssr::challenge(), &code, &client).await?;
+    let signed_in = auth.verify(&ssr::challenge(), &code, &client).await?;
     if let Some(old) = cookies::read(cookies::SESSION) {
         auth.sign_out(&old, &client).await?;
     }
     let secure = auth.config.cookie_secure;
     cookies::set(
         cookies::SESSION,
-        &token,
+        &signed_in.session,
         auth.config.session_ttl_secs,
         secure,
     );
+    if let Some(device) = &signed_in.device {
+        cookies::set(
+            cookies::DEVICE,
+            device,
+            cookies::DEVICE_MAX_AGE_SECS,
+            secure,
+        );
+    }
     cookies::clear(cookies::CHALLENGE, secure);
     leptos_axum::redirect("/");
     Ok(())

@@ -17,6 +17,8 @@ pub struct ClientInfo {
     pub languages: Vec<String>,
     /// The language picked with the site's switcher, when this browser picked one.
     pub chosen_language: Option<String>,
+    /// The device token this browser got at an earlier sign-in, if any.
+    pub device: Option<String>,
 }
 
 impl ClientInfo {
@@ -46,6 +48,8 @@ impl ClientInfo {
                 .collect(),
             languages: preferred_languages(chosen.as_deref(), accept_language(parts)),
             chosen_language: chosen,
+            device: crate::server::cookies::read_from(parts, crate::server::cookies::DEVICE)
+                .filter(|token| token.len() <= 200),
         }
     }
 

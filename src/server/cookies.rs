@@ -14,6 +14,25 @@ pub const CHALLENGE: &str = "otp_challenge";
 pub const TYPED_USERNAME: &str = "typed_username";
 /// The language picked with the switcher (see crate::language).
 pub const LANGUAGE: &str = "lang";
+/// The device token of a browser that has signed in (see service::device).
+pub const DEVICE: &str = "device";
+/// How long a device token lasts: a year.
+pub const DEVICE_MAX_AGE_SECS: u64 = 365 * 24 * 3600;
+
+/// Marks a request served with Secure cookies (http::middleware puts it there). Their names
+/// then carry the `__Host-` prefix, which a browser accepts only from this very host, over
+/// HTTPS and for every path: a sibling subdomain cannot plant or overwrite one.
+#[derive(Debug, Clone, Copy)]
+pub struct SecureCookies;
+
+/// The name a cookie goes by on the wire.
+pub fn wire_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
 
 /// A cookie of the request being served.
 pub fn read(name: &str) -> Option<String> {
@@ -22,6 +41,7 @@ pub fn read(name: &str) -> Option<String> {
 
 /// A cookie of `parts`' request.
 pub fn read_from(parts: &Parts, name: &str) -> Option<String> {
+    let name = wire_name(name, parts.extensions.get::<SecureCookies>().is_some());
     parts
         .headers
         .get_all(COOKIE)
@@ -29,12 +49,13 @@ pub fn read_from(parts: &Parts, name: &str) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
+        .find(|(key, _)| *key == name.as_str())
         .map(|(_, value)| value.to_string())
 }
 
-/// HttpOnly always; Secure unless turned off for plain-HTTP development.
+/// HttpOnly always; Secure (and `__Host-`) unless turned off for plain-HTTP development.
 pub fn set(name: &str, value: &str, max_age_secs: u64, secure: bool) {
+    let name = wire_name(name, secure);
     write(format!(
         "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }

@@ -1,5 +1,7 @@
 //! Removes what can no longer matter: ended rate-limit windows, expired sessions, challenges
-//! too old to resend, and SMS records past the days anyone looks into a delivery question. Safe to run on every instance at once; each sweep is idempotent.
+//! too old to resend, and, after their retention periods, SMS records, quiet lock records,
+//! audit events and accounts whose phone was never verified. Safe to run on every instance at
+//! once; each sweep is idempotent.
 
 use std::time::Duration;
 
@@ -8,8 +10,17 @@ use crate::server::db::{Db, DbError};
 
 const EVERY: Duration = Duration::from_secs(600);
 
-/// How long SMS delivery records are kept.
-pub const SMS_RECORDS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// How long SMS delivery records are kept: the days anyone looks into a delivery question.
+pub const SMS_RECORDS_KEPT_MS: i64 = 30 * DAY_MS;
+/// A failure count with no failure for this long starts again; a lock stays until lifted.
+pub const QUIET_GUARDS_KEPT_MS: i64 = 30 * DAY_MS;
+/// Security events are kept a year, then go.
+pub const AUDIT_KEPT_MS: i64 = 365 * DAY_MS;
+/// A registration never verified in a week is abandoned: its name and number went free after
+/// the challenge's age; the account itself goes now.
+pub const UNVERIFIED_KEPT_MS: i64 = 7 * DAY_MS;
 
 pub fn spawn(db: Db, clock: Clock, challenge_max_age_secs: u64) {
     tokio::spawn(async move {
@@ -30,10 +41,16 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
         "DELETE rate_counter WHERE expires_at < $now;
          DELETE session WHERE expires_at < $now;
          DELETE otp_challenge WHERE created_at < $challenges_before;
-         DELETE sms_message WHERE created_at < $sms_before;",
+         DELETE sms_message WHERE created_at < $sms_before;
+         DELETE login_guard WHERE locked = false AND retry_at < $guards_before;
+         DELETE audit_event WHERE at < $audit_before;
+         DELETE user WHERE phone_verified = false AND created_at < $unverified_before;",
     )
     .bind(("now", now))
     .bind(("sms_before", now - SMS_RECORDS_KEPT_MS))
+    .bind(("guards_before", now - QUIET_GUARDS_KEPT_MS))
+    .bind(("audit_before", now - AUDIT_KEPT_MS))
+    .bind(("unverified_before", now - UNVERIFIED_KEPT_MS))
     .bind(("challenges_before", challenges_before))
     .await?
     .check()?;
@@ -81,5 +98,54 @@ mod tests {
             sessions,
             [surrealdb::types::RecordId::new("session", "live")]
         );
+    }
+
+    #[tokio::test]
+    async fn lock_records_audit_events_and_unverified_accounts_go_after_their_retention() {
+        let db = memory().await;
+        db.query(
+            "CREATE login_guard:quiet SET failures = 3, retry_at = 0, locked = false;
+             CREATE login_guard:locked SET failures = 100, retry_at = 0, locked = true;
+             CREATE audit_event:old SET at = 0, kind = 'signed_in', username = 'raj', \
+                 masked_phone = '', ip = '', user_agent = '', detail = '';
+             CREATE user:unverified SET username = 'u1', full_name = 'U', phone = '+919876543210', \
+                 email = 'u@example.in', password_hash = 'x', phone_verified = false, created_at = 0;
+             CREATE user:verified SET username = 'u2', full_name = 'V', phone = '+919876543211', \
+                 email = 'v@example.in', password_hash = 'x', phone_verified = true, created_at = 0;",
+        )
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        let ids = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut res = db
+                    .query(format!("SELECT VALUE id FROM {table}"))
+                    .await
+                    .unwrap();
+                let ids: Vec<surrealdb::types::RecordId> = res.take(0).unwrap();
+                ids.len()
+            }
+        };
+        sweep(&db, UNVERIFIED_KEPT_MS - 1, 0).await.unwrap();
+        assert_eq!(
+            (
+                ids("login_guard").await,
+                ids("audit_event").await,
+                ids("user").await
+            ),
+            (2, 1, 2)
+        );
+        sweep(&db, UNVERIFIED_KEPT_MS + 1, 0).await.unwrap();
+        assert_eq!(
+            ids("user").await,
+            1,
+            "the never-verified account went after a week"
+        );
+        sweep(&db, QUIET_GUARDS_KEPT_MS + 1, 0).await.unwrap();
+        assert_eq!(ids("login_guard").await, 1, "a lock stays until lifted");
+        sweep(&db, AUDIT_KEPT_MS + 1, 0).await.unwrap();
+        assert_eq!((ids("audit_event").await, ids("user").await), (0, 1));
     }
 }

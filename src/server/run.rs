@@ -7,7 +7,7 @@ use leptos::config::LeptosOptions;
 
 use crate::server::http::router;
 use crate::server::janitor;
-use crate::server::settings::Config;
+use crate::server::settings::{Config, MetricsAt};
 use crate::server::startup::{configuration, init_logging, use_one_tls_provider};
 use crate::server::state::build_state;
 
@@ -52,7 +52,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?
         .tap_io(no_delay);
-    if let Some(addr) = state.auth.config.metrics_addr {
+    if let MetricsAt::Own(addr) = state.auth.config.metrics {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;

@@ -33,8 +33,22 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub json_logs: bool,
     pub shutdown_drain_secs: u64,
-    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub metrics: MetricsAt,
     pub sms: SmsSettings,
+}
+
+/// The shortest OTP_SECRET accepted: 32 bytes, the 256 bits HMAC-SHA256 can use.
+const MIN_OTP_SECRET_LEN: usize = 32;
+
+/// Where Prometheus' /metrics is served. Its counters move with real accounts only (an SMS is
+/// sent to real phones alone), so by default only this machine reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAt {
+    /// A listener of its own.
+    Own(std::net::SocketAddr),
+    /// On the site's address, for a proxy that keeps it from the public.
+    Site,
+    Off,
 }
 
 impl Config {
@@ -64,6 +78,18 @@ impl Config {
             key: "default_region".into(),
             problem: format!("`{region}` is not a two-letter region code"),
         })?;
+        let otp_secret = sources.secret("otp_secret")?;
+        // A short key could be guessed, and with it every code from its MAC: refuse to start.
+        if !otp_secret.is_empty() && otp_secret.expose().len() < MIN_OTP_SECRET_LEN {
+            return Err(ConfigError::Invalid {
+                key: "otp_secret".into(),
+                problem: format!(
+                    "must be at least {MIN_OTP_SECRET_LEN} characters (this one has {}); \
+                     empty lets the server generate one",
+                    otp_secret.expose().len()
+                ),
+            });
+        }
         Ok(Config {
             database: DatabaseConfig::load(sources)?,
             data_dir: PathBuf::from(sources.raw_setting("data_dir").trim()),
@@ -72,7 +98,7 @@ impl Config {
             public_url: sources
                 .optional("public_url")
                 .unwrap_or_else(|| format!("http://{site_addr}")),
-            otp_secret: sources.secret("otp_secret")?,
+            otp_secret,
             otp_secret_previous: sources.secret("otp_secret_previous")?,
             otp: OtpConfig::load(sources)?,
             session_ttl_secs: sources.parse("session_ttl_secs")?,
@@ -97,9 +123,10 @@ impl Config {
                 }
                 Some(_) => sources.parse("shutdown_drain_secs")?,
             },
-            metrics_addr: match sources.optional("metrics_addr") {
-                None => None,
-                Some(_) => Some(sources.parse("metrics_addr")?),
+            metrics: match sources.raw_setting("metrics_addr").trim() {
+                "site" => MetricsAt::Site,
+                "off" => MetricsAt::Off,
+                _ => MetricsAt::Own(sources.parse("metrics_addr")?),
             },
             json_logs: match sources.raw_setting("log_format").trim() {
                 "text" | "" => false,
@@ -151,6 +178,21 @@ mod tests {
         );
         let sources = Sources::new(None, env_of(&[("OTP_MAX_ATTEMPTS", "many")])).unwrap();
         assert!(Config::load(&sources, true, "127.0.0.1:3000").is_err());
+    }
+
+    #[test]
+    fn a_short_otp_secret_is_refused_without_showing_it() {
+        let short = env_of(&[("OTP_SECRET", "only-twenty-characte")]);
+        let sources = Sources::new(None, short).unwrap();
+        let refused = Config::load(&sources, true, "127.0.0.1:3000")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(refused.contains("at least 32"), "{refused}");
+        assert!(
+            !refused.contains("only-twenty"),
+            "the secret is never echoed"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ async fn signed_in_browser(app: &TestApp, p: &Person, agent: &str) -> reqwest::C
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(agent)
+        .default_headers(own_page_headers())
         .build()
         .unwrap();
     assert_eq!(

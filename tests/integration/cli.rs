@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use super::ServerBuilder;
+use super::{api_client, ServerBuilder};
 
 fn admin(store: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_dynamic_otp"))
@@ -58,7 +58,7 @@ async fn json_logs_put_the_request_id_on_every_line_and_no_secret_anywhere() {
         .start()
         .await;
     let base = server.base.clone();
-    let client = reqwest::Client::new();
+    let client = api_client();
     let res = client
         .post(format!("{base}/api/register"))
         .header(reqwest::header::ACCEPT, "application/json")

@@ -188,7 +188,7 @@ async fn readyz_follows_the_database_away_and_back_while_healthz_keeps_answering
     let sms = Gateway::start(StatusCode::OK).await;
     let env = instance_env(&db, &sms, "readiness");
     let app = ServerBuilder::new().envs(&env).start().await;
-    let client = reqwest::Client::new();
+    let client = api_client();
     let probe = |path: &'static str| {
         let client = client.clone();
         let url = format!("{}{path}", app.base);

@@ -423,7 +423,7 @@ async fn sigterm_during_a_burst_answers_every_request_already_sent() {
                     ("email", "t@example.in"),
                     ("password", "crash-test-password"),
                 ];
-                let res = reqwest::Client::new()
+                let res = api_client()
                     .post(format!("{base}/api/register"))
                     .header(ACCEPT, "application/json")
                     .form(&form)

@@ -96,7 +96,7 @@ async fn a_burst_of_wrong_reset_codes_gets_five_checks_and_changes_nothing() {
         .map(|code| {
             let (base, challenge) = (app.base.clone(), challenge.clone());
             tokio::spawn(async move {
-                reqwest::Client::new()
+                api_client()
                     .post(format!("{base}/api/reset_password"))
                     .header(ACCEPT, "application/json")
                     .header(COOKIE, format!("otp_challenge={challenge}"))
@@ -185,7 +185,7 @@ async fn one_address_guessing_across_challenges_is_limited_and_others_are_not() 
     let from = |ip: &'static str, challenge: String, code: String| {
         let base = app.base.clone();
         async move {
-            reqwest::Client::new()
+            api_client()
                 .post(format!("{base}/api/verify_code"))
                 .header(ACCEPT, "application/json")
                 .header("x-forwarded-for", ip)

@@ -29,7 +29,7 @@ async fn pages_redirect_and_cookies_are_locked_down() {
         .get_all(SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("sid="))
+        .find(|c| c.starts_with("__Host-sid="))
         .unwrap();
     assert!(
         session.contains("HttpOnly") && session.contains("Secure"),
@@ -37,18 +37,38 @@ async fn pages_redirect_and_cookies_are_locked_down() {
     );
     // Secure cookies are not sent over plain HTTP by a cookie jar, so present it by hand.
     let token = session
-        .trim_start_matches("sid=")
+        .trim_start_matches("__Host-sid=")
         .split(';')
         .next()
         .unwrap();
     assert!(token.len() >= 32, "session tokens carry at least 128 bits");
-    let page = reqwest::Client::new()
+    let page = api_client()
         .get(format!("{}/", app.base))
-        .header(COOKIE, format!("sid={token}"))
+        .header(COOKIE, format!("__Host-sid={token}"))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    // A plain-named cookie, as a sibling subdomain could plant, is not ours.
+    let planted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", app.base))
+        .header(ACCEPT, "text/html")
+        .header(COOKIE, format!("sid={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        planted.status(),
+        302,
+        "not signed in by a cookie without the prefix"
+    );
     let html = page.text().await.unwrap();
     assert!(
         html.contains("राज शर्मा") && html.contains("+91 ******3210"),
@@ -84,7 +104,7 @@ async fn overload_is_shed_with_503_and_retry_after() {
         .map(|i| {
             let base = app.base.clone();
             tokio::spawn(async move {
-                reqwest::Client::new()
+                api_client()
                     .post(format!("{base}/api/login"))
                     .header(ACCEPT, "application/json")
                     .form(&[
@@ -141,7 +161,26 @@ async fn posts_from_other_sites_are_refused() {
     assert_eq!(lookalike.status(), 403);
     let own = post(Some(format!("http://{host}"))).await.unwrap();
     assert_eq!(own.status(), 401, "our own pages get the normal answer");
-    assert_eq!(post(None).await.unwrap().status(), 401);
+    let (status, error) = error_of(post(None).await.unwrap()).await;
+    assert_eq!(
+        (status, error),
+        (403, AppError::ForeignOrigin),
+        "neither Origin nor Sec-Fetch-Site: a forged or stripped request"
+    );
+    let fetch_site = |value: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/login", app.base))
+            .header(ACCEPT, "application/json")
+            .header("sec-fetch-site", value)
+            .form(&[
+                ("username", "raj_sharma"),
+                ("password", "whatever-password"),
+            ])
+            .send()
+    };
+    assert_eq!(fetch_site("same-origin").await.unwrap().status(), 401);
+    assert_eq!(fetch_site("cross-site").await.unwrap().status(), 403);
+    assert_eq!(fetch_site("same-site").await.unwrap().status(), 403);
 }
 
 #[tokio::test]
@@ -408,4 +447,29 @@ async fn refusals_keep_their_status_when_the_answer_is_compressed() {
     let too_soon = compressed("resend_code", &[]).await.unwrap();
     assert_eq!(too_soon.status(), 429);
     assert_eq!(too_soon.headers()["retry-after"], "30");
+}
+
+/// People type passwords into the username field; what cannot be a username is neither a lock
+/// key nor written into the audit trail.
+#[tokio::test]
+async fn a_password_typed_as_the_username_is_stored_nowhere() {
+    let app = start_app(&[]).await;
+    let typed = "Tr0ub4dor&3 horse";
+    let res = app.login_fresh(typed, "whatever-password").await;
+    assert_eq!(res.status(), 401);
+    let guard = dynamic_otp::server::db::login_guard::get(&app.db, &typed.to_lowercase())
+        .await
+        .unwrap();
+    assert_eq!(guard.failures, 0, "no lock record under it");
+    let mut res = app
+        .db
+        .query("SELECT VALUE username FROM audit_event WHERE kind = 'sign_in_failed'")
+        .await
+        .unwrap();
+    let names: Vec<String> = res.take(0).unwrap();
+    assert_eq!(
+        names,
+        [String::new()],
+        "the failure is recorded, the text is not"
+    );
 }

@@ -22,8 +22,9 @@ fn too_many(error: &AppError) -> u64 {
 async fn a_phone_gets_at_most_five_codes_an_hour_and_ten_a_day() {
     let app = start_app(&[]).await;
     start_of_next_day(&app);
-    app.sign_up(&browser(), &SEED[0]).await; // code 1 of the hour
-    for _ in 0..4 {
+    // The registration's code spends the quota of verifying a new account, not of signing in.
+    app.sign_up(&browser(), &SEED[0]).await;
+    for _ in 0..5 {
         assert_eq!(
             app.login(&browser(), "raj_sharma", SEED[0].password)
                 .await
@@ -51,7 +52,7 @@ async fn a_phone_gets_at_most_five_codes_an_hour_and_ten_a_day() {
     );
     assert_eq!(
         app.gateway.messages().len(),
-        5,
+        6,
         "the refused sign-in sent nothing"
     );
 
@@ -125,7 +126,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     .await;
     start_of_next_day(&app);
     let from = |ip: &'static str| {
-        reqwest::Client::new()
+        api_client()
             .post(format!("{}/api/login", app.base))
             .header(ACCEPT, "application/json")
             .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
@@ -154,7 +155,7 @@ async fn ipv6_clients_count_by_their_64_through_every_forwarded_for_line() {
     .await;
     start_of_next_day(&app);
     let from = |ip: &'static str| {
-        reqwest::Client::new()
+        api_client()
             .post(format!("{}/api/login", app.base))
             .header(ACCEPT, "application/json")
             .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
@@ -416,4 +417,91 @@ async fn a_burst_of_unverified_sends_to_one_range_trips_the_pumping_alarm() {
     );
     app.clock.advance(Duration::from_secs(3600));
     assert_eq!(app.register(&browser(), &again).await.status(), 200);
+}
+
+/// Forty addresses register never-verified numbers of one range until the alarm goes off; the
+/// range's verified user still signs in, and only new numbers and the tripping address wait.
+#[tokio::test]
+async fn the_pumping_alarm_pauses_new_numbers_never_a_verified_user_of_the_range() {
+    let app = start_app(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    start_of_next_day(&app);
+    let raj = &SEED[0]; // +9198…
+    app.sign_up(&browser(), raj).await;
+    let register_from = |n: u32| {
+        let form = [
+            ("username", format!("pump_{n}")),
+            ("full_name", "Pump".to_string()),
+            ("phone", format!("+91987654{:04}", 1000 + n)),
+            ("email", "pump@example.in".to_string()),
+            ("password", "pumping-password-9".to_string()),
+        ];
+        api_client()
+            .post(format!("{}/api/register", app.base))
+            .header(ACCEPT, "application/json")
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .form(&form)
+            .send()
+    };
+    let mut statuses = BTreeMap::new();
+    for n in 0..40 {
+        let status = register_from(n).await.unwrap().status().as_u16();
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert!(
+        statuses.get(&503).copied().unwrap_or(0) > 0,
+        "the alarm went off: {statuses:?}"
+    );
+    let sent_before = app.gateway.messages().len();
+    let res = app.login_fresh(raj.username, raj.password).await;
+    assert_eq!(res.status(), 200, "the verified user of the range signs in");
+    assert_eq!(app.gateway.messages().len(), sent_before + 1);
+    assert_eq!(app.last_code_to(raj.phone).len(), 6);
+    // A new number of the range still waits, from any address.
+    let (status, _) = error_of(register_from(77).await.unwrap()).await;
+    assert_eq!(status, 503);
+}
+
+/// Anyone can hold a username at the lockout delay; the owner's own browser, which signed in
+/// before and carries its device token, is not held by them. A device that fails itself is.
+#[tokio::test]
+async fn a_browser_that_signed_in_before_is_not_held_by_another_clients_failures() {
+    let app = start_app(&[
+        ("LOCKOUT_DELAY_AFTER", "3"),
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "1000"),
+    ])
+    .await;
+    let (raj, priya) = (&SEED[0], &SEED[1]);
+    let own = browser();
+    app.sign_up(&own, raj).await;
+    app.sign_up(&browser(), priya).await;
+    // Eight failures, waiting out each delay: the last wait, 2^5 s, outlasts the test.
+    for person in [raj, priya] {
+        let mut failures = 0;
+        while failures < 8 {
+            let res = app.login_fresh(person.username, "not-the-password-1").await;
+            match error_of(res).await {
+                (401, _) => failures += 1,
+                (429, error) => app.clock.advance(Duration::from_secs(too_many(&error) + 1)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // Waiting out one's delays may have ended the other's: one more try holds each again.
+    for person in [raj, priya] {
+        let res = app.login_fresh(person.username, "not-the-password-1").await;
+        assert!([401, 429].contains(&res.status().as_u16()));
+    }
+    let (status, _) = error_of(app.login_fresh(raj.username, raj.password).await).await;
+    assert_eq!(status, 429, "a new browser waits");
+    let res = app.login(&own, raj.username, raj.password).await;
+    assert_eq!(res.status(), 200, "the owner's browser does not");
+    let (status, _) = error_of(app.login(&own, priya.username, priya.password).await).await;
+    assert_eq!(status, 429, "its token is good for its own account only");
+
+    for _ in 0..3 {
+        let res = app.login(&own, raj.username, "not-the-password-1").await;
+        assert_eq!(res.status(), 401);
+    }
+    let (status, _) = error_of(app.login(&own, raj.username, raj.password).await).await;
+    assert_eq!(status, 429, "a device that fails itself loses its standing");
 }

@@ -197,7 +197,7 @@ async fn assets_are_compressed_and_hashed_ones_cached_for_a_year() {
         let app = router(build_state(config, options).await.unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         // This client decompresses nothing, so the bytes counted are the bytes sent.
-        let res = reqwest::Client::new()
+        let res = api_client()
             .get(format!("http://{addr}/pkg/dynamic_otp.abc123.css"))
             .header("accept-encoding", "br")
             .send()
@@ -241,6 +241,7 @@ async fn registrations_past_the_ip_limit_are_refused_before_any_hash() {
         ("SMS_PROVIDER", "webhook".to_string()),
         ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
         ("LIMIT_IP_SIGNINS_PER_10MIN", "2".to_string()),
+        ("METRICS_ADDR", "site".to_string()),
     ];
     let server = ServerBuilder::new().envs(&env).start().await;
     let base = server.base.as_str();

@@ -19,7 +19,7 @@ const CALLBACK_SECRET: &str = "receipt-secret-0123456789";
 
 /// A browser whose user reads `languages` (an Accept-Language value).
 fn browser_reading(languages: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
+    let mut headers = own_page_headers();
     headers.insert(reqwest::header::ACCEPT_LANGUAGE, languages.parse().unwrap());
     reqwest::Client::builder()
         .cookie_store(true)
@@ -150,7 +150,7 @@ async fn msg91_gets_the_documented_request_with_the_template_of_the_users_langua
     );
     assert_eq!(records[0].masked_phone, "+91******3210");
     let report = r#"[{"senderId":"DYNOTP","requestId":"3763646c3058373530393938","report":[{"date":"2026-11-24 10:06:20","number":"919876543210","status":"1","desc":"DELIVERED"}],"userId":"1"}]"#;
-    let wrong = reqwest::Client::new()
+    let wrong = api_client()
         .post(format!("{}/sms/status/msg91/not-the-secret", app.base))
         .form(&[("data", report)])
         .send()
@@ -158,7 +158,7 @@ async fn msg91_gets_the_documented_request_with_the_template_of_the_users_langua
         .unwrap();
     assert_eq!(wrong.status(), 404);
     assert_eq!(sms_records(&app.db).await[0].status, "queued");
-    let right = reqwest::Client::new()
+    let right = api_client()
         .post(format!("{}/sms/status/msg91/{CALLBACK_SECRET}", app.base))
         .form(&[("data", report)])
         .send()
@@ -363,7 +363,7 @@ async fn twilio_gets_the_documented_request_and_only_signed_callbacks_count() {
     let post = |params: Vec<(&'static str, &'static str)>, signature: String| {
         let url = format!("{}{path}", app.base);
         async move {
-            reqwest::Client::new()
+            api_client()
                 .post(url)
                 .header("x-twilio-signature", signature)
                 .form(&params)

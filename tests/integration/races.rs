@@ -91,7 +91,7 @@ async fn register_at_once(
                 "+919876543210".to_string()
             };
             tokio::spawn(async move {
-                let res = reqwest::Client::new()
+                let res = api_client()
                     .post(format!("{base}/api/register"))
                     .header(ACCEPT, "application/json")
                     .form(&[
@@ -153,5 +153,35 @@ async fn a_hundred_concurrent_registrations_of_one_username_or_phone_make_one_ac
         (users, challenges),
         (Some(2), Some(2)),
         "no half-written records"
+    );
+}
+
+/// A browser's parallel requests all touch its session; signing out among them still ends it,
+/// and nothing answers 5xx.
+#[tokio::test]
+async fn sign_out_amid_a_burst_of_requests_ends_the_session() {
+    let app = start_app(&[]).await;
+    let client = browser();
+    app.sign_up(&client, &SEED[0]).await;
+    let lookups: Vec<_> = (0..60)
+        .map(|_| {
+            let (client, base) = (client.clone(), app.base.clone());
+            tokio::spawn(async move { post(&client, &base, "current_user", &[]).await.status() })
+        })
+        .collect();
+    let out = app.call(&client, "logout", &[]).await;
+    assert!(out.status().as_u16() < 500, "{}", out.status());
+    for lookup in lookups {
+        let status = lookup.await.unwrap();
+        assert!(status.as_u16() < 500, "{status}");
+    }
+    let raj = user::find_by_username(&app.db, SEED[0].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        session::count_for(&app.db, &raj.id).await.unwrap(),
+        0,
+        "the session ended in the store, not just in the cookie jar"
     );
 }

@@ -167,3 +167,96 @@ async fn a_reset_unlocks_a_locked_account() {
         200
     );
 }
+
+/// "Forgot password" needs only a username, so it has a quota of its own: a stranger asking
+/// ten times spends none of the owner's sign-in codes.
+#[tokio::test]
+async fn ten_reset_requests_by_a_stranger_leave_the_owners_sign_in_alone() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    app.sign_up(&browser(), raj).await;
+    let before = sent_to(&app, raj.phone);
+    for _ in 0..10 {
+        let res = app
+            .call(&browser(), "forgot_password", &[("username", raj.username)])
+            .await;
+        assert_eq!(res.status(), 200);
+        app.clock.advance(Duration::from_secs(60));
+    }
+    // Sends happen in the background; wait until the two the reset quota allows arrived.
+    for _ in 0..100 {
+        if sent_to(&app, raj.phone) >= before + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sent_to(&app, raj.phone),
+        before + 2,
+        "two reset codes an hour"
+    );
+    let res = app.login_fresh(raj.username, raj.password).await;
+    assert_eq!(res.status(), 200, "the owner still gets a sign-in code");
+    assert_eq!(sent_to(&app, raj.phone), before + 3);
+}
+
+/// A new password ends every code the account had pending: a reset asked for before the change
+/// cannot undo it.
+#[tokio::test]
+async fn changing_the_password_kills_a_pending_reset_code() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    let owner = browser();
+    app.sign_up(&owner, raj).await;
+    let seen = sent_to(&app, raj.phone);
+    let stranger = browser();
+    let res = app
+        .call(&stranger, "forgot_password", &[("username", raj.username)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let code = reset_code_to(&app, raj.phone, seen).await;
+
+    let new_password = "a-fresh-password-77";
+    let change = [
+        ("current_password", raj.password),
+        ("new_password", new_password),
+    ];
+    let res = app.call(&owner, "change_password", &change).await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    assert_eq!(
+        error_of(reset(&app, &stranger, &code, "the-strangers-password-1").await).await,
+        (400, AppError::ResetCodeRefused)
+    );
+    assert_eq!(
+        app.login_fresh(raj.username, new_password).await.status(),
+        200
+    );
+}
+
+/// A made-up username has no account whose lockout wrong reset codes could feed, so a real
+/// one's must not either: otherwise the delay after them would tell the two apart.
+#[tokio::test]
+async fn wrong_reset_codes_do_not_feed_the_lockout() {
+    let app = start_app(&[("LOCKOUT_DELAY_AFTER", "3")]).await;
+    let raj = &SEED[0];
+    app.sign_up(&browser(), raj).await;
+    let seen = sent_to(&app, raj.phone);
+    let asker = browser();
+    let res = app
+        .call(&asker, "forgot_password", &[("username", raj.username)])
+        .await;
+    assert_eq!(res.status(), 200);
+    let code = reset_code_to(&app, raj.phone, seen).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, _) = error_of(reset(&app, &asker, wrong, "another-password-1").await).await;
+        assert_eq!(status, 400);
+    }
+    let res = app.login_fresh(raj.username, raj.password).await;
+    assert_eq!(res.status(), 200, "no delay came of them");
+}

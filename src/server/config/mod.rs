@@ -37,6 +37,8 @@ pub struct OtpConfig {
 pub struct LimitsConfig {
     pub phone_per_hour: u32,
     pub phone_per_day: u32,
+    pub reset_phone_per_hour: u32,
+    pub reset_phone_per_day: u32,
     pub ip_sends_per_hour: u32,
     pub ip_signins_per_10min: u32,
     pub ip_code_checks_per_10min: u32,
@@ -84,6 +86,8 @@ impl LimitsConfig {
         Ok(LimitsConfig {
             phone_per_hour: sources.parse("limit_phone_per_hour")?,
             phone_per_day: sources.parse("limit_phone_per_day")?,
+            reset_phone_per_hour: sources.parse("limit_reset_phone_per_hour")?,
+            reset_phone_per_day: sources.parse("limit_reset_phone_per_day")?,
             ip_sends_per_hour: sources.parse("limit_ip_sends_per_hour")?,
             ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
             ip_code_checks_per_10min: sources.parse("limit_ip_code_checks_per_10min")?,

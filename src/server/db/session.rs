@@ -3,7 +3,9 @@
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::user::UserRow;
-use super::{Db, DbError};
+use std::future::IntoFuture;
+
+use super::{retry_conflicts, Db, DbError};
 
 pub fn record(key: &str) -> RecordId {
     RecordId::new("session", key)
@@ -17,8 +19,9 @@ pub async fn account(
     now: i64,
     idle_since: i64,
 ) -> Result<Option<UserRow>, DbError> {
-    let mut res = db
-        .query(
+    // A browser's parallel requests all move the same clock: collisions are retried.
+    let mut res = retry_conflicts("session lookup", 20, || {
+        db.query(
             "LET $live = (UPDATE $id SET last_seen = $now \
                  WHERE expires_at > $now AND (last_seen ?? created_at) > $idle_since RETURN VALUE account);
              SELECT * FROM $live;",
@@ -26,18 +29,29 @@ pub async fn account(
         .bind(("id", record(key)))
         .bind(("now", now))
         .bind(("idle_since", idle_since))
-        .await?
-        .check()?;
+        .into_future()
+    })
+    .await?;
     let rows: Vec<UserRow> = res.take(1)?;
     Ok(rows.into_iter().next())
 }
 
-pub async fn delete(db: &Db, key: &str) -> Result<(), DbError> {
-    db.query("DELETE $id")
-        .bind(("id", record(key)))
-        .await?
-        .check()?;
-    Ok(())
+/// Ends a session, whatever else is touching it (a collision with its own last-seen update is
+/// retried), and names the account it belonged to.
+pub async fn delete(db: &Db, key: &str) -> Result<Option<RecordId>, DbError> {
+    let mut res = retry_conflicts("session delete", 20, || {
+        db.query("DELETE $id RETURN BEFORE")
+            .bind(("id", record(key)))
+            .into_future()
+    })
+    .await?;
+    let ended: Vec<Ended> = res.take(0)?;
+    Ok(ended.into_iter().next().map(|e| e.account))
+}
+
+#[derive(SurrealValue)]
+struct Ended {
+    account: RecordId,
 }
 
 /// A live session as its owner sees it.

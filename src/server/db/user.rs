@@ -157,8 +157,8 @@ pub async fn set_language(db: &Db, id: &RecordId, language: &str) -> Result<(), 
     Ok(())
 }
 
-/// A new password hash; in the same transaction every other session of the account ends, so
-/// whoever knew the old password is out.
+/// A new password hash; in the same transaction every other session of the account ends and
+/// every code it has pending dies, so whoever knew the old password is out.
 pub async fn set_password(
     db: &Db,
     id: &RecordId,
@@ -169,6 +169,7 @@ pub async fn set_password(
         "BEGIN TRANSACTION;
          UPDATE $id SET password_hash = $hash;
          DELETE session WHERE account = $id AND id != $keep;
+         DELETE otp_challenge WHERE account = $id AND consumed = false;
          COMMIT TRANSACTION;",
     )
     .bind(("id", id.clone()))

@@ -11,7 +11,7 @@ use axum::Router;
 use http::header::SET_COOKIE;
 
 use crate::i18n::Locale;
-use crate::server::cookies::LANGUAGE;
+use crate::server::cookies::{wire_name, LANGUAGE};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -27,13 +27,11 @@ async fn switch(
     if code.parse::<Locale>().is_err() {
         return back.into_response();
     }
-    let secure = if state.auth.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    // Readable by the page's script on purpose: it names a language, not a secret.
-    let cookie = format!("{LANGUAGE}={code}; Path=/; Max-Age=31536000; SameSite=Lax{secure}");
+    let secure = state.auth.config.cookie_secure;
+    let name = wire_name(LANGUAGE, secure);
+    let flag = if secure { "; Secure" } else { "" };
+    // Not HttpOnly: it names a language, not a secret.
+    let cookie = format!("{name}={code}; Path=/; Max-Age=31536000; SameSite=Lax{flag}");
     ([(SET_COOKIE, cookie)], back).into_response()
 }
 

@@ -9,6 +9,7 @@ use axum::Json;
 use leptos::server_fn::error::FromServerFnError;
 
 use crate::error::AppError;
+use crate::server::cookies::SecureCookies;
 
 /// Hashed asset names change whenever their content does, so browsers may keep them a year
 /// without asking again. Without hashing (a plain dev build), they must ask every time.
@@ -51,30 +52,60 @@ pub async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// State-changing requests (every server function is a POST) must come from our own pages:
-/// a browser names the page's origin, and it must be the host it is sending to. Clients that
-/// send no Origin at all are not browsers and cannot carry a victim's cookies.
+/// With Secure cookies (the site is served over HTTPS): marks the request so cookies go by
+/// their `__Host-` names, and tells browsers to use HTTPS only for a year (HSTS).
+pub async fn secure_transport(
+    State(secure): State<bool>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !secure {
+        return next.run(request).await;
+    }
+    request.extensions_mut().insert(SecureCookies);
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    response
+}
+
+/// State-changing requests (every server function and form is a POST) must come from our own
+/// pages: the browser's Origin must be the host it is sending to, or, where a browser sends no
+/// Origin, its Sec-Fetch-Site must say same-origin. A POST with neither is refused: browsers send
+/// one or the other, so only a forged or stripped request lacks both. Provider receipts are
+/// machine-to-machine and authenticate their caller instead (http::receipts).
 pub async fn same_origin_posts(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if request.method() == axum::http::Method::POST {
-        let origin = request
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok());
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok());
-        if let Some(origin) = origin {
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-            if origin_host.is_none() || origin_host != host {
-                return error_response(&AppError::ForeignOrigin);
-            }
-        }
+    let machine_to_machine = request.uri().path().starts_with(RECEIPTS_PREFIX);
+    if request.method() == axum::http::Method::POST
+        && !machine_to_machine
+        && !from_own_page(request.headers())
+    {
+        return error_response(&AppError::ForeignOrigin);
     }
     next.run(request).await
+}
+
+/// Where provider delivery receipts arrive.
+const RECEIPTS_PREFIX: &str = "/sms/status/";
+
+fn from_own_page(headers: &header::HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    match text(header::ORIGIN) {
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+            origin_host.is_some() && origin_host == text(header::HOST)
+        }
+        None => text(header::HeaderName::from_static("sec-fetch-site")) == Some("same-origin"),
+    }
 }
 
 fn error_response(error: &AppError) -> Response {

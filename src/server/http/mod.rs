@@ -12,13 +12,14 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
+use crate::server::settings::MetricsAt;
 use crate::server::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let mut app = Router::new();
-    if state.auth.config.metrics_addr.is_none() {
+    if state.auth.config.metrics == MetricsAt::Site {
         app = app.route("/metrics", get(crate::server::metrics::scrape));
     }
     app.merge(dev_outbox::routes())
@@ -37,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::same_origin_posts))
         .layer(axum::middleware::map_response(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.config.cookie_secure,
+            middleware::secure_transport,
+        ))
         .layer(axum::middleware::from_fn(request_log::request_id))
         .with_state(state)
 }

@@ -1,6 +1,6 @@
 //! The signed-in account's own pages: its sessions and its password.
 
-use super::guess::Guessed;
+use super::guess::{Guessed, Guesser};
 use super::{hashing, pending_of_new, AuthService, CodeSent, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::{CodePurpose, PendingCode, SessionInfo};
@@ -164,7 +164,8 @@ impl AuthService {
                 f.phone = Some(Problem::PhoneOtherAccount)
             }));
         }
-        self.may_send(&phone, client, now).await?;
+        self.may_send(&phone, CodePurpose::ChangePhone, false, client, now)
+            .await?;
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
         let (challenge, code) = self.new_challenge(
@@ -241,7 +242,16 @@ impl AuthService {
             return Err(AppError::CodeExpired);
         }
         match self
-            .guess(challenge_key, &code, "change phone", Some(&user), client)
+            .guess(
+                challenge_key,
+                &code,
+                Guesser {
+                    user: Some(&user),
+                    what: "change phone",
+                    lockout: true,
+                },
+                client,
+            )
             .await?
         {
             Guessed::Dead => Err(AppError::CodeExpired),
@@ -300,7 +310,13 @@ impl AuthService {
             .await
             .or_internal("confirm password: guard")?;
         let now = self.clock.now_ms();
-        if guard.retry_at > now {
+        if guard.locked {
+            return Err(AppError::AccountLocked);
+        }
+        let device = self
+            .trusted_device(client.device.as_deref(), &user.username, now)
+            .await?;
+        if guard.retry_at > now && device.is_none() {
             return Err(AppError::TooManyRequests {
                 wait_secs: super::secs_until(guard.retry_at, now),
             });

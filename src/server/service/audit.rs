@@ -2,6 +2,7 @@
 
 use super::AuthService;
 use crate::server::auth::phone::mask_e164;
+use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
 use crate::server::db::{audit_event, user};
 
@@ -57,7 +58,12 @@ impl AuthService {
             at: self.clock.now_ms(),
             kind: kind.as_str().to_string(),
             account: who.account.cloned(),
-            username: who.username.chars().take(64).collect(),
+            // People type passwords into the username field: keep only what could be a name.
+            username: if validate::username(who.username).is_ok() {
+                who.username.to_string()
+            } else {
+                String::new()
+            },
             masked_phone: who.phone.map(mask_e164).unwrap_or_default(),
             ip: client.ip_text(),
             user_agent: client.user_agent.clone(),

@@ -1,8 +1,8 @@
 //! The code step of sign-in and registration: what is pending, checking a code (a correct
 //! one makes the session), and "Resend code".
 
-use super::guess::Guessed;
-use super::{secs_until, AuthService, OrInternal, Who};
+use super::guess::{Guessed, Guesser};
+use super::{secs_until, AuthService, OrInternal, SignedInTokens, Who};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
 use crate::server::auth::limits;
@@ -29,14 +29,15 @@ impl AuthService {
         Ok(row.and_then(|r| self.pending_of(&r, now)))
     }
 
-    /// Checks a code; on success returns a new session token.
+    /// Checks a code; on success returns a new session token and, for an account, a device
+    /// token.
     #[tracing::instrument(skip_all)]
     pub async fn verify(
         &self,
         challenge_key: &str,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<String, AppError> {
+    ) -> Result<SignedInTokens, AppError> {
         let result = self.verify_steps(challenge_key, code, client).await;
         metrics::verification(&result);
         result
@@ -47,7 +48,7 @@ impl AuthService {
         challenge_key: &str,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<String, AppError> {
+    ) -> Result<SignedInTokens, AppError> {
         let code = Self::normalised(code)?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
@@ -60,7 +61,16 @@ impl AuthService {
             .ok_or(AppError::CodeExpired)?;
         let user = self.account_of(&row).await?;
         match self
-            .guess(challenge_key, &code, "", user.as_ref(), client)
+            .guess(
+                challenge_key,
+                &code,
+                Guesser {
+                    user: user.as_ref(),
+                    what: "",
+                    lockout: true,
+                },
+                client,
+            )
             .await?
         {
             Guessed::Dead => Err(AppError::CodeExpired),
@@ -84,6 +94,7 @@ impl AuthService {
                 .await
                 .or_internal("verify: redeem")?;
                 if won {
+                    let device = user.as_ref().map(|u| self.device_token(&u.username));
                     if let Some(user) = user {
                         let who = Who::user(&user);
                         let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
@@ -101,7 +112,10 @@ impl AuthService {
                             .await
                             .or_internal("verify: bookkeeping")?;
                     }
-                    Ok(session_token)
+                    Ok(SignedInTokens {
+                        session: session_token,
+                        device,
+                    })
                 } else {
                     Err(AppError::CodeExpired)
                 }
@@ -143,7 +157,11 @@ impl AuthService {
                 wait_secs: secs_until(row.resend_after, now),
             });
         }
-        self.may_send(&row.phone, client, now).await?;
+        // Sign-in codes only ever go to a verified phone.
+        let proven = row.purpose() == Some(CodePurpose::SignIn);
+        let purpose = row.purpose().ok_or(AppError::CodeExpired)?;
+        self.may_send(&row.phone, purpose, proven, client, now)
+            .await?;
         let code = self.code_for(&row.phone, now);
         let code_mac = self.code_key.mac(challenge_key, &code);
         let sends = row.sends.unwrap_or(1).max(1) + 1;

@@ -10,6 +10,17 @@ use crate::server::db::audit_event;
 use crate::server::db::otp_challenge::{self, ChallengeRow, Guess};
 use crate::server::db::user::UserRow;
 
+/// Whose guess a wrong code is written down against.
+pub(super) struct Guesser<'a> {
+    /// The account the challenge belongs to, for the audit trail.
+    pub user: Option<&'a UserRow>,
+    /// What the code was for, in the audit record.
+    pub what: &'a str,
+    /// Whether a wrong code counts toward the account's lockout. Not for resets: a made-up
+    /// username has no account to count against, and the lockout would tell the two apart.
+    pub lockout: bool,
+}
+
 /// What one counted guess found.
 pub(super) enum Guessed {
     /// The code is right; redeem it with this row's MAC.
@@ -23,15 +34,14 @@ pub(super) enum Guessed {
 
 impl AuthService {
     /// Counts a guess (per client IP, then on the challenge) and only then compares the code;
-    /// a wrong one is written down as `what` against `user`'s account.
+    /// a wrong one is written down against the guesser.
     /// A guess whose count kept colliding with others is refused unchecked, and counts toward
     /// the account's failures like a wrong one.
     pub(super) async fn guess(
         &self,
         key: &str,
         code: &str,
-        what: &str,
-        user: Option<&UserRow>,
+        guesser: Guesser<'_>,
         client: &ClientInfo,
     ) -> Result<Guessed, AppError> {
         let now = self.clock.now_ms();
@@ -50,10 +60,13 @@ impl AuthService {
                 Ok(Guessed::Right(row))
             }
             Guess::Counted(row) => {
-                if let Some(user) = user {
-                    self.audit(audit_event::Kind::CodeFailed, Who::user(user), what, client)
+                if let Some(user) = guesser.user {
+                    let who = Who::user(user);
+                    self.audit(audit_event::Kind::CodeFailed, who, guesser.what, client)
                         .await;
-                    self.failed(Who::user(user), now, client).await?;
+                    if guesser.lockout {
+                        self.failed(who, now, client).await?;
+                    }
                 }
                 let used = row.attempts.clamp(0, i64::from(max)) as u32;
                 Ok(Guessed::Wrong {
@@ -63,7 +76,7 @@ impl AuthService {
             Guess::Dead => Ok(Guessed::Dead),
             Guess::Busy => {
                 tracing::warn!("guess refused unchecked: its count kept colliding");
-                if let Some(user) = user {
+                if let (Some(user), true) = (guesser.user, guesser.lockout) {
                     self.failed(Who::user(user), now, client).await?;
                 }
                 Err(AppError::TooManyRequests { wait_secs: 1 })

@@ -19,6 +19,7 @@ use crate::server::sms::SmsSender;
 mod account;
 mod audit;
 mod code_step;
+mod device;
 mod guess;
 mod register;
 mod reset;
@@ -28,6 +29,13 @@ mod signed_in;
 
 use audit::Who;
 pub use register::Registration;
+
+/// A sign-in finished: the new session, and the device token that lets this browser past the
+/// delay other clients cause on the account.
+pub struct SignedInTokens {
+    pub session: String,
+    pub device: Option<String>,
+}
 
 /// A code is on its way; the challenge key goes into the browser's cookie.
 pub struct CodeSent {

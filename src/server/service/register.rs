@@ -135,7 +135,10 @@ impl AuthService {
             challenge: &challenge_key,
             after: None,
         };
-        let sent = match self.may_send(phone.e164(), client, now).await {
+        let sent = match self
+            .may_send(phone.e164(), CodePurpose::VerifyPhone, false, client, now)
+            .await
+        {
             Ok(()) => self.deliver(sms, now).await,
             Err(refused) => Err(refused),
         };

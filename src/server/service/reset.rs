@@ -1,7 +1,7 @@
 //! "Forgot password": a code to the account's phone, then a new password. Neither step's answer
 //! says whether the username exists.
 
-use super::guess::Guessed;
+use super::guess::{Guessed, Guesser};
 use super::{hashing, AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::CodePurpose;
@@ -72,7 +72,16 @@ impl AuthService {
         client: ClientInfo,
         now: i64,
     ) {
-        if let Err(e) = self.may_send(&user.phone, &client, now).await {
+        if let Err(e) = self
+            .may_send(
+                &user.phone,
+                CodePurpose::ResetPassword,
+                user.phone_verified,
+                &client,
+                now,
+            )
+            .await
+        {
             tracing::warn!("reset code not sent: {e}");
             return;
         }
@@ -146,7 +155,16 @@ impl AuthService {
             .await?
             .ok_or(AppError::ResetCodeRefused)?;
         match self
-            .guess(challenge_key, &code, "reset", Some(&user), client)
+            .guess(
+                challenge_key,
+                &code,
+                Guesser {
+                    user: Some(&user),
+                    what: "reset",
+                    lockout: false,
+                },
+                client,
+            )
             .await?
         {
             // Tries left would tell a real reset from a made-up one: one sentence for all.

@@ -3,6 +3,7 @@
 
 use super::{secs_until, AuthService, OrInternal, Who};
 use crate::error::AppError;
+use crate::model::CodePurpose;
 use crate::server::auth::limits::{self, Window};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{otp, pumping, test_numbers};
@@ -67,24 +68,34 @@ impl AuthService {
         })
     }
 
-    /// Whether a code may go to `phone` now: not in a paused range, within every limit.
+    /// Whether a code may go to `phone` now: within every limit, and for a number never proven
+    /// (`proven`: it has returned a code before) not in a paused range nor asked for by an
+    /// address that set off the pumping alarm. Pumpers need fresh numbers; a number with a
+    /// verified history keeps getting codes, so the alarm cannot lock a range's real users out.
     pub(super) async fn may_send(
         &self,
         phone: &str,
+        purpose: CodePurpose,
+        proven: bool,
         client: &ClientInfo,
         now: i64,
     ) -> Result<(), AppError> {
         let range = self.range_of(phone);
         let block_key = format!("pumping|{range}");
-        if let Some(until) = rate_counter::blocked_until(&self.db, &block_key, now)
-            .await
-            .or_internal("pumping check")?
-        {
-            return Err(AppError::SendingPaused {
-                wait_secs: secs_until(until, now),
-            });
+        let source_key = format!("pumping_source|{}", client.ip_key());
+        if !proven {
+            for key in [&block_key, &source_key] {
+                if let Some(until) = rate_counter::blocked_until(&self.db, key, now)
+                    .await
+                    .or_internal("pumping check")?
+                {
+                    return Err(AppError::SendingPaused {
+                        wait_secs: secs_until(until, now),
+                    });
+                }
+            }
         }
-        self.within_limits(phone, client, now).await?;
+        self.within_limits(phone, purpose, client, now).await?;
         // Judge the range with this send counted.
         let sends = rate_counter::hit(&self.db, "range_sends", &range, limits::HOUR, now)
             .await
@@ -93,14 +104,17 @@ impl AuthService {
         let verified = rate_counter::peek(&self.db, "range_verified", &range, limits::HOUR, now)
             .await
             .or_internal("pumping count")?;
-        if pumping::is_pumped(&self.config.pumping, sends, verified) {
+        if !proven && pumping::is_pumped(&self.config.pumping, sends, verified) {
             let until = now + Self::ms(limits::HOUR);
-            rate_counter::block(&self.db, &block_key, until)
-                .await
-                .or_internal("pumping block")?;
+            for key in [&block_key, &source_key] {
+                rate_counter::block(&self.db, key, until)
+                    .await
+                    .or_internal("pumping block")?;
+            }
             tracing::warn!(
                 "SMS-pumping alarm: {sends} codes to {range}* this hour, {verified} verified; \
-                 sending to that range is stopped for an hour"
+                 codes to its never-verified numbers, and from this address to any such \
+                 number, are stopped for an hour"
             );
             self.audit(
                 audit_event::Kind::PumpingAlarm,
@@ -124,22 +138,51 @@ impl AuthService {
             .unwrap_or_else(|| phone.chars().take(4).collect())
     }
 
-    /// Every code that leaves counts against its phone (hour and day) and the client's IP.
-    pub(super) async fn within_limits(
+    /// Every code that leaves counts against its phone (hour and day) and the client's IP. Each
+    /// purpose has its own quota per phone, so an anonymous "forgot password", which needs only
+    /// a username, cannot spend the owner's sign-ins; resets get the smaller one.
+    async fn within_limits(
         &self,
         phone: &str,
+        purpose: CodePurpose,
         client: &ClientInfo,
         now: i64,
     ) -> Result<(), AppError> {
         let l = &self.config.limits;
+        let (hour_scope, day_scope, per_hour, per_day) = match purpose {
+            CodePurpose::SignIn => (
+                "sms_phone_hour",
+                "sms_phone_day",
+                l.phone_per_hour,
+                l.phone_per_day,
+            ),
+            CodePurpose::VerifyPhone => (
+                "sms_phone_hour_verify",
+                "sms_phone_day_verify",
+                l.phone_per_hour,
+                l.phone_per_day,
+            ),
+            CodePurpose::ChangePhone => (
+                "sms_phone_hour_change",
+                "sms_phone_day_change",
+                l.phone_per_hour,
+                l.phone_per_day,
+            ),
+            CodePurpose::ResetPassword => (
+                "sms_phone_hour_reset",
+                "sms_phone_day_reset",
+                l.reset_phone_per_hour,
+                l.reset_phone_per_day,
+            ),
+        };
         let phone_hour = Window {
-            scope: "sms_phone_hour",
-            max: l.phone_per_hour,
+            scope: hour_scope,
+            max: per_hour,
             secs: limits::HOUR,
         };
         let phone_day = Window {
-            scope: "sms_phone_day",
-            max: l.phone_per_day,
+            scope: day_scope,
+            max: per_day,
             secs: limits::DAY,
         };
         let ip_hour = Window {

@@ -39,7 +39,11 @@ impl AuthService {
             .await
             .or_internal("sign-in: guard")?;
         let now = self.clock.now_ms();
-        if guard.retry_at > now {
+        let device = self
+            .trusted_device(client.device.as_deref(), &username, now)
+            .await?;
+        // Other clients' failures must not keep out a browser this account signed in from.
+        if guard.retry_at > now && device.is_none() {
             return Err(AppError::TooManyRequests {
                 wait_secs: secs_until(guard.retry_at, now),
             });
@@ -66,6 +70,9 @@ impl AuthService {
                 };
                 self.audit(audit_event::Kind::SignInFailed, who, "password", client)
                     .await;
+                if let Some(device) = &device {
+                    self.device_failed(device, now).await?;
+                }
                 self.failed(who, now, client).await?;
                 return Err(AppError::SignInFailed);
             }
@@ -81,7 +88,8 @@ impl AuthService {
         } else {
             CodePurpose::VerifyPhone
         };
-        self.may_send(&user.phone, client, now).await?;
+        self.may_send(&user.phone, purpose, user.phone_verified, client, now)
+            .await?;
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
         let (challenge, code) =
@@ -124,6 +132,11 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let (username, phone) = (who.username, who.phone);
+        // No account can have such a name, and it may be a password typed in the wrong field:
+        // no lock record is keyed by it.
+        if validate::username(username).is_err() {
+            return Ok(());
+        }
         let policy = &self.config.lockout;
         let failure = login_guard::record_failure(&self.db, username, now, |failures| {
             let consequence = lockout::after_failures(policy, failures);

@@ -8,7 +8,7 @@ use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::format_utc;
-use crate::server::db::{audit_event, session};
+use crate::server::db::{audit_event, session, user};
 
 impl AuthService {
     #[tracing::instrument(skip_all)]
@@ -38,11 +38,17 @@ impl AuthService {
         if !token::is_well_formed(session_token) {
             return Ok(());
         }
+        // Delete first: the session must end even if what follows fails.
         let key = token::storage_key(session_token);
-        let user = self.session_user(&key).await.or_internal("sign-out")?;
-        session::delete(&self.db, &key)
+        let account = session::delete(&self.db, &key)
             .await
             .or_internal("sign-out")?;
+        let user = match account {
+            Some(account) => user::find(&self.db, &account)
+                .await
+                .or_internal("sign-out: account")?,
+            None => None,
+        };
         if let Some(user) = user {
             self.audit(audit_event::Kind::SignedOut, Who::user(&user), "", client)
                 .await;

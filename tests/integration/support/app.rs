@@ -77,13 +77,33 @@ pub async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> Tes
     }
 }
 
-/// One browser: its own cookie jar, no automatic redirects.
+/// One browser: its own cookie jar, no automatic redirects, and the Sec-Fetch-Site header a
+/// browser sends with requests from the site's own pages.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(own_page_headers())
         .build()
         .unwrap()
+}
+
+/// A client without a cookie jar that posts as the site's own pages do (a racer, an attacker
+/// scripting the site's forms).
+pub fn api_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .default_headers(own_page_headers())
+        .build()
+        .unwrap()
+}
+
+pub fn own_page_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    headers
 }
 
 pub struct Person {
@@ -227,7 +247,7 @@ pub fn submit_code(
     code: String,
 ) -> tokio::task::JoinHandle<reqwest::Response> {
     tokio::spawn(async move {
-        reqwest::Client::new()
+        api_client()
             .post(format!("{base}/api/verify_code"))
             .header(ACCEPT, "application/json")
             .header(COOKIE, format!("otp_challenge={challenge}"))

@@ -34,6 +34,8 @@ impl ServerBuilder {
         .env("DOTP_COOKIE_SECURE", "false")
         .env("DOTP_OTP_SECRET", "binary-test-secret-0123456789abcdef")
         .env("RUST_LOG", "info")
+        // Parallel tests each run a server: none may take the default metrics port.
+        .env("METRICS_ADDR", "off")
     }
 
     /// Sets (or replaces) one variable; a setting's name gets the `DOTP_` prefix if it lacks it.

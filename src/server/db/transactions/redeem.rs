@@ -67,7 +67,8 @@ pub enum PhoneChange {
 }
 
 /// A correct phone-change code: in one transaction, uses the challenge, moves the account to
-/// the challenge's (new, now proven) number and ends every other session of the account.
+/// the challenge's (new, now proven) number and ends every other session and every pending
+/// code of the account (sent to the old number or not).
 pub async fn redeem_phone_change(
     db: &Db,
     key: &str,
@@ -86,6 +87,7 @@ pub async fn redeem_phone_change(
              LET $account = $won[0].account;
              UPDATE $account SET phone = $won[0].phone, phone_verified = true;
              DELETE session WHERE account = $account AND id != $keep;
+             DELETE otp_challenge WHERE account = $account AND consumed = false;
              COMMIT TRANSACTION;",
         )
         .bind(("id", otp_challenge::record(key)))
@@ -142,8 +144,8 @@ fn won_of(errors: HashMap<usize, surrealdb::Error>, what: &str) -> Result<bool, 
 }
 
 /// A correct reset code: in one transaction that only one racer can win, uses the challenge,
-/// sets the new password hash, ends every session of the account and clears its failure count
-/// and lock. False if the challenge was no longer usable.
+/// sets the new password hash, ends every session and pending code of the account and clears
+/// its failure count and lock. False if the challenge was no longer usable.
 pub async fn redeem_reset(
     db: &Db,
     key: &str,
@@ -163,6 +165,7 @@ pub async fn redeem_reset(
              LET $account = $won[0];
              UPDATE $account SET password_hash = $hash;
              DELETE session WHERE account = $account;
+             DELETE otp_challenge WHERE account = $account AND consumed = false;
              UPSERT $guard SET failures = 0, retry_at = 0, locked = false;
              COMMIT TRANSACTION;",
         )
