@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::server::auth::lockout::LockoutPolicy;
 use crate::server::auth::password::Argon2Config;
 use crate::server::auth::pumping::PumpingPolicy;
+use crate::server::auth::reach::region_named;
 use crate::server::auth::test_numbers::{self, TestNumber};
 use crate::server::config::{
     ConfigError, DatabaseConfig, LimitsConfig, OtpConfig, Secret, Sources,
@@ -25,7 +26,7 @@ pub struct Config {
     pub session_idle_timeout_secs: u64,
     pub argon2: Argon2Config,
     pub default_region: phonenumber::country::Id,
-    pub sms_allowed_countries: Vec<u16>,
+    pub sms_allowed_countries: Vec<phonenumber::country::Id>,
     pub limits: LimitsConfig,
     pub lockout: LockoutPolicy,
     pub pumping: PumpingPolicy,
@@ -105,9 +106,7 @@ impl Config {
             session_idle_timeout_secs: sources.parse("session_idle_timeout_secs")?,
             argon2: Argon2Config::load(sources)?,
             default_region,
-            sms_allowed_countries: sources.list("sms_allowed_countries", |s| {
-                s.trim_start_matches('+').parse().ok()
-            })?,
+            sms_allowed_countries: sources.list("sms_allowed_countries", region_named)?,
             limits: LimitsConfig::load(sources)?,
             lockout: LockoutPolicy::load(sources)?,
             pumping: PumpingPolicy::load(sources)?,

@@ -6,6 +6,7 @@ pub mod otp;
 pub mod password;
 pub mod phone;
 pub mod pumping;
+pub mod reach;
 pub mod test_numbers;
 pub mod token;
 pub mod validate;

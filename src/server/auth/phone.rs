@@ -3,14 +3,14 @@
 use phonenumber::metadata::DATABASE;
 use phonenumber::{country, Mode, PhoneNumber, Type};
 
-use crate::error::Problem;
-use crate::model::PhoneCountry;
-
 /// A mobile number in E.164 form, e.g. "+919876543210".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone {
     e164: String,
     country_code: u16,
+    /// The region the number belongs to (one calling code can serve many: +1 is the US, Canada
+    /// and the Caribbean), when the metadata knows it.
+    region: Option<country::Id>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,44 +21,6 @@ pub enum PhoneError {
     Invalid,
     #[error("That number cannot receive SMS. Please enter a mobile number.")]
     NotMobile,
-}
-
-/// The calling code of a region: IN → 91.
-pub fn calling_code_of(region: country::Id) -> Option<u16> {
-    DATABASE.by_id(region.as_ref()).map(|m| m.country_code())
-}
-
-/// What the phone field shows for a calling code: the main region that uses it and an example
-/// mobile number written the local way.
-pub fn country_for_code(code: u16, default: country::Id) -> Option<PhoneCountry> {
-    let regions = DATABASE.by_code(&code)?;
-    let meta = regions
-        .iter()
-        .find(|m| m.id() == default.as_ref())
-        .or_else(|| regions.iter().find(|m| m.is_main_country_for_code()))
-        .or(regions.first())?;
-    let region: country::Id = meta.id().parse().ok()?;
-    let example = meta
-        .descriptors()
-        .mobile()
-        .and_then(|d| d.example())
-        .and_then(|digits| phonenumber::parse(Some(region), digits).ok())
-        .map(|number| {
-            let written = number.format().mode(Mode::International).to_string();
-            let prefix = format!("+{code}");
-            written
-                .strip_prefix(&prefix)
-                .unwrap_or(&written)
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default();
-    Some(PhoneCountry {
-        region: meta.id().to_string(),
-        calling_code: code,
-        example,
-        is_default: meta.id() == default.as_ref(),
-    })
 }
 
 impl Phone {
@@ -98,6 +60,7 @@ impl Phone {
         Phone {
             e164: number.format().mode(Mode::E164).to_string(),
             country_code: number.code().value(),
+            region: number.country().id(),
         }
     }
 
@@ -107,6 +70,10 @@ impl Phone {
 
     pub fn country_code(&self) -> u16 {
         self.country_code
+    }
+
+    pub fn region(&self) -> Option<country::Id> {
+        self.region
     }
 
     /// For logs: "+91******3210".
@@ -167,56 +134,6 @@ pub fn mask_e164(e164: &str) -> String {
     Phone::from_e164(e164)
         .map(|p| p.masked())
         .unwrap_or_else(|| mask_all_but_last4(e164.trim_start_matches('+')))
-}
-
-/// Where numbers may be typed and sent: the calling codes we send SMS to, and the region for
-/// numbers typed without a `+` country code.
-#[derive(Debug, Clone, Copy)]
-pub struct Reach<'a> {
-    pub allowed: &'a [u16],
-    pub default_region: country::Id,
-}
-
-impl Reach<'_> {
-    /// A phone number as typed, in a country we send SMS to; the field's problem otherwise.
-    pub fn parse(&self, input: &str, picked: Option<&str>) -> Result<Phone, Problem> {
-        let phone = Phone::parse(input, self.region_or_default(picked)).map_err(|e| match e {
-            PhoneError::Empty => Problem::PhoneMissing,
-            PhoneError::Invalid => Problem::PhoneInvalid,
-            PhoneError::NotMobile => Problem::PhoneNotMobile,
-        })?;
-        if !self.allowed.contains(&phone.country_code()) {
-            return Err(Problem::PhoneCountry);
-        }
-        Ok(phone)
-    }
-
-    /// The picked region when it is one we send to; anything else means the default.
-    pub fn region_or_default(&self, picked: Option<&str>) -> country::Id {
-        picked
-            .and_then(|code| code.trim().to_ascii_uppercase().parse().ok())
-            .filter(|region| {
-                calling_code_of(*region).is_some_and(|code| self.allowed.contains(&code))
-            })
-            .unwrap_or(self.default_region)
-    }
-
-    /// The countries the phone field offers: the ones we send SMS to, the default first.
-    pub fn countries(&self) -> Vec<PhoneCountry> {
-        let mut countries: Vec<PhoneCountry> = self
-            .allowed
-            .iter()
-            .filter_map(|code| country_for_code(*code, self.default_region))
-            .collect();
-        countries.sort_by_key(|c| !c.is_default);
-        countries
-    }
-
-    /// "+91, +44": what a refused number's error lists.
-    pub fn prefixes(&self) -> String {
-        let prefixes: Vec<String> = self.allowed.iter().map(|c| format!("+{c}")).collect();
-        prefixes.join(", ")
-    }
 }
 
 #[cfg(test)]
@@ -286,19 +203,6 @@ mod tests {
             }
         }
         assert!(checked >= 15_000, "only {checked} checked");
-    }
-
-    #[test]
-    fn each_calling_code_names_its_country_and_a_local_example() {
-        let india = country_for_code(91, country::Id::IN).unwrap();
-        assert_eq!((india.region.as_str(), india.is_default), ("IN", true));
-        let digits: String = india.example.chars().filter(char::is_ascii_digit).collect();
-        assert_eq!(digits.len(), 10, "{}", india.example);
-        assert!(india.example.contains(' '), "grouped: {}", india.example);
-        let us = country_for_code(1, country::Id::IN).unwrap();
-        assert_eq!((us.region.as_str(), us.is_default), ("US", false));
-        assert_eq!(calling_code_of(country::Id::GB), Some(44));
-        assert!(country_for_code(999, country::Id::IN).is_none());
     }
 
     #[test]

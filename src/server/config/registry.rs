@@ -30,7 +30,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("argon2_max_concurrent", "0", "password hashes at once; 0 means one per core"),
     ("argon2_max_queue", "0", "password checks that may wait for a hash slot before the server answers 503; 0 means 8 per slot"),
     ("default_region", "IN", "region for phone numbers typed without +country code"),
-    ("sms_allowed_countries", "91", "calling codes we send SMS to, comma-separated (e.g. 91,44)"),
+    ("sms_allowed_countries", "IN", "regions we send SMS to, comma-separated (e.g. IN,GB); a calling code stands for its main region only (1 is the US, never the Caribbean ranges that share +1)"),
     ("limit_phone_per_hour", "5", "codes sent to one phone number per hour, for each purpose (sign-in, verifying a new account, phone change) separately"),
     ("limit_phone_per_day", "10", "codes sent to one phone number per day, for each purpose separately"),
     ("limit_reset_phone_per_hour", "2", "password-reset codes sent to one phone number per hour (a quota of their own, since anyone who knows a username can ask)"),

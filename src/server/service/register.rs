@@ -4,7 +4,8 @@
 use super::{hashing, internal, pending_of_new, AuthService, CodeSent, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::CodePurpose;
-use crate::server::auth::phone::{Phone, Reach};
+use crate::server::auth::phone::Phone;
+use crate::server::auth::reach::Reach;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::db::audit_event;
