@@ -272,15 +272,16 @@ test("change phone: register, sign in, move to a new number, sign in with its co
   const toOld = await messagesTo(request, neha.e164);
   await page.getByRole("button", { name: "Send code" }).click();
   await expect(page.getByTestId("masked-phone")).toHaveText("+91 ******1111");
-  await page.getByLabel("Code").fill(await codeFor(request, moved.e164, 0));
+  await page.getByLabel("Code sent to the new number").fill(await codeFor(request, moved.e164, 0));
+  await page.getByLabel("Code sent to your current number").fill(await codeFor(request, neha.e164, toOld));
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByRole("status")).toContainText("Your phone number is changed.");
   await expect
     .poll(async () => {
       const messages: { recipient: string; body: string }[] = await (await request.get("/dev/outbox.json")).json();
-      return messages.filter((m) => m.recipient === neha.e164).length > toOld
-        ? messages.find((m) => m.recipient === neha.e164)?.body
-        : "";
+      // Newest first: after the code to the current number, the notice that it was replaced.
+      const toNeha = messages.filter((m) => m.recipient === neha.e164);
+      return toNeha.length > toOld + 1 ? toNeha[0]?.body : "";
     })
     .toContain("phone number on your account was changed");
 

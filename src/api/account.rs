@@ -80,14 +80,17 @@ pub async fn phone_change_status() -> Result<Option<crate::model::PendingCode>, 
         .await
 }
 
-/// Step two: the code sent to the new number.
+/// Step two: the code sent to the new number and the one sent to the current number.
 #[server(endpoint = "confirm_phone_change")]
-pub async fn confirm_phone_change(code: String) -> Result<(), AppError> {
+pub async fn confirm_phone_change(
+    code: String,
+    #[server(default)] current_code: String,
+) -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
     let challenge = super::auth::ssr::challenge();
-    auth.finish_phone_change(&session_token(), &challenge, &code, &client)
+    auth.finish_phone_change(&session_token(), &challenge, &code, &current_code, &client)
         .await?;
     cookies::clear(cookies::CHALLENGE, auth.config.cookie_secure);
     leptos_axum::redirect("/account/phone?changed=1");

@@ -68,14 +68,21 @@ pub fn Field(
     }
 }
 
-/// The code field of every code step: takes a pasted or autofilled SMS code.
+/// The code field of every code step: takes a pasted or autofilled SMS code. A step that asks
+/// for two codes names and labels the second one.
 #[component]
-pub fn CodeField(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+pub fn CodeField(
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "code")] name: &'static str,
+    #[prop(optional, into)] label: Option<Signal<String>>,
+) -> impl IntoView {
     let locale = use_locale();
+    let label =
+        label.unwrap_or_else(|| Signal::derive(move || td_string!(locale, field.code).to_string()));
     view! {
         <Field
-            label=move || td_string!(locale, field.code)
-            name="code"
+            label=move || label.get()
+            name=name
             autocomplete="one-time-code"
             inputmode="numeric"
             maxlength=9

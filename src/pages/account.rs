@@ -168,7 +168,19 @@ pub fn PhonePage() -> impl IntoView {
                                     )}
                                 </p>
                                 <ActionForm action=confirm>
-                                    <CodeField error=code_error />
+                                    <CodeField
+                                        error=code_error
+                                        label=Signal::derive(move || {
+                                            td_string!(locale, field.new_number_code).to_string()
+                                        })
+                                    />
+                                    <CodeField
+                                        error=Signal::derive(|| None::<String>)
+                                        name="current_code"
+                                        label=Signal::derive(move || {
+                                            td_string!(locale, field.current_number_code).to_string()
+                                        })
+                                    />
                                     <FormError error=field_error(confirm_failure, |f| f.phone) />
                                     <button type="submit" disabled=move || confirm.pending().get()>
                                         {td_string!(locale, verify_button)}

@@ -142,7 +142,7 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
 }
 
 #[tokio::test]
-async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_number_is_told() {
+async fn a_new_phone_number_needs_the_password_its_own_code_and_one_from_the_current_number() {
     let app = start_app(&[]).await;
     let raj = &SEED[0];
     let here = browser();
@@ -187,6 +187,11 @@ async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_numb
         .await;
     assert_eq!(sent.status(), 200);
     let code = app.last_code_to(new_phone);
+    // The number being replaced got a code of its own, sent first.
+    let messages = app.gateway.messages();
+    let (to, text) = &messages[messages.len() - 2];
+    assert_eq!(to, raj.phone);
+    let current = code_in(text);
     let status = app.call(&here, "phone_change_status", &[]).await;
     let pending: Option<dynamic_otp::model::PendingCode> = status.json().await.unwrap();
     assert_eq!(pending.unwrap().masked_phone, "+91 ******2345");
@@ -194,11 +199,39 @@ async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_numb
     assert_eq!(error_of(app.verify(&here, &code).await).await.0, 410);
     let wrong_code = if code == "000000" { "111111" } else { "000000" };
     let res = app
-        .call(&here, "confirm_phone_change", &[("code", wrong_code)])
+        .call(
+            &here,
+            "confirm_phone_change",
+            &[("code", wrong_code), ("current_code", &current)],
+        )
         .await;
     assert_eq!(
         error_of(res).await,
         (400, AppError::WrongCode { tries_left: 4 })
+    );
+    // The new number's code alone does not do: the password holder must hold the old phone.
+    let res = app
+        .call(&here, "confirm_phone_change", &[("code", &code)])
+        .await;
+    assert_eq!(
+        error_of(res).await,
+        (400, AppError::WrongCode { tries_left: 3 })
+    );
+    let wrong_current = if current == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let res = app
+        .call(
+            &here,
+            "confirm_phone_change",
+            &[("code", &code), ("current_code", wrong_current)],
+        )
+        .await;
+    assert_eq!(
+        error_of(res).await,
+        (400, AppError::WrongCode { tries_left: 2 })
     );
     assert_eq!(
         app.me(&here).await.unwrap().masked_phone,
@@ -207,7 +240,11 @@ async fn a_new_phone_number_needs_the_password_and_its_own_code_and_the_old_numb
     );
 
     let res = app
-        .call(&here, "confirm_phone_change", &[("code", &code)])
+        .call(
+            &here,
+            "confirm_phone_change",
+            &[("code", &code), ("current_code", &current)],
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.me(&here).await.unwrap().masked_phone, "+91 ******2345");

@@ -23,6 +23,8 @@ pub struct ChallengeRow {
     pub sends: Option<i64>,
     /// Language of the SMS text; absent on rows written before the field existed.
     pub language: Option<String>,
+    /// A phone change's second code, sent to the number being replaced: both must be entered.
+    pub current_phone_mac: Option<String>,
 }
 
 impl ChallengeRow {
@@ -53,6 +55,7 @@ pub struct ChallengeContent {
     resend_after: i64,
     sends: i64,
     language: String,
+    current_phone_mac: Option<String>,
 }
 
 #[derive(Clone)]
@@ -82,6 +85,7 @@ impl NewChallenge {
             resend_after: self.resend_after,
             sends: 1,
             language: self.language,
+            current_phone_mac: None,
         }
     }
 }
@@ -102,6 +106,24 @@ pub fn record(key: &str) -> RecordId {
 /// A new challenge replaces any earlier unfinished one of the same account and purpose: a reset
 /// asked for by someone else must not cancel the owner's sign-in in progress, nor the reverse.
 pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
+    create_row(db, challenge, None).await
+}
+
+/// A phone change's challenge: the code to the new number, and the MAC of a second code sent to
+/// the number it replaces, written in the same statement so neither exists without the other.
+pub async fn create_phone_change(
+    db: &Db,
+    challenge: NewChallenge,
+    current_phone_mac: String,
+) -> Result<(), DbError> {
+    create_row(db, challenge, Some(current_phone_mac)).await
+}
+
+async fn create_row(
+    db: &Db,
+    challenge: NewChallenge,
+    current_phone_mac: Option<String>,
+) -> Result<(), DbError> {
     let account = challenge.account.clone();
     let id = record(&challenge.key);
     let purpose = purpose_name(challenge.purpose);
@@ -115,7 +137,13 @@ pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
     .bind(("account", account))
     .bind(("purpose", purpose))
     .bind(("id", id))
-    .bind(("row", challenge.into_row()))
+    .bind((
+        "row",
+        ChallengeContent {
+            current_phone_mac,
+            ..challenge.into_row()
+        },
+    ))
     .await?
     .check()?;
     Ok(())
@@ -244,6 +272,7 @@ mod tests {
             resend_after: 0,
             sends: None,
             language: None,
+            current_phone_mac: None,
         };
         assert_eq!(row("sign_in").purpose(), Some(CodePurpose::SignIn));
         assert_eq!(

@@ -1,22 +1,17 @@
-//! The signed-in account's own pages: its sessions and its password.
+//! The signed-in account's own pages: its sessions, its password and its profile (a new phone
+//! number is `phone_change.rs`).
 
-use super::guess::{Guessed, Guesser};
-use super::{hashing, pending_of_new, AuthService, CodeSent, OrInternal, Who};
+use super::{hashing, AuthService, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
-use crate::model::{CodePurpose, PendingCode, SessionInfo};
-use crate::server::auth::phone::mask_e164;
+use crate::model::SessionInfo;
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
 use crate::server::clock::format_utc;
-use crate::server::db::otp_challenge;
-use crate::server::db::transactions::{self, PhoneChange};
 use crate::server::db::{audit_event, login_guard, session, user};
-use crate::server::sms::templates::FALLBACK;
-use crate::server::sms::{CodeSms, MessageKind};
 
 impl AuthService {
     /// The account behind a session token, or NotSignedIn.
-    async fn signed_in(&self, session_token: &str) -> Result<user::UserRow, AppError> {
+    pub(super) async fn signed_in(&self, session_token: &str) -> Result<user::UserRow, AppError> {
         if !token::is_well_formed(session_token) {
             return Err(AppError::NotSignedIn);
         }
@@ -132,174 +127,8 @@ impl AuthService {
 }
 
 impl AuthService {
-    /// Step one of a new phone number: the password, then a code to the new number. Returns
-    /// the challenge for the browser's cookie.
-    #[tracing::instrument(skip_all)]
-    pub async fn start_phone_change(
-        &self,
-        session_token: &str,
-        password: String,
-        new_phone: &str,
-        country: Option<&str>,
-        client: &ClientInfo,
-    ) -> Result<CodeSent, AppError> {
-        let user = self.signed_in(session_token).await?;
-        self.confirm_password(&user, password, "change phone", client)
-            .await?;
-        let phone = self.parse_phone(new_phone, country).map_err(|problem| {
-            let mut fields = FieldErrors::default();
-            self.phone_problem(&mut fields, problem);
-            AppError::InvalidFields(Box::new(fields))
-        })?;
-        let phone = phone.e164().to_string();
-        if phone == user.phone {
-            return Err(AppError::invalid(|f| f.phone = Some(Problem::PhoneSame)));
-        }
-        let now = self.clock.now_ms();
-        let taken = user::taken(&self.db, "", &phone, self.stale_before(now))
-            .await
-            .or_internal("change phone: taken")?;
-        if taken.phone {
-            return Err(AppError::invalid(|f| {
-                f.phone = Some(Problem::PhoneOtherAccount)
-            }));
-        }
-        self.may_send(&phone, CodePurpose::ChangePhone, false, client, now)
-            .await?;
-        let language = self.language_of(&user, client).await;
-        let language = language.as_str();
-        let (challenge, code) = self.new_challenge(
-            user.id.clone(),
-            CodePurpose::ChangePhone,
-            &phone,
-            language,
-            now,
-        );
-        let challenge_key = challenge.key.clone();
-        let pending = pending_of_new(&challenge, now);
-        otp_challenge::create(&self.db, challenge)
-            .await
-            .or_internal("change phone: challenge")?;
-        let sms = CodeSms {
-            to: &phone,
-            code: &code,
-            language,
-            challenge: &challenge_key,
-            after: None,
-        };
-        if let Err(error) = self.deliver(sms, now).await {
-            if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
-                tracing::error!("change phone: cleanup after failed send: {e}");
-            }
-            // The new number is the user's own typing: show its problem at the field.
-            return Err(match error {
-                AppError::NumberCannotReceiveSms => {
-                    AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
-                }
-                other => other,
-            });
-        }
-        Ok(CodeSent {
-            challenge_key,
-            pending,
-        })
-    }
-
-    /// The phone change waiting for its code, if this browser has one for this account.
-    #[tracing::instrument(skip_all)]
-    pub async fn pending_phone_change(
-        &self,
-        session_token: &str,
-        challenge_key: &str,
-    ) -> Result<Option<PendingCode>, AppError> {
-        let user = self.signed_in(session_token).await?;
-        let now = self.clock.now_ms();
-        let row = self
-            .challenge(challenge_key, |r| {
-                is_phone_change_of(r, &user) && !r.consumed && r.expires_at > now
-            })
-            .await?;
-        Ok(row.and_then(|r| self.pending_of(&r, now)))
-    }
-
-    /// Step two: the code from the new number. The old number gets a notice; every other
-    /// session of the account ends.
-    #[tracing::instrument(skip_all)]
-    pub async fn finish_phone_change(
-        &self,
-        session_token: &str,
-        challenge_key: &str,
-        code: &str,
-        client: &ClientInfo,
-    ) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
-        let code = Self::normalised(code)?;
-        let now = self.clock.now_ms();
-        let max = self.config.otp.max_attempts;
-        // Only this account's own phone change may be guessed at here.
-        let ours = self.challenge(challenge_key, |r| is_phone_change_of(r, &user));
-        if ours.await?.is_none() {
-            return Err(AppError::CodeExpired);
-        }
-        match self
-            .guess(
-                challenge_key,
-                &code,
-                Guesser {
-                    user: Some(&user),
-                    what: "change phone",
-                    lockout: true,
-                },
-                client,
-            )
-            .await?
-        {
-            Guessed::Dead => Err(AppError::CodeExpired),
-            Guessed::Wrong { tries_left } => Err(AppError::WrongCode { tries_left }),
-            Guessed::Right(row) => {
-                let keep = session::record(&token::storage_key(session_token));
-                let outcome = transactions::redeem_phone_change(
-                    &self.db,
-                    challenge_key,
-                    &row.code_mac,
-                    max,
-                    now,
-                    keep,
-                )
-                .await
-                .or_internal("phone change: redeem")?;
-                match outcome {
-                    PhoneChange::Changed => {}
-                    PhoneChange::Unavailable => return Err(AppError::CodeExpired),
-                    PhoneChange::NumberTaken => {
-                        return Err(AppError::invalid(|f| {
-                            f.phone = Some(Problem::PhoneOtherAccount)
-                        }))
-                    }
-                }
-                let detail = mask_e164(&row.phone);
-                self.audit(
-                    audit_event::Kind::PhoneChanged,
-                    Who::user(&user),
-                    &detail,
-                    client,
-                )
-                .await;
-                let language = user.language.as_deref().unwrap_or(FALLBACK);
-                if let Err(e) = self
-                    .sms
-                    .send_notice(&user.phone, MessageKind::PhoneChanged, language, now)
-                    .await
-                {
-                    tracing::error!("phone change notice to the old number: {e}");
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// The current password, checked like a sign-in: a wrong one counts toward the lockout.
-    async fn confirm_password(
+    pub(super) async fn confirm_password(
         &self,
         user: &user::UserRow,
         password: String,
@@ -377,9 +206,4 @@ impl AuthService {
         .await;
         Ok(())
     }
-}
-
-/// A phone change started by this account: another account's key is no key at all.
-fn is_phone_change_of(row: &otp_challenge::ChallengeRow, user: &user::UserRow) -> bool {
-    row.purpose() == Some(CodePurpose::ChangePhone) && row.account == user.id
 }

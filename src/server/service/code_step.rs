@@ -64,6 +64,7 @@ impl AuthService {
             .guess(
                 challenge_key,
                 &code,
+                None,
                 Guesser {
                     user: user.as_ref(),
                     what: "",

@@ -32,7 +32,33 @@ pub(super) enum Guessed {
     Dead,
 }
 
+/// What the second code of a phone change is bound to: the challenge, as the current number's.
+pub(super) fn current_phone_subject(key: &str) -> String {
+    format!("{key}:current")
+}
+
 impl AuthService {
+    /// The code, and for a phone change also the one sent to the number being replaced. Both
+    /// are always compared, so the time taken does not tell which one was wrong.
+    fn codes_match(
+        &self,
+        key: &str,
+        code: &str,
+        current: Option<&str>,
+        row: &ChallengeRow,
+    ) -> bool {
+        let new_number = self.code_key.matches(key, code, &row.code_mac);
+        let current_number = match &row.current_phone_mac {
+            None => true,
+            Some(mac) => self.code_key.matches(
+                &current_phone_subject(key),
+                current.unwrap_or_default(),
+                mac,
+            ),
+        };
+        new_number & current_number
+    }
+
     /// Counts a guess (per client IP, then on the challenge) and only then compares the code;
     /// a wrong one is written down against the guesser.
     /// A guess whose count kept colliding with others is refused unchecked, and counts toward
@@ -41,6 +67,7 @@ impl AuthService {
         &self,
         key: &str,
         code: &str,
+        current_phone_code: Option<&str>,
         guesser: Guesser<'_>,
         client: &ClientInfo,
     ) -> Result<Guessed, AppError> {
@@ -56,7 +83,7 @@ impl AuthService {
             .await
             .or_internal("guess: count")?;
         match guess {
-            Guess::Counted(row) if self.code_key.matches(key, code, &row.code_mac) => {
+            Guess::Counted(row) if self.codes_match(key, code, current_phone_code, &row) => {
                 Ok(Guessed::Right(row))
             }
             Guess::Counted(row) => {

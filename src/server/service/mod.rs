@@ -21,6 +21,7 @@ mod audit;
 mod code_step;
 mod device;
 mod guess;
+mod phone_change;
 mod register;
 mod reset;
 mod send_gate;

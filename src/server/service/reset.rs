@@ -158,6 +158,7 @@ impl AuthService {
             .guess(
                 challenge_key,
                 &code,
+                None,
                 Guesser {
                     user: Some(&user),
                     what: "reset",
