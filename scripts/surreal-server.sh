@@ -12,6 +12,10 @@ if [ -n "${SURREAL_BIN:-}" ]; then
   exit 0
 fi
 if [ ! -x "$CACHE/surreal" ]; then
+  if [ -n "${SURREAL_CACHED_ONLY:-}" ]; then
+    echo "no cached SurrealDB $VERSION server in $CACHE, and SURREAL_CACHED_ONLY says not to build one now" >&2
+    exit 1
+  fi
   pinned="$(grep -o 'surrealdb-server = { version = "=[0-9.]*"' "$ROOT/tools/surreal-server/Cargo.toml" | grep -o '[0-9][0-9.]*')"
   if [ "$pinned" != "$VERSION" ]; then
     echo "tools/surreal-server pins $pinned but the app's SDK is $VERSION; update it" >&2
