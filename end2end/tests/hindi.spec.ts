@@ -66,7 +66,8 @@ test.describe("a browser that asks for Hindi", () => {
     await expect(page.getByTestId("expires")).toHaveText(/^कोड [45]:\d\d में समाप्त हो जाएगा।$/);
     const sms = await smsTo(request, asha.e164, 0);
     expect(sms.body).toMatch(devanagari);
-    expect(sms.body).toContain(`आपका सत्यापन कोड ${sms.code} है`);
+    expect(sms.body).toContain(`आपका फ़ोन पुष्टि कोड ${sms.code} है`);
+    expect(sms.body).toContain("किसी को न बताएं");
 
     await hydrated(page);
     await page.getByLabel("कोड").fill(sms.code);

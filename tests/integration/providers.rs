@@ -287,7 +287,7 @@ async fn vonage_gets_the_documented_request_in_unicode_for_hindi_and_its_receipt
     assert_eq!(
         text,
         &format!(
-            "आपका सत्यापन कोड {code} है। यह 5 मिनट में समाप्त हो जाएगा।\n\n@otp.example.in #{code}"
+            "आपका फ़ोन पुष्टि कोड {code} है। इसे किसी को न बताएं, हम इसे कभी नहीं मांगते। यह 5 मिनट में समाप्त हो जाएगा।\n\n@otp.example.in #{code}"
         )
     );
     assert_eq!(app.verify(&hindi, &code).await.status(), 200);

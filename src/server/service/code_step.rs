@@ -191,6 +191,7 @@ impl AuthService {
             .await
             .or_internal("resend: last carrier")?;
         let sms = CodeSms {
+            purpose,
             to: &updated.phone,
             code: &code,
             language: updated.language.as_deref().unwrap_or(FALLBACK),

@@ -72,6 +72,7 @@ impl AuthService {
             .await
             .or_internal("change phone: challenge")?;
         let to_current = CodeSms {
+            purpose: CodePurpose::ChangePhone,
             to: &user.phone,
             code: &current_code,
             language,
@@ -79,6 +80,7 @@ impl AuthService {
             after: None,
         };
         let sms = CodeSms {
+            purpose: CodePurpose::ChangePhone,
             to: &phone,
             code: &code,
             language,

@@ -130,6 +130,7 @@ impl AuthService {
         // Limits count only once the account exists: racers for one name or phone get a clean
         // "taken" from the unique indexes, not a limit.
         let sms = CodeSms {
+            purpose: CodePurpose::VerifyPhone,
             to: phone.e164(),
             code: &code,
             language: &language,

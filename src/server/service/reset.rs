@@ -91,6 +91,7 @@ impl AuthService {
             return;
         }
         let sms = CodeSms {
+            purpose: CodePurpose::ResetPassword,
             to: &user.phone,
             code: &code,
             language: &language,

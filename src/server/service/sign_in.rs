@@ -100,6 +100,7 @@ impl AuthService {
             .await
             .or_internal("sign-in: challenge")?;
         let sms = CodeSms {
+            purpose,
             to: &user.phone,
             code: &code,
             language,

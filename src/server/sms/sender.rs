@@ -2,6 +2,7 @@
 //! skipping any whose circuit is open — until one takes it. Every attempt is a record; the log
 //! gets one line per dispatch with a masked number, never the text.
 
+use crate::model::CodePurpose;
 use std::sync::Arc;
 
 use super::breaker::{circuit, Circuit, Health};
@@ -30,6 +31,8 @@ pub struct SmsSender {
 pub struct CodeSms<'a> {
     pub to: &'a str,
     pub code: &'a str,
+    /// What the code is for; the text says so.
+    pub purpose: CodePurpose,
     pub language: &'a str,
     pub challenge: &'a str,
     /// The provider that carried the previous code of this challenge: a resend starts with the
@@ -121,9 +124,16 @@ impl SmsSender {
         self.templates.pick(preferred)
     }
 
-    fn render(&self, kind: MessageKind, language: &str, code: &str) -> String {
+    fn render(
+        &self,
+        kind: MessageKind,
+        language: &str,
+        code: &str,
+        purpose: Option<CodePurpose>,
+    ) -> String {
         let fill = Fill {
             code,
+            purpose,
             minutes: self.ttl_minutes,
             host: &self.host,
         };
@@ -132,7 +142,7 @@ impl SmsSender {
 
     /// Sends a code; returns the provider that took it.
     pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
-        let text = self.render(MessageKind::Code, sms.language, sms.code);
+        let text = self.render(MessageKind::Code, sms.language, sms.code, Some(sms.purpose));
         let message = Message {
             to: sms.to,
             kind: MessageKind::Code,
@@ -152,7 +162,7 @@ impl SmsSender {
         language: &str,
         now: i64,
     ) -> Result<&'static str, SmsError> {
-        let text = self.render(kind, language, "");
+        let text = self.render(kind, language, "", None);
         let message = Message {
             to,
             kind,

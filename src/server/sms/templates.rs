@@ -2,6 +2,7 @@
 //! `<sms_templates_dir>/<language>.toml`. Every template is checked at start, so a text that
 //! would send no code never reaches a phone.
 
+use crate::model::CodePurpose;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -17,7 +18,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 /// The language every other one falls back to.
 pub const FALLBACK: &str = "en";
 
-const PLACEHOLDERS: &[&str] = &["code", "minutes", "host"];
+const PLACEHOLDERS: &[&str] = &["code", "purpose", "minutes", "host"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +26,28 @@ struct LanguageFile {
     code: String,
     locked: Option<String>,
     phone_changed: Option<String>,
+    /// What `{purpose}` says for each kind of code.
+    purposes: Option<Purposes>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Purposes {
+    sign_in: Option<String>,
+    verify_phone: Option<String>,
+    reset_password: Option<String>,
+    change_phone: Option<String>,
+}
+
+impl Purposes {
+    fn of(&self, purpose: CodePurpose) -> Option<&str> {
+        match purpose {
+            CodePurpose::SignIn => self.sign_in.as_deref(),
+            CodePurpose::VerifyPhone => self.verify_phone.as_deref(),
+            CodePurpose::ResetPassword => self.reset_password.as_deref(),
+            CodePurpose::ChangePhone => self.change_phone.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +58,8 @@ pub struct Templates {
 /// What fills a template's placeholders.
 pub struct Fill<'a> {
     pub code: &'a str,
+    /// What the code is for; notices have none.
+    pub purpose: Option<CodePurpose>,
     pub minutes: u64,
     pub host: &'a str,
 }
@@ -96,9 +121,25 @@ impl Templates {
             .text(kind, language)
             .or_else(|| self.text(kind, FALLBACK))
             .unwrap_or_default();
+        let purpose = fill
+            .purpose
+            .and_then(|p| {
+                self.purpose_text(language, p)
+                    .or_else(|| self.purpose_text(FALLBACK, p))
+            })
+            .unwrap_or_default();
         text.replace("{code}", fill.code)
+            .replace("{purpose}", purpose)
             .replace("{minutes}", &fill.minutes.to_string())
             .replace("{host}", fill.host)
+    }
+
+    fn purpose_text(&self, language: &str, purpose: CodePurpose) -> Option<&str> {
+        self.by_language
+            .get(language)?
+            .purposes
+            .as_ref()?
+            .of(purpose)
     }
 
     fn text(&self, kind: MessageKind, language: &str) -> Option<&str> {
@@ -157,6 +198,7 @@ mod tests {
     fn fill() -> Fill<'static> {
         Fill {
             code: "123456",
+            purpose: Some(CodePurpose::SignIn),
             minutes: 5,
             host: "otp.example.in",
         }
@@ -167,7 +209,7 @@ mod tests {
         let t = Templates::load(None).unwrap();
         assert_eq!(
             t.render(MessageKind::Code, "en", &fill()),
-            "Your verification code is 123456. It expires in 5 minutes.\n\n@otp.example.in #123456"
+            "Your sign-in code is 123456. Do not share it: we never ask for it. It expires in 5 minutes.\n\n@otp.example.in #123456"
         );
     }
 
@@ -175,7 +217,8 @@ mod tests {
     fn hindi_renders_devanagari_with_the_same_webotp_line() {
         let t = Templates::load(None).unwrap();
         let text = t.render(MessageKind::Code, "hi", &fill());
-        assert!(text.starts_with("आपका सत्यापन कोड 123456 है।"), "{text}");
+        assert!(text.starts_with("आपका साइन-इन कोड 123456 है।"), "{text}");
+        assert!(text.contains("किसी को न बताएं"), "do not share: {text}");
         assert!(text.contains("5 मिनट"));
         assert!(text.ends_with("\n\n@otp.example.in #123456"));
         assert!(t.render(MessageKind::Locked, "hi", &fill()).contains("लॉक"));
