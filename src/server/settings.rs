@@ -41,6 +41,12 @@ pub struct Config {
 /// The shortest OTP_SECRET accepted: 32 bytes, the 256 bits HMAC-SHA256 can use.
 const MIN_OTP_SECRET_LEN: usize = 32;
 
+/// Where production serves /metrics unless told: loopback, on the port OpenTelemetry's
+/// Prometheus exporter uses (9100 is node_exporter's, often taken on the same machine).
+const DEFAULT_METRICS_ADDR: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9464),
+);
+
 /// Where Prometheus' /metrics is served. Its counters move with real accounts only (an SMS is
 /// sent to real phones alone), so by default only this machine reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +131,9 @@ impl Config {
             metrics: match sources.raw_setting("metrics_addr").trim() {
                 "site" => MetricsAt::Site,
                 "off" => MetricsAt::Off,
+                // Dev mode listens on loopback alone: no second port to collide with.
+                "" if dev_mode => MetricsAt::Site,
+                "" => MetricsAt::Own(DEFAULT_METRICS_ADDR),
                 _ => MetricsAt::Own(sources.parse("metrics_addr")?),
             },
             json_logs: match sources.raw_setting("log_format").trim() {
@@ -191,6 +200,27 @@ mod tests {
         assert!(
             !refused.contains("only-twenty"),
             "the secret is never echoed"
+        );
+    }
+
+    #[test]
+    fn metrics_stay_on_loopback_unless_told() {
+        let production = env_of(&[
+            ("SMS_PROVIDER", "webhook"),
+            ("SMS_WEBHOOK_URL", "http://127.0.0.1:9/"),
+        ]);
+        let sources = Sources::new(None, production).unwrap();
+        let config = Config::load(&sources, false, "0.0.0.0:3000").unwrap();
+        assert_eq!(
+            config.metrics,
+            MetricsAt::Own("127.0.0.1:9464".parse().unwrap())
+        );
+        let dev = Sources::new(None, env_of(&[])).unwrap();
+        let config = Config::load(&dev, true, "127.0.0.1:3000").unwrap();
+        assert_eq!(
+            config.metrics,
+            MetricsAt::Site,
+            "dev mode is loopback-only already"
         );
     }
 

@@ -46,7 +46,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("pumping_max_ratio", "5", "codes sent per verified code above which a range is stopped for an hour"),
     ("test_numbers", "", "demo/app-review numbers with a fixed code and an expiry day, e.g. +919999900001=123456@2027-01-31; refused outside dev mode"),
     ("shutdown_drain_secs", "", "on SIGTERM, seconds to keep accepting while /readyz says 503 so the load balancer moves traffic away, before finishing what is in flight; empty means 0 in dev mode, else 2"),
-    ("metrics_addr", "127.0.0.1:9100", "address that alone serves Prometheus /metrics (keep it private: its counters move for real accounts only); site serves it on the site address, off serves it nowhere"),
+    ("metrics_addr", "", "address that alone serves Prometheus /metrics (keep it private: its counters move for real accounts only); site serves it on the site address, off serves it nowhere; empty means 127.0.0.1:9464, or the site address in dev mode (loopback only)"),
     ("log_format", "text", "text (for people) or json (one object per line, for log collectors); RUST_LOG filters, e.g. info,dynamic_otp=debug"),
     ("trusted_proxies", "", "IPs of reverse proxies whose X-Forwarded-For is believed, comma-separated"),
     ("sms_provider", "console", "SMS providers in failover order, comma-separated: console, webhook, twilio, msg91, fast2sms, vonage"),
