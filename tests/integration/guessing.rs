@@ -58,7 +58,11 @@ async fn a_burst_of_wrong_sign_in_codes_gets_five_checks_and_the_right_code_afte
         .unwrap();
     assert_eq!(row.attempts, 5, "{answers:?}");
     assert_eq!(failed_checks_logged(&app).await, 5);
-    assert_eq!(answers.get("CodeExpired"), Some(&145), "{answers:?}");
+    // The rest were refused unchecked: the code was dead, or (rarely) their count kept
+    // colliding and they were told to wait.
+    let refused =
+        answers.get("CodeExpired").unwrap_or(&0) + answers.get("TooManyRequests").unwrap_or(&0);
+    assert_eq!(refused, 145, "{answers:?}");
 
     let (status, error) = error_of(
         submit_code(app.base.clone(), challenge.clone(), right)
