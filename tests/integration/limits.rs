@@ -11,6 +11,22 @@ fn start_of_next_day(app: &TestApp) {
         .advance(Duration::from_millis((next - now) as u64));
 }
 
+/// A failed sign-in arriving through a proxy that sent these X-Forwarded-For lines.
+fn failed_login_forwarded(
+    app: &TestApp,
+    lines: &[String],
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    let mut request = api_client()
+        .post(format!("{}/api/login", app.base))
+        .header(ACCEPT, "application/json");
+    for line in lines {
+        request = request.header("x-forwarded-for", line.as_str());
+    }
+    request
+        .form(&[("username", "nobody"), ("password", "wrong-password")])
+        .send()
+}
+
 fn too_many(error: &AppError) -> u64 {
     match error {
         AppError::TooManyRequests { wait_secs } => *wait_secs,
@@ -125,14 +141,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     ])
     .await;
     start_of_next_day(&app);
-    let from = |ip: &'static str| {
-        api_client()
-            .post(format!("{}/api/login", app.base))
-            .header(ACCEPT, "application/json")
-            .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
-            .form(&[("username", "nobody"), ("password", "wrong-password")])
-            .send()
-    };
+    let from = |ip: &'static str| failed_login_forwarded(&app, &[format!("203.0.113.250, {ip}")]);
     for _ in 0..2 {
         assert_eq!(from("198.51.100.1").await.unwrap().status(), 401);
     }
@@ -155,13 +164,8 @@ async fn ipv6_clients_count_by_their_64_through_every_forwarded_for_line() {
     .await;
     start_of_next_day(&app);
     let from = |ip: &'static str| {
-        api_client()
-            .post(format!("{}/api/login", app.base))
-            .header(ACCEPT, "application/json")
-            .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
-            .header("x-forwarded-for", "10.0.0.3")
-            .form(&[("username", "nobody"), ("password", "wrong-password")])
-            .send()
+        let lines = [format!("203.0.113.250, {ip}"), "10.0.0.3".to_string()];
+        failed_login_forwarded(&app, &lines)
     };
     assert_eq!(from("2001:db8:1:2::a").await.unwrap().status(), 401);
     assert_eq!(from("2001:db8:1:2::b").await.unwrap().status(), 401);

@@ -13,6 +13,8 @@ pub mod sms_outbox;
 pub mod transactions;
 pub mod user;
 
+use std::collections::HashMap;
+
 use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
 use surrealdb::Surreal;
@@ -53,7 +55,7 @@ pub enum DbError {
 impl DbError {
     /// A write that kept colliding with concurrent writers of the same record.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, DbError::Surreal(e) if e.message().contains("can be retried"))
+        matches!(self, DbError::Surreal(e) if retryable(e))
     }
 }
 
@@ -95,26 +97,23 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
 }
 
 /// Optimistic transactions that collide fail with a retryable conflict rather than waiting.
-pub(crate) fn is_conflict(errors: &std::collections::HashMap<usize, surrealdb::Error>) -> bool {
-    errors
-        .values()
-        .any(|e| e.message().contains("can be retried"))
+pub(crate) fn is_conflict(errors: &HashMap<usize, surrealdb::Error>) -> bool {
+    errors.values().any(retryable)
+}
+
+/// SurrealDB's word for a write that lost to a concurrent one and may simply run again.
+fn retryable(e: &surrealdb::Error) -> bool {
+    e.message().contains("can be retried")
 }
 
 /// Whether any statement error of a response mentions `needle` (an index name, a THROW text).
-pub(crate) fn errors_mention(
-    errors: &std::collections::HashMap<usize, surrealdb::Error>,
-    needle: &str,
-) -> bool {
+pub(crate) fn errors_mention(errors: &HashMap<usize, surrealdb::Error>, needle: &str) -> bool {
     errors.values().any(|e| e.message().contains(needle))
 }
 
 /// The error that made a multi-statement query fail: the statements after it only report
 /// "not executed", which says nothing.
-pub(crate) fn first_error(
-    errors: std::collections::HashMap<usize, surrealdb::Error>,
-    what: &str,
-) -> DbError {
+pub(crate) fn first_error(errors: HashMap<usize, surrealdb::Error>, what: &str) -> DbError {
     let mut errors: Vec<(usize, surrealdb::Error)> = errors.into_iter().collect();
     errors.sort_by_key(|(index, _)| *index);
     let cause = errors
@@ -130,8 +129,26 @@ pub(crate) fn first_error(
 pub(crate) async fn retry_conflicts<F, Fut>(
     what: &str,
     attempts: u32,
-    mut run: F,
+    run: F,
 ) -> Result<surrealdb::IndexedResults, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
+{
+    let (res, errors) = until_settled(attempts, run).await?;
+    if errors.is_empty() {
+        Ok(res)
+    } else {
+        Err(first_error(errors, what))
+    }
+}
+
+/// The retry loop of `retry_conflicts`, for callers that read the statement errors themselves
+/// (a transaction's own THROW): the last response and its errors, none when it went through.
+pub(crate) async fn until_settled<F, Fut>(
+    attempts: u32,
+    mut run: F,
+) -> Result<(surrealdb::IndexedResults, HashMap<usize, surrealdb::Error>), DbError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
@@ -141,11 +158,8 @@ where
         attempt += 1;
         let mut res = run().await?;
         let errors = res.take_errors();
-        if errors.is_empty() {
-            return Ok(res);
-        }
-        if !is_conflict(&errors) || attempt >= attempts {
-            return Err(first_error(errors, what));
+        if errors.is_empty() || !is_conflict(&errors) || attempt >= attempts {
+            return Ok((res, errors));
         }
         crate::server::metrics::conflict_retried();
         let jitter = u64::from(rand::random::<u8>() % 4);

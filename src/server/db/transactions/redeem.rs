@@ -6,7 +6,9 @@ use std::future::IntoFuture;
 
 use surrealdb::types::RecordId;
 
-use super::super::{errors_mention, first_error, is_conflict, otp_challenge, session, Db, DbError};
+use super::super::{
+    errors_mention, first_error, is_conflict, otp_challenge, session, until_settled, Db, DbError,
+};
 
 /// What redeeming a correct code starts.
 pub struct Redemption {
@@ -110,25 +112,16 @@ pub async fn redeem_phone_change(
 /// Runs a redeeming transaction again while it only collided with concurrent writers of the
 /// challenge (a guess being counted, say), so a right code is not refused for a race it did not
 /// lose; then its statement errors, none when it won.
-async fn settle<F, Fut>(what: &str, mut run: F) -> Result<HashMap<usize, surrealdb::Error>, DbError>
+async fn settle<F, Fut>(what: &str, run: F) -> Result<HashMap<usize, surrealdb::Error>, DbError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<surrealdb::IndexedResults, surrealdb::Error>>,
 {
-    let mut attempt = 0u64;
-    loop {
-        attempt += 1;
-        let errors = run().await?.take_errors();
-        if errors.is_empty() || !is_conflict(&errors) || attempt >= 20 {
-            if !errors.is_empty() && is_conflict(&errors) {
-                tracing::warn!("{what}: still colliding after {attempt} tries");
-            }
-            return Ok(errors);
-        }
-        crate::server::metrics::conflict_retried();
-        let jitter = u64::from(rand::random::<u8>() % 4);
-        tokio::time::sleep(std::time::Duration::from_millis(attempt + jitter)).await;
+    let (_, errors) = until_settled(20, run).await?;
+    if is_conflict(&errors) {
+        tracing::warn!("{what}: still colliding after 20 tries");
     }
+    Ok(errors)
 }
 
 /// Whether a redeeming transaction won. Losing shows up as our own THROW or as a write conflict
