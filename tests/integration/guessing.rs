@@ -229,3 +229,26 @@ async fn one_address_guessing_across_challenges_is_limited_and_others_are_not() 
     let owner = from("203.0.113.5", second.clone(), second_code.clone()).await;
     assert_eq!(owner.status(), 200, "the owner, elsewhere, still gets in");
 }
+
+/// The per-IP check limit counts before any challenge is looked up: guessing at a reset for a
+/// made-up username meets it exactly as a real one would, so it tells nothing.
+#[tokio::test]
+async fn the_check_limit_answers_alike_for_a_reset_of_a_made_up_username() {
+    let app = start_app(&[("LIMIT_IP_CODE_CHECKS_PER_10MIN", "3")]).await;
+    let asker = browser();
+    let res = app
+        .call(&asker, "forgot_password", &[("username", "nobody_here")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut statuses = Vec::new();
+    for code in ["111111", "222222", "333333", "444444"] {
+        let form = [("code", code), ("password", "a-new-long-password-9")];
+        statuses.push(
+            app.call(&asker, "reset_password", &form)
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [400, 400, 400, 429]);
+}

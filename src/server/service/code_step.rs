@@ -49,7 +49,7 @@ impl AuthService {
         code: &str,
         client: &ClientInfo,
     ) -> Result<SignedInTokens, AppError> {
-        let code = Self::normalised(code)?;
+        let code = self.code_to_check(code, client).await?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         // Reset and phone-change codes prove a phone only; they never stand in for the password.

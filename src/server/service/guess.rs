@@ -38,6 +38,25 @@ pub(super) fn current_phone_subject(key: &str) -> String {
 }
 
 impl AuthService {
+    /// The code as typed, counted against the client's IP before any challenge is looked up, so
+    /// the limit answers alike for a real challenge and a made-up one (a reset for a username
+    /// that does not exist has none).
+    pub(super) async fn code_to_check(
+        &self,
+        typed: &str,
+        client: &ClientInfo,
+    ) -> Result<String, AppError> {
+        let code = Self::normalised(typed)?;
+        let per_ip = Window {
+            scope: "code_checks_ip",
+            max: self.config.limits.ip_code_checks_per_10min,
+            secs: limits::TEN_MINUTES,
+        };
+        self.count(per_ip, &client.ip_key(), self.clock.now_ms(), client)
+            .await?;
+        Ok(code)
+    }
+
     /// The code, and for a phone change also the one sent to the number being replaced. Both
     /// are always compared, so the time taken does not tell which one was wrong.
     fn codes_match(
@@ -59,8 +78,8 @@ impl AuthService {
         new_number & current_number
     }
 
-    /// Counts a guess (per client IP, then on the challenge) and only then compares the code;
-    /// a wrong one is written down against the guesser.
+    /// Counts a guess on the challenge and only then compares the code; a wrong one is written
+    /// down against the guesser. (The client's IP was counted by `code_to_check`.)
     /// A guess whose count kept colliding with others is refused unchecked, and counts toward
     /// the account's failures like a wrong one.
     pub(super) async fn guess(
@@ -72,12 +91,6 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Guessed, AppError> {
         let now = self.clock.now_ms();
-        let per_ip = Window {
-            scope: "code_checks_ip",
-            max: self.config.limits.ip_code_checks_per_10min,
-            secs: limits::TEN_MINUTES,
-        };
-        self.count(per_ip, &client.ip_key(), now, client).await?;
         let max = self.config.otp.max_attempts;
         let guess = otp_challenge::take_guess(&self.db, key, max, now)
             .await

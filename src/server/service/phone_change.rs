@@ -138,7 +138,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let user = self.signed_in(session_token).await?;
-        let code = Self::normalised(code)?;
+        let code = self.code_to_check(code, client).await?;
         // Changes started before the current number's code existed have none to ask for.
         let current_code = match current_code.trim() {
             "" => None,

@@ -141,7 +141,7 @@ impl AuthService {
         password: String,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let code = Self::normalised(code)?;
+        let code = self.code_to_check(code, client).await?;
         validate::password(&password).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
