@@ -175,6 +175,12 @@ async fn ten_reset_requests_by_a_stranger_leave_the_owners_sign_in_alone() {
     let app = start_app(&[]).await;
     let raj = &SEED[0];
     app.sign_up(&browser(), raj).await;
+    // Start just after an hour begins, so the ten requests share one hour's window.
+    let hour_ms = 3_600_000;
+    let now = app.clock.now_ms();
+    let next_hour = (now / hour_ms + 1) * hour_ms + 1_000;
+    app.clock
+        .advance(Duration::from_millis((next_hour - now) as u64));
     let before = sent_to(&app, raj.phone);
     for _ in 0..10 {
         let res = app
