@@ -8,8 +8,8 @@ use leptos_router::{SsrMode, StaticSegment};
 use crate::i18n::Locale;
 use crate::language::{provide_locale, use_locale};
 use crate::pages::{
-    ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage, RegisterPage, ResetPage,
-    SessionsPage, VerifyPage,
+    CancelPhoneChangePage, ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage,
+    RegisterPage, ResetPage, SessionsPage, VerifyPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -113,6 +113,10 @@ pub fn App() -> impl IntoView {
                         path=(StaticSegment("account"), StaticSegment("phone"))
                         view=PhonePage
                         ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("phone"), StaticSegment("cancel"))
+                        view=CancelPhoneChangePage
                     />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
                 </Routes>

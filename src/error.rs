@@ -122,6 +122,8 @@ pub enum AppError {
         tries_left: u32,
     },
     CodeExpired,
+    /// A link from a notice whose change no longer waits (cancelled, carried out, replaced).
+    LinkExpired,
     /// The reset step: one sentence whether the code is wrong, dead, or there was no account,
     /// so the page cannot be used to learn which usernames exist.
     ResetCodeRefused,
@@ -190,6 +192,7 @@ impl AppError {
                 format!("{} {tries}", t!(locale, error.wrong_code))
             }
             AppError::CodeExpired => t!(locale, error.code_expired).to_string(),
+            AppError::LinkExpired => t!(locale, error.link_expired).to_string(),
             AppError::ResetCodeRefused => t!(locale, error.reset_code_refused).to_string(),
             AppError::ResendTooSoon { wait_secs } => {
                 t!(locale, error.resend_too_soon, count = *wait_secs).to_string()
@@ -229,7 +232,7 @@ impl AppError {
             AppError::SignInFailed | AppError::NotSignedIn => 401,
             AppError::ForeignOrigin | AppError::AccountLocked => 403,
             AppError::WrongCode { .. } | AppError::ResetCodeRefused => 400,
-            AppError::CodeExpired => 410,
+            AppError::CodeExpired | AppError::LinkExpired => 410,
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,
             AppError::SendingPaused { .. } => 503,
             AppError::SmsFailed => 502,

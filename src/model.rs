@@ -39,6 +39,30 @@ pub struct PendingCode {
     pub resend_in_secs: u64,
 }
 
+/// How long a phone change waits when the current number cannot confirm it.
+pub const LOST_PHONE_WAIT_HOURS: u64 = 72;
+
+/// The page the waiting change's notice links to, with the link's token as `t`.
+pub const PHONE_CANCEL_PAGE: &str = "/phone/cancel";
+
+/// Where the signed-in account's phone change stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PhoneChangeState {
+    /// Nothing under way: the form.
+    Idle,
+    /// Codes are out; `asks_current` when one went to the current number too.
+    Code {
+        pending: PendingCode,
+        asks_current: bool,
+    },
+    /// The new number is proven and the move waits, as the current number was not.
+    Waiting {
+        masked_phone: String,
+        /// "2026-12-04 18:43 UTC", formatted on the server so both renders agree.
+        moves_at: String,
+    },
+}
+
 /// One line of the signed-in user's recent activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
@@ -118,6 +142,10 @@ pub enum ActivityKind {
     SessionEnded,
     /// The account moved to a new phone number (detail: the new number, masked).
     PhoneChanged,
+    /// A move to a new number without the current one began its wait (detail: the new number).
+    PhoneChangeWaiting,
+    /// A waiting move was cancelled: by its link, by the owner, or because the number was taken.
+    PhoneChangeCancelled,
     /// The owner changed their name or email.
     ProfileChanged,
     /// A name this build does not know (a newer instance wrote it).
@@ -126,7 +154,7 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    const NAMES: [(ActivityKind, &'static str); 18] = [
+    const NAMES: [(ActivityKind, &'static str); 20] = [
         (ActivityKind::Registered, "registered"),
         (ActivityKind::CodeSent, "code_sent"),
         (ActivityKind::CodeFailed, "code_failed"),
@@ -144,6 +172,8 @@ impl ActivityKind {
         (ActivityKind::PasswordChanged, "password_changed"),
         (ActivityKind::SessionEnded, "session_ended"),
         (ActivityKind::PhoneChanged, "phone_changed"),
+        (ActivityKind::PhoneChangeWaiting, "phone_change_waiting"),
+        (ActivityKind::PhoneChangeCancelled, "phone_change_cancelled"),
         (ActivityKind::ProfileChanged, "profile_changed"),
     ];
 

@@ -1,4 +1,4 @@
-//! The signed-in account's pages: sessions and password.
+//! The signed-in account's pages: sessions, password, phone and profile.
 
 use leptos::prelude::*;
 
@@ -50,12 +50,15 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Step one of a new phone number: the password and the number; a code goes to that number.
+/// Step one of a new phone number: the password and the number; a code goes to that number
+/// and one to the current number, unless the form says that phone is lost (`lost_current`, a
+/// checkbox: present when ticked).
 #[server(endpoint = "change_phone")]
 pub async fn change_phone(
     password: String,
     phone: String,
     country: Option<String>,
+    lost_current: Option<String>,
 ) -> Result<(), AppError> {
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
@@ -65,6 +68,7 @@ pub async fn change_phone(
             password,
             &phone,
             country.as_deref(),
+            lost_current.is_some(),
             &client,
         )
         .await?;
@@ -72,12 +76,32 @@ pub async fn change_phone(
     Ok(())
 }
 
-/// Where the code of a phone change in progress went, if there is one.
+/// Where this account's phone change stands: codes out, waiting out its time, or none.
 #[server(endpoint = "phone_change_status")]
-pub async fn phone_change_status() -> Result<Option<crate::model::PendingCode>, AppError> {
+pub async fn phone_change_status() -> Result<crate::model::PhoneChangeState, AppError> {
     let auth = super::auth::ssr::auth()?;
-    auth.pending_phone_change(&session_token(), &super::auth::ssr::challenge())
+    auth.phone_change_state(&session_token(), &super::auth::ssr::challenge())
         .await
+}
+
+/// The owner calls off a waiting phone change.
+#[server(endpoint = "cancel_phone_change")]
+pub async fn cancel_phone_change() -> Result<(), AppError> {
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.cancel_phone_wait(&session_token(), &client).await?;
+    leptos_axum::redirect("/account/phone?cancelled=1");
+    Ok(())
+}
+
+/// Whoever holds the current number calls off a waiting change with the link texted to it.
+#[server(endpoint = "cancel_phone_change_by_link")]
+pub async fn cancel_phone_change_by_link(t: String) -> Result<(), AppError> {
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.cancel_phone_wait_by_link(&t, &client).await?;
+    leptos_axum::redirect(&format!("{}?done=1", crate::model::PHONE_CANCEL_PAGE));
+    Ok(())
 }
 
 /// Step two: the code sent to the new number and the one sent to the current number.
@@ -87,13 +111,19 @@ pub async fn confirm_phone_change(
     #[server(default)] current_code: String,
 ) -> Result<(), AppError> {
     use crate::server::cookies;
+    use crate::server::service::PhoneChangeEnd;
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
     let challenge = super::auth::ssr::challenge();
-    auth.finish_phone_change(&session_token(), &challenge, &code, &current_code, &client)
+    let end = auth
+        .finish_phone_change(&session_token(), &challenge, &code, &current_code, &client)
         .await?;
     cookies::clear(cookies::CHALLENGE, auth.config.cookie_secure);
-    leptos_axum::redirect("/account/phone?changed=1");
+    // A waiting change shows itself on the page; a done one says so.
+    leptos_axum::redirect(match end {
+        PhoneChangeEnd::Waiting => "/account/phone",
+        PhoneChangeEnd::Changed => "/account/phone?changed=1",
+    });
     Ok(())
 }
 

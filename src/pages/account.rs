@@ -1,14 +1,12 @@
 use leptos::prelude::*;
-use leptos_i18n::{td, td_string};
+use leptos_i18n::td_string;
 use leptos_router::components::Redirect;
 
 use crate::api::{
-    current_user, list_sessions, phone_change_status, ChangePassword, ChangePhone,
-    ConfirmPhoneChange, EndOtherSessions, EndSession, UpdateProfile,
+    current_user, list_sessions, ChangePassword, EndOtherSessions, EndSession, UpdateProfile,
 };
 use crate::components::{
-    error_message, failure_of, field_error, form_error, succeeded, CodeField, Field, FormError,
-    Loading, PhoneField,
+    failure_of, field_error, form_error, succeeded, Field, FormError, Loading,
 };
 use crate::error::AppError;
 use crate::i18n::Locale;
@@ -17,7 +15,7 @@ use crate::model::Device;
 
 /// What an account page shows when its data did not load: the sign-in page when the session
 /// is gone, else the reason.
-fn not_loaded(error: AppError) -> AnyView {
+pub(super) fn not_loaded(error: AppError) -> AnyView {
     match error {
         AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
         error => view! { <FormError error=Some(error.message(use_locale())) /> }.into_any(),
@@ -124,98 +122,6 @@ pub fn PasswordPage() -> impl IntoView {
                     {td_string!(locale, password.submit)}
                 </button>
             </ActionForm>
-            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
-        </section>
-    }
-}
-
-/// A new phone number: the password and the number, then the code sent to it.
-#[component]
-pub fn PhonePage() -> impl IntoView {
-    let locale = use_locale();
-    let start = ServerAction::<ChangePhone>::new();
-    let confirm = ServerAction::<ConfirmPhoneChange>::new();
-    let pending = Resource::new(
-        move || (start.version().get(), confirm.version().get()),
-        |_| phone_change_status(),
-    );
-    let changed = succeeded(confirm, "changed");
-    let start_failure = failure_of(start);
-    let confirm_failure = failure_of(confirm);
-    let code_error = error_message(Signal::derive(move || {
-        confirm_failure
-            .get()
-            .filter(|e| !matches!(e, AppError::InvalidFields(_)))
-    }));
-    view! {
-        <section class="card">
-            <h1>{td_string!(locale, phone.title)}</h1>
-            <Show when=move || changed.get()>
-                <p class="notice" role="status">{td_string!(locale, phone.changed)}</p>
-            </Show>
-            <Suspense fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match pending.await {
-                        Ok(Some(code)) => {
-                            view! {
-                                <p class="lead">
-                                    {td!(locale,
-                                        phone.sent_to,
-                                        phone = move || {
-                                            let masked = code.masked_phone.clone();
-                                            view! { <strong data-testid="masked-phone">{masked}</strong> }
-                                        }
-                                    )}
-                                </p>
-                                <ActionForm action=confirm>
-                                    <CodeField
-                                        error=code_error
-                                        label=Signal::derive(move || {
-                                            td_string!(locale, field.new_number_code).to_string()
-                                        })
-                                    />
-                                    <CodeField
-                                        error=Signal::derive(|| None::<String>)
-                                        name="current_code"
-                                        label=Signal::derive(move || {
-                                            td_string!(locale, field.current_number_code).to_string()
-                                        })
-                                    />
-                                    <FormError error=field_error(confirm_failure, |f| f.phone) />
-                                    <button type="submit" disabled=move || confirm.pending().get()>
-                                        {td_string!(locale, verify_button)}
-                                    </button>
-                                </ActionForm>
-                            }
-                                .into_any()
-                        }
-                        Ok(None) => {
-                            view! {
-                                <p class="lead">{td_string!(locale, phone.lead)}</p>
-                                <ActionForm action=start>
-                                    <Field
-                                        label=move || td_string!(locale, field.current_password)
-                                        name="password"
-                                        kind="password"
-                                        autocomplete="current-password"
-                                        error=field_error(start_failure, |f| f.current_password)
-                                    />
-                                    <PhoneField
-                                        label=move || td_string!(locale, field.new_phone)
-                                        error=field_error(start_failure, |f| f.phone)
-                                    />
-                                    <FormError error=form_error(start_failure, |_| false) />
-                                    <button type="submit" disabled=move || start.pending().get()>
-                                        {td_string!(locale, send_code)}
-                                    </button>
-                                </ActionForm>
-                            }
-                                .into_any()
-                        }
-                        Err(error) => not_loaded(error),
-                    }
-                })}
-            </Suspense>
             <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
     }

@@ -125,6 +125,8 @@ fn describe(kind: ActivityKind, locale: Locale) -> &'static str {
         ActivityKind::PasswordChanged => td_string!(locale, activity.password_changed),
         ActivityKind::SessionEnded => td_string!(locale, activity.session_ended),
         ActivityKind::PhoneChanged => td_string!(locale, activity.phone_changed),
+        ActivityKind::PhoneChangeWaiting => td_string!(locale, activity.phone_change_waiting),
+        ActivityKind::PhoneChangeCancelled => td_string!(locale, activity.phone_change_cancelled),
         ActivityKind::ProfileChanged => td_string!(locale, activity.profile_changed),
         ActivityKind::PumpingAlarm => td_string!(locale, activity.pumping_alarm),
         ActivityKind::Unlocked => td_string!(locale, activity.unlocked),

@@ -3,13 +3,15 @@
 mod account;
 mod home;
 mod login;
+mod phone;
 mod register;
 mod reset;
 mod verify;
 
-pub use account::{PasswordPage, PhonePage, ProfilePage, SessionsPage};
+pub use account::{PasswordPage, ProfilePage, SessionsPage};
 pub use home::HomePage;
 pub use login::LoginPage;
+pub use phone::{CancelPhoneChangePage, PhonePage};
 pub use register::RegisterPage;
 pub use reset::{ForgotPage, ResetPage};
 pub use verify::VerifyPage;

@@ -231,7 +231,7 @@ fn error_label(error: &AppError) -> &'static str {
         | AppError::CodeFormat => "invalid",
         AppError::SignInFailed => "bad_credentials",
         AppError::WrongCode { .. } | AppError::ResetCodeRefused => "wrong_code",
-        AppError::CodeExpired => "expired",
+        AppError::CodeExpired | AppError::LinkExpired => "expired",
         AppError::ResendTooSoon { .. } => "too_soon",
         AppError::TooManyRequests { .. } => "rate_limited",
         AppError::SmsFailed => "sms_failed",

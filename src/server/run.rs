@@ -48,6 +48,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
         auth.clock.clone(),
         auth.config.otp.challenge_max_age_secs,
     );
+    spawn_phone_waits(auth.clone());
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?
@@ -93,6 +94,22 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     })
     .await
     .map_err(|e| format!("server: {e}"))
+}
+
+/// Carries out phone changes whose wait is over, a minute late at most. Every instance runs it;
+/// each change happens once.
+fn spawn_phone_waits(auth: crate::server::service::AuthService) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match auth.carry_out_phone_waits().await {
+                Ok(0) => {}
+                Ok(moved) => tracing::info!("{moved} waiting phone changes carried out"),
+                Err(e) => tracing::warn!("waiting phone changes: {e}"),
+            }
+        }
+    });
 }
 
 /// Responses streamed in pieces (static files) would otherwise wait on Nagle's algorithm for the

@@ -21,6 +21,17 @@ pub fn is_well_formed(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// 128 random bits for a link in an SMS: unguessable, and short enough for one message.
+pub fn new_link_token() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn is_well_formed_link(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +44,8 @@ mod tests {
         assert_ne!(storage_key(&a), a);
         assert_eq!(storage_key(&a), storage_key(&a));
         assert!(!is_well_formed("../etc"));
+        let link = new_link_token();
+        assert!(is_well_formed_link(&link) && !is_well_formed(&link));
+        assert_ne!(link, new_link_token());
     }
 }

@@ -5,6 +5,7 @@
 pub mod audit_event;
 pub mod login_guard;
 pub mod otp_challenge;
+pub mod phone_wait;
 pub mod rate_counter;
 pub mod session;
 pub mod sms_breaker;
@@ -39,6 +40,7 @@ pub const TABLES: &[&str] = &[
     "audit_event",
     "sms_message",
     "sms_breaker",
+    "phone_wait",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -111,12 +111,13 @@ pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
 
 /// A phone change's challenge: the code to the new number, and the MAC of a second code sent to
 /// the number it replaces, written in the same statement so neither exists without the other.
+/// None when the owner no longer has that number: such a change can only begin a wait.
 pub async fn create_phone_change(
     db: &Db,
     challenge: NewChallenge,
-    current_phone_mac: String,
+    current_phone_mac: Option<String>,
 ) -> Result<(), DbError> {
-    create_row(db, challenge, Some(current_phone_mac)).await
+    create_row(db, challenge, current_phone_mac).await
 }
 
 async fn create_row(

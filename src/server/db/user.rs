@@ -116,12 +116,13 @@ pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Removes an account with everything that belongs to it: codes and sessions.
+/// Removes an account with everything that belongs to it: codes, sessions, a waiting change.
 pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
     db.query(
         "BEGIN TRANSACTION;
          DELETE otp_challenge WHERE account = $id;
          DELETE session WHERE account = $id;
+         DELETE phone_wait WHERE account = $id;
          DELETE $id;
          COMMIT TRANSACTION;",
     )
@@ -158,7 +159,7 @@ pub async fn set_language(db: &Db, id: &RecordId, language: &str) -> Result<(), 
 }
 
 /// A new password hash; in the same transaction every other session of the account ends and
-/// every code it has pending dies, so whoever knew the old password is out.
+/// every code and phone change it has pending dies, so whoever knew the old password is out.
 pub async fn set_password(
     db: &Db,
     id: &RecordId,
@@ -170,6 +171,7 @@ pub async fn set_password(
          UPDATE $id SET password_hash = $hash;
          DELETE session WHERE account = $id AND id != $keep;
          DELETE otp_challenge WHERE account = $id AND consumed = false;
+         DELETE phone_wait WHERE account = $id;
          COMMIT TRANSACTION;",
     )
     .bind(("id", id.clone()))

@@ -22,6 +22,7 @@ mod code_step;
 mod device;
 mod guess;
 mod phone_change;
+mod phone_wait;
 mod register;
 mod reset;
 mod send_gate;
@@ -29,6 +30,7 @@ mod sign_in;
 mod signed_in;
 
 use audit::Who;
+pub use phone_change::PhoneChangeEnd;
 pub use register::Registration;
 
 /// A sign-in finished: the new session, and the device token that lets this browser past the

@@ -1,10 +1,11 @@
 //! A new phone number for the signed-in account: the password, then a code to the new number
-//! and one to the number it replaces; both entered, the account moves to the new number.
+//! and one to the number it replaces; both entered, the account moves to the new number. Who
+//! no longer has the current number proves the new one only, and the move waits (phone_wait).
 
 use super::guess::{current_phone_subject, Guessed, Guesser};
 use super::{pending_of_new, AuthService, CodeSent, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
-use crate::model::{CodePurpose, PendingCode};
+use crate::model::{CodePurpose, PhoneChangeState};
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
@@ -14,9 +15,18 @@ use crate::server::db::{audit_event, session, user};
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind};
 
+/// How a right pair of codes ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PhoneChangeEnd {
+    Changed,
+    /// The current number proved nothing: the move waits (phone_wait).
+    Waiting,
+}
+
 impl AuthService {
     /// Step one of a new phone number: the password, then a code to the new number and one to
-    /// the number it replaces. Returns the challenge for the browser's cookie.
+    /// the number it replaces (none when `lost_current`: the change will wait instead). Returns
+    /// the challenge for the browser's cookie.
     #[tracing::instrument(skip_all)]
     pub async fn start_phone_change(
         &self,
@@ -24,6 +34,7 @@ impl AuthService {
         password: String,
         new_phone: &str,
         country: Option<&str>,
+        lost_current: bool,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
         let user = self.signed_in(session_token).await?;
@@ -47,10 +58,13 @@ impl AuthService {
                 f.phone = Some(Problem::PhoneOtherAccount)
             }));
         }
+        let ask_current = !lost_current;
         // The number being replaced proves itself too: a password alone must not move the
         // second factor to a phone an attacker holds.
-        self.may_send(&user.phone, CodePurpose::ChangePhone, true, client, now)
-            .await?;
+        if ask_current {
+            self.may_send(&user.phone, CodePurpose::ChangePhone, true, client, now)
+                .await?;
+        }
         self.may_send(&phone, CodePurpose::ChangePhone, false, client, now)
             .await?;
         let language = self.language_of(&user, client).await;
@@ -64,31 +78,28 @@ impl AuthService {
         );
         let challenge_key = challenge.key.clone();
         let pending = pending_of_new(&challenge, now);
-        let current_code = self.code_for(&user.phone, now);
-        let current_mac = self
-            .code_key
-            .mac(&current_phone_subject(&challenge_key), &current_code);
+        let current_code = ask_current.then(|| self.code_for(&user.phone, now));
+        let current_mac = current_code.as_ref().map(|code| {
+            self.code_key
+                .mac(&current_phone_subject(&challenge_key), code)
+        });
         otp_challenge::create_phone_change(&self.db, challenge, current_mac)
             .await
             .or_internal("change phone: challenge")?;
-        let to_current = CodeSms {
+        let sms = |to, code| CodeSms {
             purpose: CodePurpose::ChangePhone,
-            to: &user.phone,
-            code: &current_code,
+            to,
+            code,
             language,
             challenge: &challenge_key,
             after: None,
         };
-        let sms = CodeSms {
-            purpose: CodePurpose::ChangePhone,
-            to: &phone,
-            code: &code,
-            language,
-            challenge: &challenge_key,
-            after: None,
+        let to_current = match &current_code {
+            Some(code) => self.deliver(sms(&user.phone, code), now).await.map(drop),
+            None => Ok(()),
         };
-        let sent = match self.deliver(to_current, now).await {
-            Ok(_) => self.deliver(sms, now).await,
+        let sent = match to_current {
+            Ok(()) => self.deliver(sms(&phone, &code), now).await,
             Err(_) => Err(AppError::SmsFailed),
         };
         if let Err(error) = sent {
@@ -109,25 +120,38 @@ impl AuthService {
         })
     }
 
-    /// The phone change waiting for its code, if this browser has one for this account.
+    /// Where this account's phone change stands: waiting out its time, waiting for the codes
+    /// this browser was sent, or not under way.
     #[tracing::instrument(skip_all)]
-    pub async fn pending_phone_change(
+    pub async fn phone_change_state(
         &self,
         session_token: &str,
         challenge_key: &str,
-    ) -> Result<Option<PendingCode>, AppError> {
+    ) -> Result<PhoneChangeState, AppError> {
         let user = self.signed_in(session_token).await?;
+        if let Some(waiting) = self.phone_wait_of(&user).await? {
+            return Ok(waiting);
+        }
         let now = self.clock.now_ms();
         let row = self
             .challenge(challenge_key, |r| {
                 is_phone_change_of(r, &user) && !r.consumed && r.expires_at > now
             })
             .await?;
-        Ok(row.and_then(|r| self.pending_of(&r, now)))
+        let code = row.and_then(|r| {
+            let asks_current = r.current_phone_mac.is_some();
+            self.pending_of(&r, now)
+                .map(|pending| PhoneChangeState::Code {
+                    pending,
+                    asks_current,
+                })
+        });
+        Ok(code.unwrap_or(PhoneChangeState::Idle))
     }
 
     /// Step two: the code from the new number and the one from the number it replaces. The old
-    /// number gets a notice; every other session of the account ends.
+    /// number gets a notice; every other session of the account ends. A change that sent no
+    /// code to the current number begins its wait instead.
     #[tracing::instrument(skip_all)]
     pub async fn finish_phone_change(
         &self,
@@ -136,10 +160,10 @@ impl AuthService {
         code: &str,
         current_code: &str,
         client: &ClientInfo,
-    ) -> Result<(), AppError> {
+    ) -> Result<PhoneChangeEnd, AppError> {
         let user = self.signed_in(session_token).await?;
         let code = self.code_to_check(code, client).await?;
-        // Changes started before the current number's code existed have none to ask for.
+        // A change that lost the current phone has no second code to ask for.
         let current_code = match current_code.trim() {
             "" => None,
             typed => Some(Self::normalised(typed)?),
@@ -167,6 +191,11 @@ impl AuthService {
         {
             Guessed::Dead => Err(AppError::CodeExpired),
             Guessed::Wrong { tries_left } => Err(AppError::WrongCode { tries_left }),
+            Guessed::Right(row) if row.current_phone_mac.is_none() => {
+                self.begin_phone_wait(&user, challenge_key, &row, session_token, client)
+                    .await?;
+                Ok(PhoneChangeEnd::Waiting)
+            }
             Guessed::Right(row) => {
                 let keep = session::record(&token::storage_key(session_token));
                 let outcome = transactions::redeem_phone_change(
@@ -204,7 +233,7 @@ impl AuthService {
                 {
                     tracing::error!("phone change notice to the old number: {e}");
                 }
-                Ok(())
+                Ok(PhoneChangeEnd::Changed)
             }
         }
     }

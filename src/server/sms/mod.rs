@@ -26,6 +26,8 @@ pub enum MessageKind {
     Locked,
     /// To the old number when the account's phone number changes.
     PhoneChanged,
+    /// To the current number when someone without it asks to move the account: the cancel link.
+    PhoneChangeWaiting,
 }
 
 impl MessageKind {
@@ -34,6 +36,7 @@ impl MessageKind {
             MessageKind::Code => "code",
             MessageKind::Locked => "locked",
             MessageKind::PhoneChanged => "phone_changed",
+            MessageKind::PhoneChangeWaiting => "phone_change_waiting",
         }
     }
 
@@ -42,6 +45,7 @@ impl MessageKind {
             "code" => Some(MessageKind::Code),
             "locked" => Some(MessageKind::Locked),
             "phone_changed" => Some(MessageKind::PhoneChanged),
+            "phone_change_waiting" => Some(MessageKind::PhoneChangeWaiting),
             _ => None,
         }
     }
@@ -56,7 +60,7 @@ pub struct Outgoing<'a> {
     pub kind: MessageKind,
     pub language: &'a str,
     pub text: &'a str,
-    /// The code, for templates with a code variable.
+    /// The template's variable: the code, or a notice's link (a DLT template's one variable).
     pub code: Option<&'a str>,
     /// Our record of this message (`sms_message` key), for providers that echo a reference.
     pub reference: &'a str,

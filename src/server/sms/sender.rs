@@ -24,6 +24,8 @@ pub struct SmsSender {
     db: Db,
     breaker: BreakerPolicy,
     host: String,
+    /// The site's address as phones see it, for links in notices.
+    public_url: String,
     ttl_minutes: u64,
 }
 
@@ -104,6 +106,7 @@ impl SmsSender {
             db,
             breaker: settings.breaker,
             host: host_of(public_url),
+            public_url: public.to_string(),
             ttl_minutes: code_ttl_secs.div_ceil(60).max(1),
         })
     }
@@ -124,25 +127,23 @@ impl SmsSender {
         self.templates.pick(preferred)
     }
 
-    fn render(
-        &self,
-        kind: MessageKind,
-        language: &str,
-        code: &str,
-        purpose: Option<CodePurpose>,
-    ) -> String {
-        let fill = Fill {
+    fn fill<'a>(&'a self, code: &'a str, purpose: Option<CodePurpose>) -> Fill<'a> {
+        Fill {
             code,
             purpose,
             minutes: self.ttl_minutes,
             host: &self.host,
-        };
-        self.templates.render(kind, language, &fill)
+            link: "",
+            hours: 0,
+        }
     }
 
     /// Sends a code; returns the provider that took it.
     pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
-        let text = self.render(MessageKind::Code, sms.language, sms.code, Some(sms.purpose));
+        let fill = self.fill(sms.code, Some(sms.purpose));
+        let text = self
+            .templates
+            .render(MessageKind::Code, sms.language, &fill);
         let message = Message {
             to: sms.to,
             kind: MessageKind::Code,
@@ -162,13 +163,42 @@ impl SmsSender {
         language: &str,
         now: i64,
     ) -> Result<&'static str, SmsError> {
-        let text = self.render(kind, language, "", None);
+        let text = self.templates.render(kind, language, &self.fill("", None));
         let message = Message {
             to,
             kind,
             language,
             text: &text,
             code: None,
+            challenge: None,
+        };
+        self.dispatch(message, None, now).await
+    }
+
+    /// A security notice with a link into the site (`path` on the public address) and the hours
+    /// until what it announces. The link is a secret: it is the template's variable, never logged.
+    pub async fn send_linked_notice(
+        &self,
+        to: &str,
+        kind: MessageKind,
+        language: &str,
+        path: &str,
+        hours: u64,
+        now: i64,
+    ) -> Result<&'static str, SmsError> {
+        let link = format!("{}{path}", self.public_url);
+        let fill = Fill {
+            link: &link,
+            hours,
+            ..self.fill("", None)
+        };
+        let text = self.templates.render(kind, language, &fill);
+        let message = Message {
+            to,
+            kind,
+            language,
+            text: &text,
+            code: Some(&link),
             challenge: None,
         };
         self.dispatch(message, None, now).await

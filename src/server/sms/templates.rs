@@ -18,7 +18,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 /// The language every other one falls back to.
 pub const FALLBACK: &str = "en";
 
-const PLACEHOLDERS: &[&str] = &["code", "purpose", "minutes", "host"];
+const PLACEHOLDERS: &[&str] = &["code", "purpose", "minutes", "host", "link", "hours"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,7 @@ struct LanguageFile {
     code: String,
     locked: Option<String>,
     phone_changed: Option<String>,
+    phone_change_waiting: Option<String>,
     /// What `{purpose}` says for each kind of code.
     purposes: Option<Purposes>,
 }
@@ -62,6 +63,9 @@ pub struct Fill<'a> {
     pub purpose: Option<CodePurpose>,
     pub minutes: u64,
     pub host: &'a str,
+    /// A notice's link and how many hours until what it announces; empty and 0 otherwise.
+    pub link: &'a str,
+    pub hours: u64,
 }
 
 impl Templates {
@@ -132,6 +136,8 @@ impl Templates {
             .replace("{purpose}", purpose)
             .replace("{minutes}", &fill.minutes.to_string())
             .replace("{host}", fill.host)
+            .replace("{link}", fill.link)
+            .replace("{hours}", &fill.hours.to_string())
     }
 
     fn purpose_text(&self, language: &str, purpose: CodePurpose) -> Option<&str> {
@@ -148,6 +154,7 @@ impl Templates {
             MessageKind::Code => Some(file.code.as_str()),
             MessageKind::Locked => file.locked.as_deref(),
             MessageKind::PhoneChanged => file.phone_changed.as_deref(),
+            MessageKind::PhoneChangeWaiting => file.phone_change_waiting.as_deref(),
         }
     }
 }
@@ -164,6 +171,7 @@ fn parse(language: &str, text: &str) -> Result<LanguageFile, String> {
         ("code", Some(&file.code)),
         ("locked", file.locked.as_ref()),
         ("phone_changed", file.phone_changed.as_ref()),
+        ("phone_change_waiting", file.phone_change_waiting.as_ref()),
     ];
     for (name, text) in notices {
         if let Some(text) = text {
@@ -183,7 +191,7 @@ fn check_placeholders(language: &str, name: &str, text: &str) -> Result<(), Stri
         let placeholder = &after[..close];
         if !PLACEHOLDERS.contains(&placeholder) {
             return Err(format!(
-                "SMS template {language}.toml: `{name}` has an unknown placeholder {{{placeholder}}} (known: {{code}}, {{minutes}}, {{host}})"
+                "SMS template {language}.toml: `{name}` has an unknown placeholder {{{placeholder}}} (known: {{code}}, {{purpose}}, {{minutes}}, {{host}}, {{link}}, {{hours}})"
             ));
         }
         rest = &after[close + 1..];
@@ -201,6 +209,8 @@ mod tests {
             purpose: Some(CodePurpose::SignIn),
             minutes: 5,
             host: "otp.example.in",
+            link: "",
+            hours: 0,
         }
     }
 

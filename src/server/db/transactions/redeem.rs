@@ -68,9 +68,9 @@ pub enum PhoneChange {
     NumberTaken,
 }
 
-/// A correct phone-change code: in one transaction, uses the challenge, moves the account to
-/// the challenge's (new, now proven) number and ends every other session and every pending
-/// code of the account (sent to the old number or not).
+/// A correct pair of phone-change codes: in one transaction, uses the challenge, moves the
+/// account to the challenge's (new, now proven) number and ends every other session, every
+/// pending code and any waiting change of the account (sent to the old number or not).
 pub async fn redeem_phone_change(
     db: &Db,
     key: &str,
@@ -83,13 +83,14 @@ pub async fn redeem_phone_change(
         db.query(
             "BEGIN TRANSACTION;
              LET $won = (UPDATE $id SET consumed = true WHERE consumed = false \
-                 AND purpose = 'change_phone' AND attempts <= $max AND expires_at > $now \
-                 AND code_mac = $mac RETURN VALUE { account: account, phone: phone });
+                 AND purpose = 'change_phone' AND current_phone_mac != NONE AND attempts <= $max \
+                 AND expires_at > $now AND code_mac = $mac RETURN VALUE { account: account, phone: phone });
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0].account;
              UPDATE $account SET phone = $won[0].phone, phone_verified = true;
              DELETE session WHERE account = $account AND id != $keep;
              DELETE otp_challenge WHERE account = $account AND consumed = false;
+             DELETE phone_wait WHERE account = $account;
              COMMIT TRANSACTION;",
         )
         .bind(("id", otp_challenge::record(key)))
@@ -137,8 +138,8 @@ fn won_of(errors: HashMap<usize, surrealdb::Error>, what: &str) -> Result<bool, 
 }
 
 /// A correct reset code: in one transaction that only one racer can win, uses the challenge,
-/// sets the new password hash, ends every session and pending code of the account and clears
-/// its failure count and lock. False if the challenge was no longer usable.
+/// sets the new password hash, ends every session, pending code and waiting phone change of
+/// the account (the current phone just proved itself) and clears its failure count and lock. False if the challenge was no longer usable.
 pub async fn redeem_reset(
     db: &Db,
     key: &str,
@@ -159,6 +160,7 @@ pub async fn redeem_reset(
              UPDATE $account SET password_hash = $hash;
              DELETE session WHERE account = $account;
              DELETE otp_challenge WHERE account = $account AND consumed = false;
+             DELETE phone_wait WHERE account = $account;
              UPSERT $guard SET failures = 0, retry_at = 0, locked = false;
              COMMIT TRANSACTION;",
         )
