@@ -10,7 +10,7 @@ const languages = ["en", "hi"] as const;
 const widths = [375, 1280] as const;
 
 const notFound = "/no-such-page";
-const signedOut = ["/login", "/register", "/forgot", "/reset", notFound];
+const signedOut = ["/login", "/register", "/forgot", "/reset", "/phone/cancel?t=00", notFound];
 const signedIn = ["/", "/account/sessions", "/account/password", "/account/profile", "/account/phone"];
 
 function recordErrors(page: Page): string[] {

@@ -62,6 +62,21 @@ async function signIn(page: Page, request: APIRequestContext, p: Person, passwor
   await expectSignedIn(page, p);
 }
 
+/** Registers `p` through the form and verifies the phone: signed in on the home page. */
+async function signUp(page: Page, request: APIRequestContext, p: Person) {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(p.username);
+  await page.getByLabel("Full name").fill(p.fullName);
+  await page.getByLabel("Phone number").fill(p.phone);
+  await page.getByLabel("Email").fill(p.email);
+  await page.getByLabel("Password").fill(p.password);
+  const before = await messagesTo(request, p.e164);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await enterCode(page, await codeFor(request, p.e164, before));
+  await expectSignedIn(page, p);
+}
+
 async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
@@ -249,17 +264,7 @@ test("change phone: register, sign in, move to a new number, sign in with its co
     email: "neha@example.in",
     password: "neha-password-6",
   };
-  await page.goto("/register");
-  await hydrated(page);
-  await page.getByLabel("Username").fill(neha.username);
-  await page.getByLabel("Full name").fill(neha.fullName);
-  await page.getByLabel("Phone number").fill(neha.phone);
-  await page.getByLabel("Email").fill(neha.email);
-  await page.getByLabel("Password").fill(neha.password);
-  const before = await messagesTo(request, neha.e164);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await enterCode(page, await codeFor(request, neha.e164, before));
-  await expectSignedIn(page, neha);
+  await signUp(page, request, neha);
   await signOut(page);
   await signIn(page, request, neha, neha.password);
 
@@ -288,6 +293,59 @@ test("change phone: register, sign in, move to a new number, sign in with its co
   await page.goto("/");
   await signOut(page);
   await signIn(page, request, moved, neha.password);
+});
+
+test("lost phone: the new number's code alone starts a 72-hour wait, and the link texted to the current number cancels it without JavaScript", async ({
+  page,
+  browser,
+  request,
+}) => {
+  const kiran: Person = {
+    username: "kiran_rao",
+    fullName: "किरण राव",
+    phone: "99999 67890",
+    e164: "+919999967890",
+    email: "kiran@example.in",
+    password: "kiran-password-8",
+  };
+  await signUp(page, request, kiran);
+
+  await page.goto("/account/phone");
+  await hydrated(page);
+  await page.getByLabel("Current password").fill(kiran.password);
+  await page.getByLabel("New phone number").fill("90000 33333");
+  await page.getByLabel("I no longer have my current phone").check();
+  const toOld = await messagesTo(request, kiran.e164);
+  await page.getByRole("button", { name: "Send code" }).click();
+  await expect(page.getByTestId("masked-phone")).toHaveText("+91 ******3333");
+  await expect(page.getByLabel("Code sent to your current number")).toHaveCount(0);
+  expect(await messagesTo(request, kiran.e164), "nothing to the lost phone yet").toBe(toOld);
+  await page.getByLabel("Code sent to the new number").fill(await codeFor(request, "+919000033333", 0));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("phone-waiting")).toContainText("+91 ******3333");
+  await expect(page.getByRole("button", { name: "Cancel the change" })).toBeVisible();
+
+  // The current number is told, with a link; whoever holds that phone opens it, no sign-in.
+  let link = "";
+  await expect
+    .poll(async () => {
+      const messages: { recipient: string; body: string }[] = await (await request.get("/dev/outbox.json")).json();
+      const toKiran = messages.filter((m) => m.recipient === kiran.e164);
+      link = toKiran.length > toOld ? (/\/phone\/cancel\?t=[0-9a-f]{32}/.exec(toKiran[0].body)?.[0] ?? "") : "";
+      return link;
+    })
+    .not.toBe("");
+  const oldPhone = await browser.newContext({ javaScriptEnabled: false, baseURL: test.info().project.use.baseURL });
+  const onOldPhone = await oldPhone.newPage();
+  await onOldPhone.goto(link);
+  await onOldPhone.getByRole("button", { name: "Cancel the change" }).click();
+  await expect(onOldPhone.getByTestId("change-cancelled")).toContainText("The account keeps this phone number");
+  await oldPhone.close();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("I no longer have my current phone")).toBeVisible();
+  await expect(page.getByTestId("phone-waiting")).toHaveCount(0);
 });
 
 test("a number that begins with 91, typed the local way, registers and gets its code", async ({ page, request }) => {

@@ -40,6 +40,7 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
     ["/forgot", "forgot"],
     ["/reset", "reset"],
     ["/no-such-page", "not-found"],
+    ["/phone/cancel?t=00", "phone-cancel"],
   ]) {
     await page.goto(path);
     await check(page, name);
@@ -93,6 +94,7 @@ test.describe("in Hindi", () => {
       ["/forgot", "hi-forgot"],
       ["/reset", "hi-reset"],
       ["/no-such-page", "hi-not-found"],
+      ["/phone/cancel?t=00", "hi-phone-cancel"],
     ]) {
       await page.goto(path);
       await expect(page.locator("html")).toHaveAttribute("lang", "hi");

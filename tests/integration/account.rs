@@ -5,7 +5,7 @@ use dynamic_otp::model::{Device, SessionInfo};
 use super::*;
 
 /// A browser with its own user agent, signed in as `p` (already registered).
-async fn signed_in_browser(app: &TestApp, p: &Person, agent: &str) -> reqwest::Client {
+pub(super) async fn signed_in_browser(app: &TestApp, p: &Person, agent: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -28,8 +28,9 @@ async fn sessions_of(app: &TestApp, client: &reqwest::Client) -> Vec<SessionInfo
     res.json().await.unwrap()
 }
 
-const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
-const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/133.0";
+pub(super) const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+pub(super) const WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/133.0";
 
 #[tokio::test]
 async fn the_owner_sees_each_device_and_signs_out_one_or_all_others() {
@@ -193,8 +194,15 @@ async fn a_new_phone_number_needs_the_password_its_own_code_and_one_from_the_cur
     assert_eq!(to, raj.phone);
     let current = code_in(text);
     let status = app.call(&here, "phone_change_status", &[]).await;
-    let pending: Option<dynamic_otp::model::PendingCode> = status.json().await.unwrap();
-    assert_eq!(pending.unwrap().masked_phone, "+91 ******2345");
+    let state: dynamic_otp::model::PhoneChangeState = status.json().await.unwrap();
+    let dynamic_otp::model::PhoneChangeState::Code {
+        pending,
+        asks_current: true,
+    } = state
+    else {
+        panic!("both codes pending: {state:?}");
+    };
+    assert_eq!(pending.masked_phone, "+91 ******2345");
     // The code proves the number; it does not sign anyone in.
     assert_eq!(error_of(app.verify(&here, &code).await).await.0, 410);
     let wrong_code = if code == "000000" { "111111" } else { "000000" };

@@ -33,6 +33,7 @@ mod hardening;
 mod language;
 mod limits;
 mod ops;
+mod phone_wait;
 mod providers;
 mod races;
 mod reset;

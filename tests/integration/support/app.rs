@@ -11,6 +11,7 @@ use dynamic_otp::server::clock::Clock;
 use dynamic_otp::server::config::Sources;
 use dynamic_otp::server::db::Db;
 use dynamic_otp::server::http::router;
+use dynamic_otp::server::service::AuthService;
 use dynamic_otp::server::settings::Config;
 use dynamic_otp::server::state::build_state;
 use leptos::config::LeptosOptions;
@@ -24,6 +25,8 @@ pub struct TestApp {
     pub gateway: Gateway,
     pub db: Db,
     pub clock: Clock,
+    /// The app's own service, for the work its background tasks do on a timer.
+    pub auth: AuthService,
 }
 
 pub async fn start_app(overrides: &[(&str, &str)]) -> TestApp {
@@ -60,6 +63,7 @@ pub async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> Tes
     let state = build_state(config, options).await.unwrap();
     let db = state.auth.db.clone();
     let clock = state.auth.clock.clone();
+    let auth = state.auth.clone();
     let app = router(state);
     tokio::spawn(async move {
         axum::serve(
@@ -74,6 +78,7 @@ pub async fn start_app_with(gateway: Gateway, overrides: &[(&str, &str)]) -> Tes
         gateway,
         db,
         clock,
+        auth,
     }
 }
 
