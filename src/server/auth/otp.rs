@@ -60,6 +60,23 @@ impl CodeKey {
     }
 }
 
+impl CodeKey {
+    /// A key for another purpose (`label`) from each key, current first: one secret to set
+    /// and rotate, and no key used for two jobs.
+    pub fn derived(&self, label: &str) -> Vec<[u8; 32]> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|key| {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+                    .expect("HMAC accepts keys of any length");
+                mac.update(b"derive:");
+                mac.update(label.as_bytes());
+                mac.finalize().into_bytes().into()
+            })
+            .collect()
+    }
+}
+
 fn mac_with(key: &[u8], challenge_id: &str, code: &str) -> String {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
