@@ -9,7 +9,7 @@ use crate::i18n::Locale;
 use crate::language::{provide_locale, use_locale};
 use crate::pages::{
     CancelPhoneChangePage, ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage,
-    RegisterPage, ResetPage, SessionsPage, VerifyPage,
+    RegisterPage, ResetPage, SecurityPage, SessionsPage, VerifyPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -112,6 +112,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("account"), StaticSegment("phone"))
                         view=PhonePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("security"))
+                        view=SecurityPage
                         ssr=SsrMode::Async
                     />
                     <Route

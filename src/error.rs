@@ -33,6 +33,8 @@ pub enum Problem {
     PhoneOtherAccount,
     CannotReceiveSms,
     CurrentPasswordWrong,
+    /// Setting up an authenticator app: its code does not match the key.
+    AppCodeWrong,
 }
 
 /// Per-field problems of a form.
@@ -45,6 +47,9 @@ pub struct FieldErrors {
     pub password: Option<Problem>,
     /// Changing the password: the current one, typed again.
     pub current_password: Option<Problem>,
+    /// A code typed to confirm something (an authenticator app being set up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Problem>,
     /// With `PhoneCountry`: the calling codes that work, e.g. "+91, +44".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_countries: Option<String>,
@@ -58,6 +63,7 @@ impl FieldErrors {
             && self.email.is_none()
             && self.password.is_none()
             && self.current_password.is_none()
+            && self.code.is_none()
     }
 
     /// One field's problem in the reader's language.
@@ -91,6 +97,7 @@ impl Problem {
             Problem::PhoneOtherAccount => t!(locale, problem.phone_other_account).to_string(),
             Problem::CannotReceiveSms => t!(locale, problem.cannot_receive_sms).to_string(),
             Problem::CurrentPasswordWrong => t!(locale, problem.current_password_wrong).to_string(),
+            Problem::AppCodeWrong => t!(locale, problem.app_code_wrong).to_string(),
         }
     }
 }

@@ -37,6 +37,35 @@ pub struct PendingCode {
     pub masked_phone: String,
     pub expires_in_secs: u64,
     pub resend_in_secs: u64,
+    /// False while a sign-in waits for the user to pick a factor: no SMS went yet.
+    pub sms_sent: bool,
+    /// The account's other ways to answer, last used first.
+    pub others: Vec<SignInMethod>,
+}
+
+/// The account's sign-in factors beyond the password and SMS, as the security page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityView {
+    pub app: AppState,
+    /// Recovery codes not used yet; None when the account has none.
+    pub recovery_left: Option<usize>,
+    /// New recovery codes the owner has not yet said are saved: shown until they do.
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// The authenticator app of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppState {
+    Off,
+    /// Set up, waiting for its first code: the key as a QR code (SVG) and as text.
+    Pending {
+        key: String,
+        qr_svg: String,
+    },
+    On {
+        since: String,
+        last_used: Option<String>,
+    },
 }
 
 /// How long a phone change waits when the current number cannot confirm it.
@@ -85,6 +114,41 @@ pub struct SessionInfo {
     pub last_seen: String,
     /// The session this page is being viewed in.
     pub current: bool,
+    /// How it was made: the password and which second factor; empty for older sessions.
+    pub methods: Vec<SignInMethod>,
+}
+
+/// One way a session was proven, as the sessions page and (later) `amr` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    Password,
+    Sms,
+    App,
+    RecoveryCode,
+}
+
+impl SignInMethod {
+    /// The name a session record stores (RFC 8176 `amr` values where one exists).
+    pub fn stored(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "pwd",
+            SignInMethod::Sms => "sms",
+            SignInMethod::App => "otp",
+            SignInMethod::RecoveryCode => "recovery",
+        }
+    }
+
+    pub fn from_stored(name: &str) -> Option<SignInMethod> {
+        [
+            SignInMethod::Password,
+            SignInMethod::Sms,
+            SignInMethod::App,
+            SignInMethod::RecoveryCode,
+        ]
+        .into_iter()
+        .find(|m| m.stored() == name)
+    }
 }
 
 /// A country the phone field offers.
@@ -146,6 +210,12 @@ pub enum ActivityKind {
     PhoneChangeWaiting,
     /// A waiting move was cancelled: by its link, by the owner, or because the number was taken.
     PhoneChangeCancelled,
+    /// A sign-in factor was added (detail: which).
+    FactorAdded,
+    /// A sign-in factor was removed (detail: which).
+    FactorRemoved,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRenewed,
     /// The owner changed their name or email.
     ProfileChanged,
     /// A name this build does not know (a newer instance wrote it).
@@ -154,7 +224,7 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    const NAMES: [(ActivityKind, &'static str); 20] = [
+    const NAMES: [(ActivityKind, &'static str); 23] = [
         (ActivityKind::Registered, "registered"),
         (ActivityKind::CodeSent, "code_sent"),
         (ActivityKind::CodeFailed, "code_failed"),
@@ -174,6 +244,9 @@ impl ActivityKind {
         (ActivityKind::PhoneChanged, "phone_changed"),
         (ActivityKind::PhoneChangeWaiting, "phone_change_waiting"),
         (ActivityKind::PhoneChangeCancelled, "phone_change_cancelled"),
+        (ActivityKind::FactorAdded, "factor_added"),
+        (ActivityKind::FactorRemoved, "factor_removed"),
+        (ActivityKind::RecoveryCodesRenewed, "recovery_codes_renewed"),
         (ActivityKind::ProfileChanged, "profile_changed"),
     ];
 

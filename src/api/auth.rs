@@ -124,13 +124,22 @@ pub async fn code_status() -> Result<Option<PendingCode>, AppError> {
     ssr::auth()?.pending(&ssr::challenge()).await
 }
 
-/// Checks the code; on success starts a new session (replacing any earlier one).
+/// Checks the code (by `method`: `app` for an authenticator app, `recovery` for a recovery
+/// code, else the SMS code); on success starts a new session (replacing any earlier one).
 #[server(endpoint = "verify_code")]
-pub async fn verify_code(code: String) -> Result<(), AppError> {
+pub async fn verify_code(code: String, method: Option<String>) -> Result<(), AppError> {
+    use crate::model::SignInMethod;
     use crate::server::cookies;
     let auth = ssr::auth()?;
     let client = ssr::client(&auth);
-    let signed_in = auth.verify(&ssr::challenge(), &code, &client).await?;
+    let method = match method.as_deref() {
+        Some("app") => SignInMethod::App,
+        Some("recovery") => SignInMethod::RecoveryCode,
+        _ => SignInMethod::Sms,
+    };
+    let signed_in = auth
+        .verify(&ssr::challenge(), &code, method, &client)
+        .await?;
     if let Some(old) = cookies::read(cookies::SESSION) {
         auth.sign_out(&old, &client).await?;
     }
@@ -150,7 +159,10 @@ pub async fn verify_code(code: String) -> Result<(), AppError> {
         );
     }
     cookies::clear(cookies::CHALLENGE, secure);
-    leptos_axum::redirect("/");
+    match signed_in.recovery_left {
+        Some(left) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
+        None => leptos_axum::redirect("/"),
+    }
     Ok(())
 }
 

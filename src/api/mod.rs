@@ -4,7 +4,9 @@
 pub mod account;
 pub mod auth;
 pub mod reset;
+pub mod security;
 
 pub use account::*;
 pub use auth::*;
 pub use reset::*;
+pub use security::*;

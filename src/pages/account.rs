@@ -11,7 +11,7 @@ use crate::components::{
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::language::use_locale;
-use crate::model::Device;
+use crate::model::{Device, SignInMethod};
 
 /// What an account page shows when its data did not load: the sign-in page when the session
 /// is gone, else the reason.
@@ -56,6 +56,10 @@ pub fn SessionsPage() -> impl IntoView {
                                                     <span class="hint">
                                                         {td_string!(locale, sessions.detail, ip = s.ip.clone(), signed_in = s.signed_in.clone(), last_seen = s.last_seen.clone())}
                                                     </span>
+                                                    {(!s.methods.is_empty()).then(|| {
+                                                        let methods = s.methods.iter().map(|m| method_name(*m, locale)).collect::<Vec<_>>().join(" + ");
+                                                        view! { <span class="hint" data-testid="session-methods">{td_string!(locale, sessions.methods, methods)}</span> }
+                                                    })}
                                                     {(!s.current).then(|| view! {
                                                         <ActionForm action=end_one>
                                                             <input type="hidden" name="id" value=id.clone() />
@@ -186,6 +190,16 @@ pub fn ProfilePage() -> impl IntoView {
             </Suspense>
             <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
         </section>
+    }
+}
+
+/// "SMS code" in the reader's language.
+fn method_name(method: SignInMethod, locale: Locale) -> &'static str {
+    match method {
+        SignInMethod::Password => td_string!(locale, method.password),
+        SignInMethod::Sms => td_string!(locale, method.sms),
+        SignInMethod::App => td_string!(locale, method.app),
+        SignInMethod::RecoveryCode => td_string!(locale, method.recovery_code),
     }
 }
 

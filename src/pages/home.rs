@@ -14,6 +14,14 @@ pub fn HomePage() -> impl IntoView {
     let locale = use_locale();
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
+    let query = leptos_router::hooks::use_query_map();
+    // Signed in with a recovery code: how many are left (the redirect carries it once).
+    let recovery_left = move || {
+        query
+            .read()
+            .get("recovery_left")
+            .and_then(|n| n.parse::<u32>().ok())
+    };
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
@@ -23,6 +31,11 @@ pub fn HomePage() -> impl IntoView {
                             <section class="card">
                                 <h1>{td_string!(locale, home.welcome, name = user.full_name.clone())}</h1>
                                 <p class="lead">{td_string!(locale, home.lead)}</p>
+                                {move || recovery_left().map(|count| view! {
+                                    <p class="notice" role="status" data-testid="recovery-left-notice">
+                                        {td_string!(locale, home.recovery_left, count)}
+                                    </p>
+                                })}
                                 <dl class="profile">
                                     <dt>{td_string!(locale, field.username)}</dt>
                                     <dd data-testid="username">{user.username.clone()}</dd>
@@ -39,6 +52,7 @@ pub fn HomePage() -> impl IntoView {
                                     <a href="/account/sessions">{td_string!(locale, home.sessions)}</a>
                                     <a href="/account/password">{td_string!(locale, home.change_password)}</a>
                                     <a href="/account/phone">{td_string!(locale, home.change_phone)}</a>
+                                    <a href="/account/security">{td_string!(locale, home.security)}</a>
                                 </nav>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">
@@ -127,6 +141,9 @@ fn describe(kind: ActivityKind, locale: Locale) -> &'static str {
         ActivityKind::PhoneChanged => td_string!(locale, activity.phone_changed),
         ActivityKind::PhoneChangeWaiting => td_string!(locale, activity.phone_change_waiting),
         ActivityKind::PhoneChangeCancelled => td_string!(locale, activity.phone_change_cancelled),
+        ActivityKind::FactorAdded => td_string!(locale, activity.factor_added),
+        ActivityKind::FactorRemoved => td_string!(locale, activity.factor_removed),
+        ActivityKind::RecoveryCodesRenewed => td_string!(locale, activity.recovery_codes_renewed),
         ActivityKind::ProfileChanged => td_string!(locale, activity.profile_changed),
         ActivityKind::PumpingAlarm => td_string!(locale, activity.pumping_alarm),
         ActivityKind::Unlocked => td_string!(locale, activity.unlocked),

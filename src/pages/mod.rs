@@ -6,6 +6,7 @@ mod login;
 mod phone;
 mod register;
 mod reset;
+mod security;
 mod verify;
 
 pub use account::{PasswordPage, ProfilePage, SessionsPage};
@@ -14,4 +15,5 @@ pub use login::LoginPage;
 pub use phone::{CancelPhoneChangePage, PhonePage};
 pub use register::RegisterPage;
 pub use reset::{ForgotPage, ResetPage};
+pub use security::SecurityPage;
 pub use verify::VerifyPage;

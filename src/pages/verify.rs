@@ -2,10 +2,10 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::{code_status, ResendCode, VerifyCode};
-use crate::components::{error_message, failure_of, CodeField, FormError, Loading};
+use crate::components::{error_message, failure_of, CodeField, Field, FormError, Loading};
 use crate::error::AppError;
 use crate::language::use_locale;
-use crate::model::{CodePurpose, PendingCode};
+use crate::model::{CodePurpose, PendingCode, SignInMethod};
 
 /// The code step of both registration and sign-in.
 #[component]
@@ -60,9 +60,25 @@ fn submit_when_complete(event: leptos::ev::Event) {
     }
 }
 
+/// Which answer the page asks for: `?with=` when the user picked one, else the app when the
+/// account has one and no SMS went, else the SMS code.
+fn method_of(pending: &PendingCode, with: Option<&str>) -> SignInMethod {
+    let offered = |m| pending.others.contains(&m);
+    match with {
+        Some("app") if offered(SignInMethod::App) => SignInMethod::App,
+        Some("recovery") if offered(SignInMethod::RecoveryCode) => SignInMethod::RecoveryCode,
+        Some("sms") => SignInMethod::Sms,
+        _ if !pending.sms_sent && offered(SignInMethod::App) => SignInMethod::App,
+        _ => SignInMethod::Sms,
+    }
+}
+
 #[component]
 fn CodeForm(pending: PendingCode) -> impl IntoView {
     let locale = use_locale();
+    let query = leptos_router::hooks::use_query_map();
+    let method = method_of(&pending, query.read_untracked().get("with").as_deref());
+    let others = pending.others.clone();
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
     let resend_in = RwSignal::new(pending.resend_in_secs);
@@ -102,9 +118,12 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
         verify_failure.get() == Some(AppError::CodeExpired)
             || resend_failure.get() == Some(AppError::CodeExpired)
     });
-    let resend_note = move || {
-        matches!(resend.value().get(), Some(Ok(_))).then(|| td_string!(locale, verify.resent))
-    };
+    let resent = Signal::derive(move || matches!(resend.value().get(), Some(Ok(_))));
+    let resend_note =
+        move || (resent.get() && pending.sms_sent).then(|| td_string!(locale, verify.resent));
+    // No SMS went yet (the account has an app): the SMS way starts with asking for one.
+    let sms_waits = Signal::derive(move || !pending.sms_sent && !resent.get());
+    let masked = pending.masked_phone.clone();
     let purpose = pending.purpose;
     let heading = move || match purpose {
         CodePurpose::VerifyPhone => td_string!(locale, verify.heading_phone),
@@ -123,32 +142,62 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
     view! {
         <section class="card">
             <h1>{heading}</h1>
-            <p class="lead">
-                {td_string!(locale, verify.sent_to)} " "
-                <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
-            </p>
-            // Six digits typed, pasted or filled in by the phone: send them without a click.
-            <ActionForm action=verify on:input=submit_when_complete>
-                <CodeField error=code_error />
-                <p class="hint" data-testid="expires">
-                    {move || match expires_in.get() {
-                        0 => td_string!(locale, verify.expired).to_string(),
-                        s => {
-                            let time = format!("{}:{:02}", s / 60, s % 60);
-                            td_string!(locale, verify.expires_in, time)
+            {match method {
+                SignInMethod::App => view! {
+                    <p class="lead">{td_string!(locale, verify.app_lead)}</p>
+                    <ActionForm action=verify on:input=submit_when_complete>
+                        <input type="hidden" name="method" value="app" />
+                        <CodeField
+                            error=code_error
+                            label=Signal::derive(move || td_string!(locale, field.app_code).to_string())
+                        />
+                        <button type="submit" disabled=move || verify.pending().get()>
+                            {td_string!(locale, verify_button)}
+                        </button>
+                    </ActionForm>
+                }
+                    .into_any(),
+                SignInMethod::RecoveryCode => view! {
+                    <p class="lead">{td_string!(locale, verify.recovery_lead)}</p>
+                    <ActionForm action=verify>
+                        <input type="hidden" name="method" value="recovery" />
+                        <Field
+                            label=move || td_string!(locale, field.recovery_code)
+                            name="code"
+                            autocomplete="off"
+                            maxlength=20
+                            error=code_error
+                        />
+                        <button type="submit" disabled=move || verify.pending().get()>
+                            {td_string!(locale, verify_button)}
+                        </button>
+                    </ActionForm>
+                }
+                    .into_any(),
+                _ => view! {
+                    <Show
+                        when=move || !sms_waits.get()
+                        fallback=move || view! {
+                            <p class="lead">{td_string!(locale, verify.will_text)} " " <strong>{masked.clone()}</strong></p>
+                            <ActionForm action=resend>
+                                <button type="submit" disabled=move || resend.pending().get()>
+                                    {td_string!(locale, verify.send_sms)}
+                                </button>
+                            </ActionForm>
                         }
-                    }}
-                </p>
-                <button type="submit" disabled=move || verify.pending().get()>
-                    {td_string!(locale, verify_button)}
-                </button>
-            </ActionForm>
+                    >
+                        <SmsCodeForm pending=pending.clone() verify expires_in code_error />
+                    </Show>
+                }
+                    .into_any(),
+            }}
             <Show when=move || expired.get()>
                 <p class="form-error" role="alert">
                     {AppError::CodeExpired.message(locale)} " "
                     <a href="/login">{td_string!(locale, verify.sign_in_again)}</a>
                 </p>
             </Show>
+            <Show when=move || method == SignInMethod::Sms && !sms_waits.get()>
             <div class="resend">
                 <span class="hint">{td_string!(locale, verify.didnt_get)}</span>
                 <ActionForm action=resend>
@@ -168,9 +217,68 @@ fn CodeForm(pending: PendingCode) -> impl IntoView {
                 <p class="hint" role="status">{resend_note}</p>
                 <FormError error=resend_error />
             </div>
+            </Show>
+            <OtherWays method others=others.clone() />
             <p class="switch">
                 {td_string!(locale, verify.wrong_number)} " " <a href=start_again>{td_string!(locale, start_again)}</a>
             </p>
         </section>
     }
+}
+
+/// The SMS code: where it went, the field, and how long it lasts.
+#[component]
+fn SmsCodeForm(
+    pending: PendingCode,
+    verify: ServerAction<VerifyCode>,
+    expires_in: RwSignal<u64>,
+    code_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <p class="lead">
+            {td_string!(locale, verify.sent_to)} " "
+            <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
+        </p>
+        // Six digits typed, pasted or filled in by the phone: send them without a click.
+        <ActionForm action=verify on:input=submit_when_complete>
+            <CodeField error=code_error />
+            <p class="hint" data-testid="expires">
+                {move || match expires_in.get() {
+                    0 => td_string!(locale, verify.expired).to_string(),
+                    s => {
+                        let time = format!("{}:{:02}", s / 60, s % 60);
+                        td_string!(locale, verify.expires_in, time)
+                    }
+                }}
+            </p>
+            <button type="submit" disabled=move || verify.pending().get()>
+                {td_string!(locale, verify_button)}
+            </button>
+        </ActionForm>
+    }
+}
+
+/// Links to the account's other ways of answering (plain links: they work without JavaScript).
+#[component]
+fn OtherWays(method: SignInMethod, others: Vec<SignInMethod>) -> impl IntoView {
+    let locale = use_locale();
+    let mut ways = vec![SignInMethod::Sms];
+    ways.extend(others.iter().copied());
+    let links: Vec<_> = ways
+        .into_iter()
+        .filter(|way| *way != method && !others.is_empty())
+        .map(|way| {
+            let (href, text) = match way {
+                SignInMethod::App => ("/verify?with=app", td_string!(locale, verify.use_app)),
+                SignInMethod::RecoveryCode => (
+                    "/verify?with=recovery",
+                    td_string!(locale, verify.use_recovery),
+                ),
+                _ => ("/verify?with=sms", td_string!(locale, verify.use_sms)),
+            };
+            view! { <li><a href=href>{text}</a></li> }
+        })
+        .collect();
+    (!links.is_empty()).then(|| view! { <ul class="other-ways">{links}</ul> })
 }

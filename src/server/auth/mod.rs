@@ -8,6 +8,7 @@ pub mod phone;
 pub mod pumping;
 pub mod qr;
 pub mod reach;
+pub mod recovery;
 pub mod seal;
 pub mod test_numbers;
 pub mod token;

@@ -49,6 +49,15 @@ impl CodeKey {
         mac_with(&self.current, challenge_id, code)
     }
 
+    /// The MAC under every key, current first: which one a stored value was made with is not
+    /// known after a rotation.
+    pub fn macs(&self, subject: &str, code: &str) -> Vec<String> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|key| mac_with(key, subject, code))
+            .collect()
+    }
+
     pub fn matches(&self, challenge_id: &str, code: &str, stored_mac: &str) -> bool {
         // Every key is tried, so the time taken does not tell which one matched.
         std::iter::once(&self.current)

@@ -7,10 +7,12 @@ pub mod login_guard;
 pub mod otp_challenge;
 pub mod phone_wait;
 pub mod rate_counter;
+pub mod recovery_set;
 pub mod session;
 pub mod sms_breaker;
 pub mod sms_message;
 pub mod sms_outbox;
+pub mod totp;
 pub mod transactions;
 pub mod user;
 
@@ -41,6 +43,8 @@ pub const TABLES: &[&str] = &[
     "sms_message",
     "sms_breaker",
     "phone_wait",
+    "totp",
+    "recovery_set",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -106,7 +106,13 @@ pub fn record(key: &str) -> RecordId {
 /// A new challenge replaces any earlier unfinished one of the same account and purpose: a reset
 /// asked for by someone else must not cancel the owner's sign-in in progress, nor the reverse.
 pub async fn create(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
-    create_row(db, challenge, None).await
+    create_row(db, challenge, None, 1).await
+}
+
+/// A sign-in challenge whose code is not sent yet: the account has an authenticator app, and
+/// the user may answer with it or ask for the SMS ("resend" sends the first one).
+pub async fn create_unsent(db: &Db, challenge: NewChallenge) -> Result<(), DbError> {
+    create_row(db, challenge, None, 0).await
 }
 
 /// A phone change's challenge: the code to the new number, and the MAC of a second code sent to
@@ -117,13 +123,14 @@ pub async fn create_phone_change(
     challenge: NewChallenge,
     current_phone_mac: Option<String>,
 ) -> Result<(), DbError> {
-    create_row(db, challenge, current_phone_mac).await
+    create_row(db, challenge, current_phone_mac, 1).await
 }
 
 async fn create_row(
     db: &Db,
     challenge: NewChallenge,
     current_phone_mac: Option<String>,
+    sends: i64,
 ) -> Result<(), DbError> {
     let account = challenge.account.clone();
     let id = record(&challenge.key);
@@ -142,6 +149,7 @@ async fn create_row(
         "row",
         ChallengeContent {
             current_phone_mac,
+            sends,
             ..challenge.into_row()
         },
     ))

@@ -62,6 +62,8 @@ pub struct SessionRow {
     pub last_seen: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// How it was made ("pwd", "sms", "otp", "recovery"); none on sessions made before.
+    pub methods: Option<Vec<String>>,
 }
 
 /// The account's live sessions, most recently used first.
@@ -74,7 +76,7 @@ pub async fn live_for(
     let mut res = db
         .query(
             "SELECT record::id(id) AS key, created_at, last_seen ?? created_at AS last_seen, ip, \
-                 user_agent FROM session WHERE account = $account AND expires_at > $now \
+                 user_agent, methods FROM session WHERE account = $account AND expires_at > $now \
                  AND (last_seen ?? created_at) > $idle_since ORDER BY last_seen DESC",
         )
         .bind(("account", account.clone()))

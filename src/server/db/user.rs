@@ -116,13 +116,16 @@ pub async fn delete_unverified(db: &Db, id: &RecordId) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Removes an account with everything that belongs to it: codes, sessions, a waiting change.
+/// Removes an account with everything that belongs to it: codes, sessions, a waiting change,
+/// its authenticator app and recovery codes.
 pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
     db.query(
         "BEGIN TRANSACTION;
          DELETE otp_challenge WHERE account = $id;
          DELETE session WHERE account = $id;
          DELETE phone_wait WHERE account = $id;
+         DELETE totp WHERE account = $id;
+         DELETE recovery_set WHERE account = $id;
          DELETE $id;
          COMMIT TRANSACTION;",
     )

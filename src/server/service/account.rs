@@ -3,7 +3,7 @@
 
 use super::{hashing, AuthService, OrInternal, Who};
 use crate::error::{AppError, FieldErrors, Problem};
-use crate::model::SessionInfo;
+use crate::model::{SessionInfo, SignInMethod};
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
 use crate::server::clock::format_utc;
@@ -39,6 +39,12 @@ impl AuthService {
                 ip: row.ip.unwrap_or_else(|| "unknown".into()),
                 signed_in: format_utc(row.created_at),
                 last_seen: format_utc(row.last_seen),
+                methods: row
+                    .methods
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|m| SignInMethod::from_stored(m))
+                    .collect(),
                 id: row.key,
             })
             .collect())

@@ -4,7 +4,7 @@
 use super::guess::{Guessed, Guesser};
 use super::{secs_until, AuthService, OrInternal, SignedInTokens, Who};
 use crate::error::AppError;
-use crate::model::{CodePurpose, PendingCode};
+use crate::model::{CodePurpose, PendingCode, SignInMethod};
 use crate::server::auth::limits;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
@@ -26,19 +26,29 @@ impl AuthService {
                     && r.created_at > self.stale_before(now)
             })
             .await?;
-        Ok(row.and_then(|r| self.pending_of(&r, now)))
+        let Some(row) = row else { return Ok(None) };
+        let Some(pending) = self.pending_of(&row, now) else {
+            return Ok(None);
+        };
+        let others = match (row.purpose(), self.account_of(&row).await?) {
+            (Some(CodePurpose::SignIn), Some(user)) => self.other_methods(&user).await?,
+            _ => Vec::new(),
+        };
+        Ok(Some(PendingCode { others, ..pending }))
     }
 
-    /// Checks a code; on success returns a new session token and, for an account, a device
+    /// Checks an answer to the sign-in step (the SMS code, or by `method` an authenticator-app
+    /// or recovery code); on success returns a new session token and, for an account, a device
     /// token.
     #[tracing::instrument(skip_all)]
     pub async fn verify(
         &self,
         challenge_key: &str,
         code: &str,
+        method: SignInMethod,
         client: &ClientInfo,
     ) -> Result<SignedInTokens, AppError> {
-        let result = self.verify_steps(challenge_key, code, client).await;
+        let result = self.verify_steps(challenge_key, code, method, client).await;
         metrics::verification(&result);
         result
     }
@@ -47,27 +57,32 @@ impl AuthService {
         &self,
         challenge_key: &str,
         code: &str,
+        method: SignInMethod,
         client: &ClientInfo,
     ) -> Result<SignedInTokens, AppError> {
-        let code = self.code_to_check(code, client).await?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         // Reset and phone-change codes prove a phone only; they never stand in for the password.
-        let row = self
-            .challenge(challenge_key, |r| {
-                r.purpose().is_some_and(CodePurpose::signs_in)
-            })
-            .await?
-            .ok_or(AppError::CodeExpired)?;
-        let user = self.account_of(&row).await?;
+        let fits = |r: &otp_challenge::ChallengeRow| r.purpose().is_some_and(CodePurpose::signs_in);
+        // The answer is counted per IP before the challenge is looked up, as `code_to_check` is.
+        let row = self.challenge(challenge_key, fits).await;
+        let user = match &row {
+            Ok(Some(row)) => self.account_of(row).await?,
+            _ => None,
+        };
+        let proof = self.proof_for(method, code, user.as_ref(), client).await?;
+        let row = row?.ok_or(AppError::CodeExpired)?;
+        // Only a sign-in may be answered by another factor; verifying a phone needs its code.
+        if method != SignInMethod::Sms && row.purpose() != Some(CodePurpose::SignIn) {
+            return Err(AppError::CodeExpired);
+        }
         match self
             .guess(
                 challenge_key,
-                &code,
-                None,
+                |row| self.proves(&proof, challenge_key, row),
                 Guesser {
                     user: user.as_ref(),
-                    what: "",
+                    what: method.stored(),
                     lockout: true,
                 },
                 client,
@@ -77,12 +92,27 @@ impl AuthService {
             Guessed::Dead => Err(AppError::CodeExpired),
             Guessed::Wrong { tries_left } => Err(AppError::WrongCode { tries_left }),
             Guessed::Right(row) => {
+                let spent = match &user {
+                    Some(user) => self.spend(&proof, user).await?,
+                    None => None,
+                };
+                let Some(spent) = spent else {
+                    // Another request spent this very answer a moment ago.
+                    let used = row.attempts.clamp(0, i64::from(max)) as u32;
+                    return Err(AppError::WrongCode {
+                        tries_left: max - used,
+                    });
+                };
                 let session_token = token::new_token();
                 let redemption = Redemption {
                     session_key: token::storage_key(&session_token),
                     session_expires_at: now + Self::ms(self.config.session_ttl_secs),
                     ip: client.ip_text(),
                     user_agent: client.user_agent.chars().take(300).collect(),
+                    methods: vec![
+                        SignInMethod::Password.stored().to_string(),
+                        spent.method.stored().to_string(),
+                    ],
                 };
                 let won = transactions::redeem(
                     &self.db,
@@ -116,6 +146,7 @@ impl AuthService {
                     Ok(SignedInTokens {
                         session: session_token,
                         device,
+                        recovery_left: spent.recovery_left,
                     })
                 } else {
                     Err(AppError::CodeExpired)

@@ -47,19 +47,24 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<String, AppError> {
         let code = Self::normalised(typed)?;
+        self.count_code_check(client).await?;
+        Ok(code)
+    }
+
+    /// One more code checked from this client's address (any kind of code).
+    pub(super) async fn count_code_check(&self, client: &ClientInfo) -> Result<(), AppError> {
         let per_ip = Window {
             scope: "code_checks_ip",
             max: self.config.limits.ip_code_checks_per_10min,
             secs: limits::TEN_MINUTES,
         };
         self.count(per_ip, &client.ip_key(), self.clock.now_ms(), client)
-            .await?;
-        Ok(code)
+            .await
     }
 
     /// The code, and for a phone change also the one sent to the number being replaced. Both
     /// are always compared, so the time taken does not tell which one was wrong.
-    fn codes_match(
+    pub(super) fn codes_match(
         &self,
         key: &str,
         code: &str,
@@ -78,15 +83,15 @@ impl AuthService {
         new_number & current_number
     }
 
-    /// Counts a guess on the challenge and only then compares the code; a wrong one is written
+    /// Counts a guess on the challenge and only then asks `right` whether the answer is right;
+    /// a wrong one is written
     /// down against the guesser. (The client's IP was counted by `code_to_check`.)
     /// A guess whose count kept colliding with others is refused unchecked, and counts toward
     /// the account's failures like a wrong one.
     pub(super) async fn guess(
         &self,
         key: &str,
-        code: &str,
-        current_phone_code: Option<&str>,
+        right: impl FnOnce(&ChallengeRow) -> bool,
         guesser: Guesser<'_>,
         client: &ClientInfo,
     ) -> Result<Guessed, AppError> {
@@ -96,9 +101,7 @@ impl AuthService {
             .await
             .or_internal("guess: count")?;
         match guess {
-            Guess::Counted(row) if self.codes_match(key, code, current_phone_code, &row) => {
-                Ok(Guessed::Right(row))
-            }
+            Guess::Counted(row) if right(&row) => Ok(Guessed::Right(row)),
             Guess::Counted(row) => {
                 if let Some(user) = guesser.user {
                     let who = Who::user(user);

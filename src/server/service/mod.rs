@@ -20,11 +20,13 @@ mod account;
 mod audit;
 mod code_step;
 mod device;
+mod factors;
 mod guess;
 mod phone_change;
 mod phone_wait;
 mod register;
 mod reset;
+mod second_factor;
 mod send_gate;
 mod sign_in;
 mod signed_in;
@@ -38,6 +40,8 @@ pub use register::Registration;
 pub struct SignedInTokens {
     pub session: String,
     pub device: Option<String>,
+    /// Signed in with a recovery code: how many are left.
+    pub recovery_left: Option<usize>,
 }
 
 /// A code is on its way; the challenge key goes into the browser's cookie.
@@ -94,13 +98,17 @@ impl AuthService {
 
     /// What the code step shows for a stored challenge; None if its purpose is unknown.
     fn pending_of(&self, row: &ChallengeRow, now: i64) -> Option<PendingCode> {
-        Some(pending(
+        let pending = pending(
             row.purpose()?,
             &row.phone,
             row.expires_at,
             row.resend_after,
             now,
-        ))
+        );
+        Some(PendingCode {
+            sms_sent: row.sends != Some(0),
+            ..pending
+        })
     }
 
     fn new_challenge(
@@ -194,6 +202,8 @@ fn pending(
             .unwrap_or_else(|| mask_e164(phone)),
         expires_in_secs: secs_until(expires_at, now),
         resend_in_secs: secs_until(resend_after, now),
+        sms_sent: true,
+        others: Vec::new(),
     }
 }
 

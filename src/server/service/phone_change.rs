@@ -178,8 +178,7 @@ impl AuthService {
         match self
             .guess(
                 challenge_key,
-                &code,
-                current_code.as_deref(),
+                |row| self.codes_match(challenge_key, &code, current_code.as_deref(), row),
                 Guesser {
                     user: Some(&user),
                     what: "change phone",

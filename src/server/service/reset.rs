@@ -158,8 +158,7 @@ impl AuthService {
         match self
             .guess(
                 challenge_key,
-                &code,
-                None,
+                |row| self.codes_match(challenge_key, &code, None, row),
                 Guesser {
                     user: Some(&user),
                     what: "reset",

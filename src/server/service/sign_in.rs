@@ -88,6 +88,13 @@ impl AuthService {
         } else {
             CodePurpose::VerifyPhone
         };
+        let others = match purpose {
+            CodePurpose::SignIn => self.other_methods(&user).await?,
+            _ => Vec::new(),
+        };
+        if !others.is_empty() {
+            return self.offer_methods(&user, others, client, now).await;
+        }
         self.may_send(&user.phone, purpose, user.phone_verified, client, now)
             .await?;
         let language = self.language_of(&user, client).await;
@@ -119,6 +126,39 @@ impl AuthService {
         let who = Who::user(&user);
         self.audit(audit_event::Kind::CodeSent, who, provider, client)
             .await;
+        Ok(CodeSent {
+            pending,
+            challenge_key,
+        })
+    }
+
+    /// The password was right and the account has more than SMS: the step waits for the user
+    /// to pick (the app first); no SMS leaves until they ask for one ("resend" sends it).
+    async fn offer_methods(
+        &self,
+        user: &user::UserRow,
+        others: Vec<crate::model::SignInMethod>,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<CodeSent, AppError> {
+        let language = self.language_of(user, client).await;
+        let (mut challenge, _unsent) = self.new_challenge(
+            user.id.clone(),
+            CodePurpose::SignIn,
+            &user.phone,
+            &language,
+            now,
+        );
+        challenge.resend_after = now;
+        let challenge_key = challenge.key.clone();
+        let pending = crate::model::PendingCode {
+            sms_sent: false,
+            others,
+            ..pending_of_new(&challenge, now)
+        };
+        otp_challenge::create_unsent(&self.db, challenge)
+            .await
+            .or_internal("sign-in: challenge")?;
         Ok(CodeSent {
             pending,
             challenge_key,

@@ -28,6 +28,8 @@ pub enum MessageKind {
     PhoneChanged,
     /// To the current number when someone without it asks to move the account: the cancel link.
     PhoneChangeWaiting,
+    /// A sign-in factor (the authenticator app) was added or removed.
+    FactorChanged,
 }
 
 impl MessageKind {
@@ -37,6 +39,7 @@ impl MessageKind {
             MessageKind::Locked => "locked",
             MessageKind::PhoneChanged => "phone_changed",
             MessageKind::PhoneChangeWaiting => "phone_change_waiting",
+            MessageKind::FactorChanged => "factor_changed",
         }
     }
 
@@ -46,6 +49,7 @@ impl MessageKind {
             "locked" => Some(MessageKind::Locked),
             "phone_changed" => Some(MessageKind::PhoneChanged),
             "phone_change_waiting" => Some(MessageKind::PhoneChangeWaiting),
+            "factor_changed" => Some(MessageKind::FactorChanged),
             _ => None,
         }
     }

@@ -104,7 +104,7 @@ impl DltTemplates {
             let (kind, lang) = match key.trim().split_once('.') {
                 Some((kind, lang)) => (
                     MessageKind::from_name(kind.trim()).ok_or_else(|| {
-                        format!("`{kind}` is not a message (code, locked, phone_changed, phone_change_waiting)")
+                        format!("`{kind}` is not a message (code, locked, phone_changed, phone_change_waiting, factor_changed)")
                     })?,
                     lang.trim(),
                 ),

@@ -27,6 +27,7 @@ struct LanguageFile {
     locked: Option<String>,
     phone_changed: Option<String>,
     phone_change_waiting: Option<String>,
+    factor_changed: Option<String>,
     /// What `{purpose}` says for each kind of code.
     purposes: Option<Purposes>,
 }
@@ -155,6 +156,7 @@ impl Templates {
             MessageKind::Locked => file.locked.as_deref(),
             MessageKind::PhoneChanged => file.phone_changed.as_deref(),
             MessageKind::PhoneChangeWaiting => file.phone_change_waiting.as_deref(),
+            MessageKind::FactorChanged => file.factor_changed.as_deref(),
         }
     }
 }
@@ -172,6 +174,7 @@ fn parse(language: &str, text: &str) -> Result<LanguageFile, String> {
         ("locked", file.locked.as_ref()),
         ("phone_changed", file.phone_changed.as_ref()),
         ("phone_change_waiting", file.phone_change_waiting.as_ref()),
+        ("factor_changed", file.factor_changed.as_ref()),
     ];
     for (name, text) in notices {
         if let Some(text) = text {

@@ -17,6 +17,8 @@ pub struct Redemption {
     /// Where the session began, for the owner's sessions page.
     pub ip: String,
     pub user_agent: String,
+    /// How the session was made: "pwd" and the second factor ("sms", "otp", "recovery").
+    pub methods: Vec<String>,
 }
 
 /// Marks the challenge used, marks the phone verified and creates the session, all in one
@@ -41,7 +43,7 @@ pub async fn redeem(
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
              CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, \
-                 expires_at: $expires, ip: $ip, user_agent: $agent };
+                 expires_at: $expires, ip: $ip, user_agent: $agent, methods: $methods };
              COMMIT TRANSACTION;",
         )
         .bind(("id", otp_challenge::record(key)))
@@ -52,6 +54,7 @@ pub async fn redeem(
         .bind(("expires", redemption.session_expires_at))
         .bind(("ip", redemption.ip.clone()))
         .bind(("agent", redemption.user_agent.clone()))
+        .bind(("methods", redemption.methods.clone()))
         .into_future()
     })
     .await?;
@@ -221,6 +224,7 @@ mod tests {
             session_expires_at: i64::MAX,
             ip: "127.0.0.1".into(),
             user_agent: "test".into(),
+            methods: vec!["pwd".into(), "sms".into()],
         }
     }
 

@@ -1,0 +1,148 @@
+//! Sign-in security: the authenticator app (set up with a QR code, confirmed by its first code,
+//! removed with the password) and recovery codes. Every form works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_i18n::td_string;
+
+use super::account::not_loaded;
+use crate::api::{
+    security_status, ConfirmApp, RecoveryCodesSaved, RemoveApp, RenewRecoveryCodes, StartApp,
+};
+use crate::components::{
+    failure_of, field_error, form_error, CodeField, Field, FormError, Loading,
+};
+use crate::language::use_locale;
+use crate::model::{AppState, SecurityView};
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let locale = use_locale();
+    let start = ServerAction::<StartApp>::new();
+    let confirm = ServerAction::<ConfirmApp>::new();
+    let remove = ServerAction::<RemoveApp>::new();
+    let renew = ServerAction::<RenewRecoveryCodes>::new();
+    let saved = ServerAction::<RecoveryCodesSaved>::new();
+    let state = Resource::new(
+        move || {
+            (
+                start.version().get(),
+                confirm.version().get(),
+                remove.version().get(),
+                renew.version().get(),
+                saved.version().get(),
+            )
+        },
+        |_| security_status(),
+    );
+    let actions = Actions {
+        start,
+        confirm,
+        remove,
+        renew,
+        saved,
+    };
+    view! {
+        <section class="card">
+            <h1>{td_string!(locale, security.title)}</h1>
+            <p class="lead">{td_string!(locale, security.lead)}</p>
+            <Suspense fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match state.await {
+                        Ok(view) => view! { <Factors view actions /> }.into_any(),
+                        Err(error) => not_loaded(error),
+                    }
+                })}
+            </Suspense>
+            <p class="switch"><a href="/">{td_string!(locale, back_to_account)}</a></p>
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    start: ServerAction<StartApp>,
+    confirm: ServerAction<ConfirmApp>,
+    remove: ServerAction<RemoveApp>,
+    renew: ServerAction<RenewRecoveryCodes>,
+    saved: ServerAction<RecoveryCodesSaved>,
+}
+
+#[component]
+fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
+    let locale = use_locale();
+    let confirm_failure = failure_of(actions.confirm);
+    let remove_failure = failure_of(actions.remove);
+    let app_on = matches!(view.app, AppState::On { .. });
+    let app = match view.app {
+        AppState::Off => view! {
+            <p>{td_string!(locale, security.app_off)}</p>
+            <ActionForm action=actions.start>
+                <button type="submit">{td_string!(locale, security.app_start)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        AppState::Pending { key, qr_svg } => view! {
+            <p>{td_string!(locale, security.app_scan)}</p>
+            <div class="qr" data-testid="app-qr" inner_html=qr_svg></div>
+            <p>
+                {td_string!(locale, security.app_key)} ": "
+                <code data-testid="app-key">{key}</code>
+            </p>
+            <ActionForm action=actions.confirm>
+                <CodeField
+                    error=field_error(confirm_failure, |f| f.code)
+                    label=Signal::derive(move || td_string!(locale, field.app_code).to_string())
+                />
+                <FormError error=form_error(confirm_failure, |_| false) />
+                <button type="submit">{td_string!(locale, security.app_confirm)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        AppState::On { since, last_used } => view! {
+            <p data-testid="app-on">
+                {td_string!(locale, security.app_on, since)} " "
+                {last_used.map(|when| td_string!(locale, security.app_last_used, when).to_string())}
+            </p>
+            <ActionForm action=actions.remove>
+                <Field
+                    label=move || td_string!(locale, field.current_password)
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(remove_failure, |f| f.current_password)
+                />
+                <FormError error=form_error(remove_failure, |_| false) />
+                <button type="submit" class="secondary">{td_string!(locale, security.app_remove)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    let codes = view.recovery_codes.map(|codes| {
+        view! {
+            <p class="notice" role="status">{td_string!(locale, security.recovery_show)}</p>
+            <ol class="recovery-codes" data-testid="recovery-codes">
+                {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+            </ol>
+            <ActionForm action=actions.saved>
+                <button type="submit">{td_string!(locale, security.recovery_saved)}</button>
+            </ActionForm>
+        }
+    });
+    let recovery = match view.recovery_left {
+        Some(count) => view! {
+            <p data-testid="recovery-left">{td_string!(locale, security.recovery_left, count)}</p>
+            <ActionForm action=actions.renew>
+                <button type="submit" class="secondary">{td_string!(locale, security.recovery_new)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        None => view! { <p>{td_string!(locale, security.recovery_none)}</p> }.into_any(),
+    };
+    view! {
+        <h2>{td_string!(locale, security.app_title)}</h2>
+        {app}
+        <h2>{td_string!(locale, security.recovery_title)}</h2>
+        {codes}
+        {app_on.then_some(recovery)}
+    }
+}
