@@ -27,6 +27,7 @@ mod account;
 mod cli;
 mod cluster;
 mod crash;
+mod factors;
 mod flow;
 mod guessing;
 mod hardening;
