@@ -11,7 +11,7 @@ const widths = [375, 1280] as const;
 
 const notFound = "/no-such-page";
 const signedOut = ["/login", "/register", "/forgot", "/reset", "/phone/cancel?t=00", notFound];
-const signedIn = ["/", "/account/sessions", "/account/password", "/account/profile", "/account/phone"];
+const signedIn = ["/", "/account/sessions", "/account/password", "/account/profile", "/account/phone", "/account/security"];
 
 function recordErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -40,3 +40,62 @@ export async function hydrated(page: Page) {
   if ((await page.locator('script[type="module"]').count()) === 0) return;
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
 }
+
+export type Person = {
+  username: string;
+  fullName: string;
+  phone: string; // as typed
+  e164: string;
+  email: string;
+  password: string;
+};
+
+/** Types the code; the page sends it by itself once six digits are in (no click). */
+export async function enterCode(page: Page, code: string) {
+  await hydrated(page);
+  await page.getByLabel("Code").fill(code);
+}
+
+export async function expectSignedIn(page: Page, p: Person) {
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: `Welcome, ${p.fullName}` })).toBeVisible();
+  await expect(page.getByTestId("username")).toHaveText(p.username);
+  const last4 = p.e164.slice(-4);
+  await expect(page.getByTestId("phone")).toHaveText(`+91 ******${last4}`);
+  const activity = page.getByTestId("activity");
+  await expect(page.getByRole("heading", { name: "Recent activity" })).toBeVisible();
+  await expect(activity.locator("li").first()).toContainText("Signed in");
+}
+
+/** Signs `p` in from /login with `password`, through the code sent to their phone. */
+export async function signIn(page: Page, request: APIRequestContext, p: Person, password: string) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(p.username);
+  await page.getByLabel("Password").fill(password);
+  const before = await messagesTo(request, p.e164);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await enterCode(page, await codeFor(request, p.e164, before));
+  await expectSignedIn(page, p);
+}
+
+/** Registers `p` through the form and verifies the phone: signed in on the home page. */
+export async function signUp(page: Page, request: APIRequestContext, p: Person) {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(p.username);
+  await page.getByLabel("Full name").fill(p.fullName);
+  await page.getByLabel("Phone number").fill(p.phone);
+  await page.getByLabel("Email").fill(p.email);
+  await page.getByLabel("Password").fill(p.password);
+  const before = await messagesTo(request, p.e164);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await enterCode(page, await codeFor(request, p.e164, before));
+  await expectSignedIn(page, p);
+}
+
+export async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}

@@ -11,12 +11,17 @@ use crate::model::{CodePurpose, PendingCode, SignInMethod};
 #[component]
 pub fn VerifyPage() -> impl IntoView {
     let locale = use_locale();
-    let pending = Resource::new(|| (), |_| code_status());
+    // The way to answer is picked by `?with=`: a new pick renders the step afresh.
+    let query = leptos_router::hooks::use_query_map();
+    let pending = Resource::new(
+        move || query.read().get("with"),
+        |with| async move { code_status().await.map(|p| p.map(|p| (p, with))) },
+    );
     view! {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match pending.await {
-                    Ok(Some(code)) => view! { <CodeForm pending=code /> }.into_any(),
+                    Ok(Some((code, with))) => view! { <CodeForm pending=code with /> }.into_any(),
                     Ok(None) => {
                         view! {
                             <section class="card">
@@ -74,10 +79,9 @@ fn method_of(pending: &PendingCode, with: Option<&str>) -> SignInMethod {
 }
 
 #[component]
-fn CodeForm(pending: PendingCode) -> impl IntoView {
+fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
     let locale = use_locale();
-    let query = leptos_router::hooks::use_query_map();
-    let method = method_of(&pending, query.read_untracked().get("with").as_deref());
+    let method = method_of(&pending, with.as_deref());
     let others = pending.others.clone();
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
