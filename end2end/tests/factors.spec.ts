@@ -7,13 +7,13 @@ import { codeFor, enterCode, expectSignedIn, hydrated, messagesTo, type Person, 
 // An authenticator app set up from the QR page's key, then signing in with it and with a
 // recovery code. The codes are computed here from RFC 6238, not by the app's own module.
 
-const meera: Person = {
-  username: "meera_iyer",
-  fullName: "मीरा अय्यर",
+const anu: Person = {
+  username: "anu_menon",
+  fullName: "अनु मेनन",
   phone: "99999 24680",
   e164: "+919999924680",
-  email: "meera@example.in",
-  password: "meera-password-5",
+  email: "anu@example.in",
+  password: "anu-password-5",
 };
 
 function base32(text: string): Buffer {
@@ -43,7 +43,7 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   request,
 }) => {
   test.setTimeout(150_000);
-  await signUp(page, request, meera);
+  await signUp(page, request, anu);
   await page.getByRole("link", { name: "Sign-in security" }).click();
   await expect(page).toHaveURL(/\/account\/security$/);
   await hydrated(page);
@@ -64,18 +64,18 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   // The password, then the app: no SMS leaves.
   await page.goto("/");
   await signOut(page);
-  const sent = await messagesTo(request, meera.e164);
+  const sent = await messagesTo(request, anu.e164);
   await hydrated(page);
-  await page.getByLabel("Username").fill(meera.username);
-  await page.getByLabel("Password").fill(meera.password);
+  await page.getByLabel("Username").fill(anu.username);
+  await page.getByLabel("Password").fill(anu.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await expect(page.getByText("Enter the 6-digit code your authenticator app shows.")).toBeVisible();
   await nextStep(page);
   await hydrated(page);
   await page.getByLabel("Code from the app").fill(appCode(key, Date.now()));
-  await expectSignedIn(page, meera);
-  expect(await messagesTo(request, meera.e164)).toBe(sent);
+  await expectSignedIn(page, anu);
+  expect(await messagesTo(request, anu.e164)).toBe(sent);
   await page.goto("/account/sessions");
   await expect(page.getByTestId("session-methods").first()).toHaveText("Signed in with password + authenticator app");
 
@@ -83,8 +83,8 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   await page.goto("/");
   await signOut(page);
   await hydrated(page);
-  await page.getByLabel("Username").fill(meera.username);
-  await page.getByLabel("Password").fill(meera.password);
+  await page.getByLabel("Username").fill(anu.username);
+  await page.getByLabel("Password").fill(anu.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Use a recovery code" }).click();
   await hydrated(page);
@@ -95,12 +95,12 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   // SMS stays: asked for on the code step, it works as before.
   await signOut(page);
   await hydrated(page);
-  await page.getByLabel("Username").fill(meera.username);
-  await page.getByLabel("Password").fill(meera.password);
+  await page.getByLabel("Username").fill(anu.username);
+  await page.getByLabel("Password").fill(anu.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Get a code by SMS instead" }).click();
-  const before = await messagesTo(request, meera.e164);
+  const before = await messagesTo(request, anu.e164);
   await page.getByRole("button", { name: "Text me a code" }).click();
-  await enterCode(page, await codeFor(request, meera.e164, before));
-  await expectSignedIn(page, meera);
+  await enterCode(page, await codeFor(request, anu.e164, before));
+  await expectSignedIn(page, anu);
 });
