@@ -150,6 +150,8 @@ pub enum AppError {
         wait_secs: u64,
     },
     AccountLocked,
+    /// A sensitive change from a session whose second factor is not recent: sign in again.
+    StepUpNeeded,
     /// A state-changing request sent by another site's page (CSRF).
     ForeignOrigin,
     Busy,
@@ -216,6 +218,7 @@ impl AppError {
                 t!(locale, error.sending_paused, wait).to_string()
             }
             AppError::AccountLocked => t!(locale, error.account_locked).to_string(),
+            AppError::StepUpNeeded => t!(locale, error.step_up).to_string(),
             AppError::ForeignOrigin => t!(locale, error.foreign_origin).to_string(),
             AppError::Busy => t!(locale, error.busy).to_string(),
             AppError::Internal => t!(locale, error.internal).to_string(),
@@ -237,7 +240,7 @@ impl AppError {
             AppError::FormIncomplete | AppError::Unreadable | AppError::CodeFormat => 400,
             AppError::FormsOnly => 405,
             AppError::SignInFailed | AppError::NotSignedIn => 401,
-            AppError::ForeignOrigin | AppError::AccountLocked => 403,
+            AppError::ForeignOrigin | AppError::AccountLocked | AppError::StepUpNeeded => 403,
             AppError::WrongCode { .. } | AppError::ResetCodeRefused => 400,
             AppError::CodeExpired | AppError::LinkExpired => 410,
             AppError::ResendTooSoon { .. } | AppError::TooManyRequests { .. } => 429,

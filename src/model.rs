@@ -68,6 +68,21 @@ pub enum AppState {
     },
 }
 
+/// The pages that ask for a fresh sign-in before their change; after it, the sign-in returns
+/// there. Only these: a `next` of any other value is ignored, so no link can send a user
+/// elsewhere.
+pub const STEP_UP_PAGES: [&str; 4] = [
+    "/account/password",
+    "/account/phone",
+    "/account/profile",
+    "/account/security",
+];
+
+/// `next` when it is one of the step-up pages.
+pub fn step_up_page(next: &str) -> Option<&'static str> {
+    STEP_UP_PAGES.into_iter().find(|page| *page == next)
+}
+
 /// How long a phone change waits when the current number cannot confirm it.
 pub const LOST_PHONE_WAIT_HOURS: u64 = 72;
 

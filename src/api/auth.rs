@@ -77,7 +77,12 @@ pub async fn register(
 
 /// Checks username and password; on success sends a code to that user's own phone.
 #[server(endpoint = "login")]
-pub async fn login(username: String, password: String) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    /// A step-up page to return to after the code step.
+    next: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = ssr::auth()?;
     let client = ssr::client(&auth);
@@ -85,6 +90,10 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
     match auth.sign_in(&username, password, &client).await {
         Ok(sent) => {
             cookies::clear(cookies::TYPED_USERNAME, secure);
+            match next.as_deref().and_then(crate::model::step_up_page) {
+                Some(page) => cookies::set(cookies::NEXT, page, 600, secure),
+                None => cookies::clear(cookies::NEXT, secure),
+            }
             ssr::go_to_code_step(&auth, &sent);
             Ok(())
         }
@@ -159,9 +168,14 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
         );
     }
     cookies::clear(cookies::CHALLENGE, secure);
-    match signed_in.recovery_left {
-        Some(left) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
-        None => leptos_axum::redirect("/"),
+    let next = cookies::read(cookies::NEXT)
+        .as_deref()
+        .and_then(crate::model::step_up_page);
+    cookies::clear(cookies::NEXT, secure);
+    match (signed_in.recovery_left, next) {
+        (Some(left), _) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
+        (None, Some(page)) => leptos_axum::redirect(page),
+        (None, None) => leptos_axum::redirect("/"),
     }
     Ok(())
 }

@@ -25,3 +25,25 @@ where
         query.read().get(flag).is_some() || matches!(action.value().get(), Some(Ok(())))
     })
 }
+
+/// After a change was refused for want of a recent sign-in: the way to sign in again and come
+/// back to `page` (one of model::STEP_UP_PAGES).
+#[component]
+pub fn StepUpLink(
+    #[prop(into)] failures: Signal<Vec<Option<AppError>>>,
+    page: &'static str,
+) -> impl IntoView {
+    let locale = crate::language::use_locale();
+    let needed = move || failures.get().contains(&Some(AppError::StepUpNeeded));
+    move || {
+        needed().then(|| {
+            view! {
+                <p class="switch" data-testid="step-up">
+                    <a href=format!("/login?next={page}")>
+                        {leptos_i18n::td_string!(locale, verify.sign_in_again)}
+                    </a>
+                </p>
+            }
+        })
+    }
+}

@@ -6,7 +6,7 @@ use crate::api::{
     current_user, list_sessions, ChangePassword, EndOtherSessions, EndSession, UpdateProfile,
 };
 use crate::components::{
-    failure_of, field_error, form_error, succeeded, Field, FormError, Loading,
+    failure_of, field_error, form_error, succeeded, Field, FormError, Loading, StepUpLink,
 };
 use crate::error::AppError;
 use crate::i18n::Locale;
@@ -122,6 +122,7 @@ pub fn PasswordPage() -> impl IntoView {
                     error=field_error(failure, |f| f.password)
                 />
                 <FormError error=form_error(failure, |_| false) />
+                <StepUpLink failures=Signal::derive(move || vec![failure.get()]) page="/account/password" />
                 <button type="submit" disabled=move || change.pending().get()>
                     {td_string!(locale, password.submit)}
                 </button>
@@ -176,6 +177,7 @@ pub fn ProfilePage() -> impl IntoView {
                                         error=field_error(failure, |f| f.email)
                                     />
                                     <FormError error=form_error(failure, |_| false) />
+                                    <StepUpLink failures=Signal::derive(move || vec![failure.get()]) page="/account/profile" />
                                     <button type="submit" disabled=move || save.pending().get()>
                                         {td_string!(locale, profile.save)}
                                     </button>

@@ -12,6 +12,11 @@ pub fn LoginPage() -> impl IntoView {
     let error = error_message(failure_of(login));
     let query = leptos_router::hooks::use_query_map();
     let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
+    // Sent here to confirm it is the owner before a sensitive change: back there afterwards.
+    let next = query
+        .read_untracked()
+        .get("next")
+        .and_then(|next| crate::model::step_up_page(&next));
     // Rendered on the server after a refusal: the username goes back into its field.
     #[cfg(feature = "ssr")]
     let typed = crate::api::typed_username();
@@ -24,7 +29,9 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=move || reset_done.get()>
                 <p class="notice" role="status">{td_string!(locale, login.reset_done)}</p>
             </Show>
+            {next.map(|_| view! { <p class="notice" role="status">{td_string!(locale, login.step_up)}</p> })}
             <ActionForm action=login>
+                {next.map(|page| view! { <input type="hidden" name="next" value=page /> })}
                 <Field
                     label=move || td_string!(locale, field.username)
                     name="username"

@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::components::{
     error_message, failure_of, field_error, form_error, succeeded, CodeField, Field, FormError,
-    Loading, PhoneField,
+    Loading, PhoneField, StepUpLink,
 };
 use crate::error::AppError;
 use crate::language::use_locale;
@@ -96,6 +96,7 @@ pub fn PhonePage() -> impl IntoView {
                                         </p>
                                     </div>
                                     <FormError error=form_error(start_failure, |_| false) />
+                                    <StepUpLink failures=Signal::derive(move || vec![start_failure.get()]) page="/account/phone" />
                                     <button type="submit" disabled=move || start.pending().get()>
                                         {td_string!(locale, send_code)}
                                     </button>

@@ -9,7 +9,7 @@ use crate::api::{
     security_status, ConfirmApp, RecoveryCodesSaved, RemoveApp, RenewRecoveryCodes, StartApp,
 };
 use crate::components::{
-    failure_of, field_error, form_error, CodeField, Field, FormError, Loading,
+    failure_of, field_error, form_error, CodeField, Field, FormError, Loading, StepUpLink,
 };
 use crate::language::use_locale;
 use crate::model::{AppState, SecurityView};
@@ -138,7 +138,20 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
         .into_any(),
         None => view! { <p>{td_string!(locale, security.recovery_none)}</p> }.into_any(),
     };
+    let start_failure = failure_of(actions.start);
+    let renew_failure = failure_of(actions.renew);
+    let failures = Signal::derive(move || {
+        vec![
+            start_failure.get(),
+            confirm_failure.get(),
+            remove_failure.get(),
+            renew_failure.get(),
+        ]
+    });
     view! {
+        <FormError error=form_error(start_failure, |_| false) />
+        <FormError error=form_error(renew_failure, |_| false) />
+        <StepUpLink failures page="/account/security" />
         <h2>{td_string!(locale, security.app_title)}</h2>
         {app}
         <h2>{td_string!(locale, security.recovery_title)}</h2>

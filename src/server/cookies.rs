@@ -12,6 +12,8 @@ pub const SESSION: &str = "sid";
 pub const CHALLENGE: &str = "otp_challenge";
 /// The username of the last refused sign-in, put back into the plain-HTML /login form.
 pub const TYPED_USERNAME: &str = "typed_username";
+/// Where to return after signing in again to make a sensitive change (model::STEP_UP_PAGES).
+pub const NEXT: &str = "next";
 /// The language picked with the switcher (see crate::language).
 pub const LANGUAGE: &str = "lang";
 /// The device token of a browser that has signed in (see service::device).

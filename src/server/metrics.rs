@@ -239,6 +239,7 @@ fn error_label(error: &AppError) -> &'static str {
         AppError::NotSignedIn => "not_signed_in",
         AppError::SendingPaused { .. } => "sending_paused",
         AppError::AccountLocked => "locked",
+        AppError::StepUpNeeded => "step_up",
         AppError::ForeignOrigin => "foreign_origin",
         AppError::Busy => "shed",
         AppError::Internal | AppError::Transport(_) => "error",

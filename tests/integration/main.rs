@@ -38,3 +38,4 @@ mod phone_wait;
 mod providers;
 mod races;
 mod reset;
+mod step_up;

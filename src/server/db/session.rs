@@ -36,6 +36,18 @@ pub async fn account(
     Ok(rows.into_iter().next())
 }
 
+/// When the session's second factor was last proven (its sign-in, for sessions made before
+/// this was kept).
+pub async fn proven_at(db: &Db, key: &str) -> Result<Option<i64>, DbError> {
+    let mut res = db
+        .query("SELECT VALUE proven_at ?? created_at FROM $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let at: Vec<i64> = res.take(0)?;
+    Ok(at.into_iter().next())
+}
+
 /// Ends a session, whatever else is touching it (a collision with its own last-seen update is
 /// retried), and names the account it belonged to.
 pub async fn delete(db: &Db, key: &str) -> Result<Option<RecordId>, DbError> {

@@ -9,6 +9,10 @@ use crate::server::client::{describe_device, ClientInfo};
 use crate::server::clock::format_utc;
 use crate::server::db::{audit_event, login_guard, session, user};
 
+/// How long after its second factor a session may make sensitive changes: Kratos' default for
+/// a privileged session.
+pub const STEP_UP_SECS: u64 = 15 * 60;
+
 impl AuthService {
     /// The account behind a session token, or NotSignedIn.
     pub(super) async fn signed_in(&self, session_token: &str) -> Result<user::UserRow, AppError> {
@@ -19,6 +23,25 @@ impl AuthService {
             .await
             .or_internal("session lookup")?
             .ok_or(AppError::NotSignedIn)
+    }
+
+    /// The account behind a session whose second factor was proven within the last
+    /// `STEP_UP_SECS`: what changing the password, phone, email or a factor needs, so a
+    /// session left open, or stolen, cannot take the account over. Otherwise StepUpNeeded: the
+    /// page asks the owner to sign in again.
+    pub(super) async fn signed_in_recently(
+        &self,
+        session_token: &str,
+    ) -> Result<user::UserRow, AppError> {
+        let user = self.signed_in(session_token).await?;
+        let proven_at = session::proven_at(&self.db, &token::storage_key(session_token))
+            .await
+            .or_internal("session: proven at")?
+            .unwrap_or(0);
+        if self.clock.now_ms() - proven_at > Self::ms(STEP_UP_SECS) {
+            return Err(AppError::StepUpNeeded);
+        }
+        Ok(user)
     }
 
     /// Every live session of the signed-in account, the current one marked.
@@ -108,7 +131,7 @@ impl AuthService {
         new: String,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         validate::password(&new).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
         self.confirm_password(&user, current, "change password", client)
             .await?;
@@ -190,6 +213,10 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let user = self.signed_in(session_token).await?;
+        // A new email is a new way to reach the owner: it needs a fresh second factor too.
+        if email.trim() != user.email {
+            self.signed_in_recently(session_token).await?;
+        }
         let mut errors = FieldErrors::default();
         let full_name = validate::full_name(full_name)
             .map_err(|e| errors.full_name = Some(e))

@@ -65,7 +65,7 @@ impl AuthService {
     /// A new authenticator-app key, waiting for its first code.
     #[tracing::instrument(skip_all)]
     pub async fn start_app(&self, session_token: &str) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         let sealed = self.sealer().seal(&user.username, &totp::new_secret());
         let started = totp_table::start(&self.db, &user.id, &sealed, self.clock.now_ms())
             .await
@@ -84,7 +84,7 @@ impl AuthService {
         code: &str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         let code = self.code_to_check(code, client).await?;
         let key = self
             .app_key(&user, false)
@@ -119,7 +119,7 @@ impl AuthService {
         password: String,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         self.confirm_password(&user, password, "remove app", client)
             .await?;
         let removed = totp_table::remove(&self.db, &user.id)
@@ -142,7 +142,7 @@ impl AuthService {
         session_token: &str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         let app_on = totp_table::of_account(&self.db, &user.id)
             .await
             .or_internal("recovery codes: app")?

@@ -37,7 +37,7 @@ impl AuthService {
         lost_current: bool,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
-        let user = self.signed_in(session_token).await?;
+        let user = self.signed_in_recently(session_token).await?;
         self.confirm_password(&user, password, "change phone", client)
             .await?;
         let phone = self.parse_phone(new_phone, country).map_err(|problem| {

@@ -42,7 +42,7 @@ pub async fn redeem(
              IF array::len($won) != 1 { THROW 'challenge_unavailable' };
              LET $account = $won[0];
              UPDATE $account SET phone_verified = true;
-             CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, \
+             CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, proven_at: $now, \
                  expires_at: $expires, ip: $ip, user_agent: $agent, methods: $methods };
              COMMIT TRANSACTION;",
         )
