@@ -10,6 +10,8 @@ pub struct SignedInUser {
     /// For example "+91 ******3210".
     pub masked_phone: String,
     pub email: String,
+    /// Signs in with SMS alone and has not said "not now": the home page suggests an app.
+    pub suggest_stronger: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,16 @@ pub async fn security_status() -> Result<SecurityView, AppError> {
     super::auth::ssr::auth()?.security(&session_token()).await
 }
 
+/// "Not now" to the home page's suggestion of an authenticator app.
+#[server(endpoint = "dismiss_stronger")]
+pub async fn dismiss_stronger() -> Result<(), AppError> {
+    super::auth::ssr::auth()?
+        .dismiss_stronger(&session_token())
+        .await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
 /// A new authenticator-app key, shown until its first code confirms it.
 #[server(endpoint = "start_app")]
 pub async fn start_app() -> Result<(), AppError> {

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 use leptos_router::components::Redirect;
 
-use crate::api::{current_user, recent_activity, Logout};
+use crate::api::{current_user, recent_activity, DismissStronger, Logout};
 use crate::components::{FormError, Loading};
 use crate::i18n::Locale;
 use crate::language::use_locale;
@@ -14,6 +14,8 @@ pub fn HomePage() -> impl IntoView {
     let locale = use_locale();
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
+    let dismiss = ServerAction::<DismissStronger>::new();
+    let dismissed = Signal::derive(move || matches!(dismiss.value().get(), Some(Ok(()))));
     let query = leptos_router::hooks::use_query_map();
     // Signed in with a recovery code: how many are left (the redirect carries it once).
     let recovery_left = move || {
@@ -35,6 +37,19 @@ pub fn HomePage() -> impl IntoView {
                                     <p class="notice" role="status" data-testid="recovery-left-notice">
                                         {td_string!(locale, home.recovery_left, count)}
                                     </p>
+                                })}
+                                {(user.suggest_stronger).then(|| view! {
+                                    <Show when=move || !dismissed.get()>
+                                        <aside class="notice suggestion" data-testid="suggest-stronger">
+                                            <p>{td_string!(locale, home.stronger)}</p>
+                                            <p class="actions">
+                                                <a href="/account/security">{td_string!(locale, home.stronger_add)}</a>
+                                                <ActionForm action=dismiss>
+                                                    <button type="submit" class="link">{td_string!(locale, home.not_now)}</button>
+                                                </ActionForm>
+                                            </p>
+                                        </aside>
+                                    </Show>
                                 })}
                                 <dl class="profile">
                                     <dt>{td_string!(locale, field.username)}</dt>

@@ -300,3 +300,21 @@ async fn sms_stays_the_fallback_and_removing_the_app_needs_the_password() {
     assert!(pending.sms_sent && pending.others.is_empty());
     assert_eq!(app.gateway.messages().len(), sent + 1);
 }
+
+#[tokio::test]
+async fn sms_only_accounts_are_told_of_the_risk_until_they_add_an_app_or_say_not_now() {
+    let app = start_app(&[]).await;
+    let (raj, priya) = (&SEED[0], &SEED[1]);
+    let client = browser();
+    app.sign_up(&client, raj).await;
+    assert!(app.me(&client).await.unwrap().suggest_stronger);
+    assert_eq!(
+        app.call(&client, "dismiss_stronger", &[]).await.status(),
+        200
+    );
+    assert!(!app.me(&client).await.unwrap().suggest_stronger);
+
+    let other = browser();
+    with_app(&app, &other, priya).await;
+    assert!(!app.me(&other).await.unwrap().suggest_stronger);
+}

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub created_at: i64,
     /// Language of the user's SMS texts; absent on accounts made before it was kept.
     pub language: Option<String>,
+    /// The owner said "not now" to the suggestion of a factor stronger than SMS.
+    pub stronger_dismissed: Option<bool>,
 }
 
 /// Never prints the password hash or the phone number.
@@ -152,6 +154,15 @@ pub async fn set_profile(
 }
 
 /// The language the account's SMS are written in.
+/// The owner said "not now" to a factor stronger than SMS: the home page stops suggesting it.
+pub async fn dismiss_stronger(db: &Db, id: &RecordId) -> Result<(), DbError> {
+    db.query("UPDATE $id SET stronger_dismissed = true")
+        .bind(("id", id.clone()))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 pub async fn set_language(db: &Db, id: &RecordId, language: &str) -> Result<(), DbError> {
     db.query("UPDATE $id SET language = $language")
         .bind(("id", id.clone()))

@@ -23,14 +23,29 @@ impl AuthService {
             .session_user(&token::storage_key(session_token))
             .await
             .or_internal("session lookup")?;
-        Ok(user.map(|u| SignedInUser {
+        let Some(u) = user else { return Ok(None) };
+        // NIST 800-63B-4: users of a restricted authenticator (SMS) are told of the risk and
+        // offered an alternative.
+        let suggest_stronger =
+            u.stronger_dismissed != Some(true) && self.other_methods(&u).await?.is_empty();
+        Ok(Some(SignedInUser {
             masked_phone: Phone::from_e164(&u.phone)
                 .map(|p| p.masked_for_display())
                 .unwrap_or_else(|| mask_e164(&u.phone)),
             username: u.username,
             full_name: u.full_name,
             email: u.email,
+            suggest_stronger,
         }))
+    }
+
+    /// "Not now" to the suggestion of a factor stronger than SMS.
+    #[tracing::instrument(skip_all)]
+    pub async fn dismiss_stronger(&self, session_token: &str) -> Result<(), AppError> {
+        let user = self.signed_in(session_token).await?;
+        user::dismiss_stronger(&self.db, &user.id)
+            .await
+            .or_internal("dismiss suggestion")
     }
 
     #[tracing::instrument(skip_all)]
