@@ -26,5 +26,29 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    remember_time_zone();
     leptos::mount::hydrate_body(app::App);
+}
+
+/// Tells the server the browser's offset from UTC (a cookie), so times on later pages read in
+/// the reader's zone; until then, and without script, the account country's zone is used.
+#[cfg(feature = "hydrate")]
+fn remember_time_zone() {
+    use leptos::web_sys::js_sys::{Date, Reflect};
+    let Some(window) = leptos::web_sys::window() else {
+        return;
+    };
+    // getTimezoneOffset is UTC minus local time; the server wants local minus UTC.
+    let minutes = -(Date::new_0().get_timezone_offset() as i32);
+    let secure = window.location().protocol().as_deref() == Ok("https:");
+    // Secure cookies carry the __Host- prefix on the server's side too (server::cookies).
+    let (name, flags) = if secure {
+        ("__Host-tz", "; Secure")
+    } else {
+        ("tz", "")
+    };
+    let cookie = format!("{name}={minutes}; Path=/; Max-Age=31536000; SameSite=Lax{flags}");
+    if let Some(document) = window.document() {
+        let _ = Reflect::set(&document, &"cookie".into(), &cookie.into());
+    }
 }

@@ -104,7 +104,7 @@ pub enum PhoneChangeState {
     /// The new number is proven and the move waits, as the current number was not.
     Waiting {
         masked_phone: String,
-        /// "2026-12-04 18:43 UTC", formatted on the server so both renders agree.
+        /// "2026-12-05 00:13 IST" in the reader's zone, formatted on the server.
         moves_at: String,
     },
 }
@@ -112,7 +112,8 @@ pub enum PhoneChangeState {
 /// One line of the signed-in user's recent activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
-    /// "2026-11-24 18:43 UTC", formatted on the server so both renders agree.
+    /// "2026-11-25 00:13 IST" in the reader's zone, formatted on the server so both renders
+    /// agree.
     pub when: String,
     pub kind: ActivityKind,
     pub ip: String,

@@ -13,7 +13,9 @@ fn session_token() -> String {
 /// The account's signed-in devices.
 #[server(endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    super::auth::ssr::auth()?.sessions(&session_token()).await
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.sessions(&session_token(), &client).await
 }
 
 /// Signs out one device of this account.
@@ -80,7 +82,8 @@ pub async fn change_phone(
 #[server(endpoint = "phone_change_status")]
 pub async fn phone_change_status() -> Result<crate::model::PhoneChangeState, AppError> {
     let auth = super::auth::ssr::auth()?;
-    auth.phone_change_state(&session_token(), &super::auth::ssr::challenge())
+    let client = super::auth::ssr::client(&auth);
+    auth.phone_change_state(&session_token(), &super::auth::ssr::challenge(), &client)
         .await
 }
 

@@ -210,7 +210,8 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn recent_activity() -> Result<Vec<Activity>, AppError> {
     use crate::server::cookies;
     let token = cookies::read(cookies::SESSION).unwrap_or_default();
-    ssr::auth()?.recent_activity(&token).await
+    let auth = ssr::auth()?;
+    auth.recent_activity(&token, &ssr::client(&auth)).await
 }
 
 /// The countries the phone field offers (those we send SMS to), the default first.

@@ -13,7 +13,9 @@ fn session_token() -> String {
 /// Where each factor stands, and recovery codes not yet saved.
 #[server(endpoint = "security_status")]
 pub async fn security_status() -> Result<SecurityView, AppError> {
-    super::auth::ssr::auth()?.security(&session_token()).await
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.security(&session_token(), &client).await
 }
 
 /// "Not now" to the home page's suggestion of an authenticator app.

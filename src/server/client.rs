@@ -19,6 +19,8 @@ pub struct ClientInfo {
     pub chosen_language: Option<String>,
     /// The device token this browser got at an earlier sign-in, if any.
     pub device: Option<String>,
+    /// The browser's time zone, once its script has said it.
+    pub zone: Option<crate::server::clock::Zone>,
 }
 
 impl ClientInfo {
@@ -50,6 +52,9 @@ impl ClientInfo {
             chosen_language: chosen,
             device: crate::server::cookies::read_from(parts, crate::server::cookies::DEVICE)
                 .filter(|token| token.len() <= 200),
+            zone: crate::server::cookies::read_from(parts, crate::server::cookies::TIME_ZONE)
+                .and_then(|minutes| minutes.parse().ok())
+                .and_then(crate::server::clock::Zone::from_offset),
         }
     }
 

@@ -14,6 +14,8 @@ pub const CHALLENGE: &str = "otp_challenge";
 pub const TYPED_USERNAME: &str = "typed_username";
 /// Where to return after signing in again to make a sensitive change (model::STEP_UP_PAGES).
 pub const NEXT: &str = "next";
+/// The browser's offset from UTC in minutes, written by the app's script (see lib.rs).
+pub const TIME_ZONE: &str = "tz";
 /// The language picked with the switcher (see crate::language).
 pub const LANGUAGE: &str = "lang";
 /// The device token of a browser that has signed in (see service::device).

@@ -309,3 +309,42 @@ async fn the_profile_changes_name_and_email_but_never_the_username() {
     let stranger = app.call(&browser(), "update_profile", &form[..2]).await;
     assert_eq!(error_of(stranger).await, (401, AppError::NotSignedIn));
 }
+
+#[tokio::test]
+async fn times_read_in_the_browsers_zone_else_the_account_countrys() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    let client = browser();
+    assert_eq!(app.register(&client, raj).await.status(), 200);
+    let res = app.verify(&client, &app.last_code_to(raj.phone)).await;
+    let sid = cookie_value(&res, "sid").unwrap();
+    let when = |cookies: String, endpoint: &'static str| {
+        let base = app.base.clone();
+        async move {
+            let res = api_client()
+                .post(format!("{base}/api/{endpoint}"))
+                .header(ACCEPT, "application/json")
+                .header(COOKIE, cookies)
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = res.json().await.unwrap();
+            let first = &body[0];
+            first["signed_in"]
+                .as_str()
+                .or(first["when"].as_str())
+                .unwrap()
+                .to_string()
+        }
+    };
+    // An Indian number and no word from the browser: India's one zone.
+    let ist = when(format!("sid={sid}"), "sessions").await;
+    assert!(ist.ends_with(" IST"), "{ist}");
+    let activity = when(format!("sid={sid}"), "recent_activity").await;
+    assert!(activity.ends_with(" IST"), "{activity}");
+    // The browser's own offset wins; a nonsense one is ignored.
+    let new_york = when(format!("sid={sid}; tz=-300"), "sessions").await;
+    assert!(new_york.ends_with(" UTC-05:00"), "{new_york}");
+    let junk = when(format!("sid={sid}; tz=99999"), "recent_activity").await;
+    assert!(junk.ends_with(" IST"), "{junk}");
+}

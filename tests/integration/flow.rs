@@ -354,7 +354,7 @@ async fn security_events_are_audited_without_secrets_and_shown_to_the_user() {
     );
     assert!(activity
         .iter()
-        .all(|a| a.ip == "127.0.0.1" && a.when.ends_with(" UTC")));
+        .all(|a| a.ip == "127.0.0.1" && a.when.ends_with(" IST")));
 
     // Nothing secret is stored: no code, no password, no full phone number.
     let code = app.last_code_to(SEED[0].phone);

@@ -6,7 +6,7 @@ use crate::error::{AppError, FieldErrors, Problem};
 use crate::model::{SessionInfo, SignInMethod};
 use crate::server::auth::{token, validate};
 use crate::server::client::{describe_device, ClientInfo};
-use crate::server::clock::format_utc;
+use crate::server::clock::format_in;
 use crate::server::db::{audit_event, login_guard, session, user};
 
 /// How long after its second factor a session may make sensitive changes: Kratos' default for
@@ -46,8 +46,13 @@ impl AuthService {
 
     /// Every live session of the signed-in account, the current one marked.
     #[tracing::instrument(skip_all)]
-    pub async fn sessions(&self, session_token: &str) -> Result<Vec<SessionInfo>, AppError> {
+    pub async fn sessions(
+        &self,
+        session_token: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<SessionInfo>, AppError> {
         let user = self.signed_in(session_token).await?;
+        let zone = self.zone_for(&user, client);
         let current = token::storage_key(session_token);
         let now = self.clock.now_ms();
         let idle_since = now - Self::ms(self.config.session_idle_timeout_secs);
@@ -60,8 +65,8 @@ impl AuthService {
                 current: row.key == current,
                 device: describe_device(row.user_agent.as_deref().unwrap_or_default()),
                 ip: row.ip.unwrap_or_else(|| "unknown".into()),
-                signed_in: format_utc(row.created_at),
-                last_seen: format_utc(row.last_seen),
+                signed_in: format_in(row.created_at, zone),
+                last_seen: format_in(row.last_seen, zone),
                 methods: row
                     .methods
                     .unwrap_or_default()

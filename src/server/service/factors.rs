@@ -8,7 +8,7 @@ use crate::error::{AppError, Problem};
 use crate::model::{AppState, SecurityView};
 use crate::server::auth::{qr, recovery, totp};
 use crate::server::client::ClientInfo;
-use crate::server::clock::format_utc;
+use crate::server::clock::format_in;
 use crate::server::db::{audit_event, recovery_set, totp as totp_table, user};
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::MessageKind;
@@ -19,16 +19,21 @@ const ISSUER: &str = "Dynamic OTP";
 impl AuthService {
     /// What the security page shows.
     #[tracing::instrument(skip_all)]
-    pub async fn security(&self, session_token: &str) -> Result<SecurityView, AppError> {
+    pub async fn security(
+        &self,
+        session_token: &str,
+        client: &ClientInfo,
+    ) -> Result<SecurityView, AppError> {
         let user = self.signed_in(session_token).await?;
+        let zone = self.zone_for(&user, client);
         let row = totp_table::of_account(&self.db, &user.id)
             .await
             .or_internal("security: app")?;
         let app = match row {
             None => AppState::Off,
             Some(row) if row.enabled => AppState::On {
-                since: format_utc(row.enabled_at.unwrap_or(row.created_at)),
-                last_used: row.last_used_at.map(format_utc),
+                since: format_in(row.enabled_at.unwrap_or(row.created_at), zone),
+                last_used: row.last_used_at.map(|at| format_in(at, zone)),
             },
             Some(row) => match self.sealer().open(&user.username, &row.sealed) {
                 Some(opened) => {

@@ -10,7 +10,8 @@ use crate::server::auth::otp::{self, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::token;
-use crate::server::clock::Clock;
+use crate::server::client::ClientInfo;
+use crate::server::clock::{Clock, Zone};
 use crate::server::db::otp_challenge::{self, ChallengeRow, NewChallenge};
 use crate::server::db::{session, user, Db};
 use crate::server::settings::Config;
@@ -154,6 +155,18 @@ impl AuthService {
     /// The code as typed or pasted, or what is wrong with it.
     fn normalised(code: &str) -> Result<String, AppError> {
         otp::normalise_code(code).ok_or(AppError::CodeFormat)
+    }
+
+    /// The zone a reader sees times in: their browser's, else their account country's, else UTC.
+    fn zone_for(&self, user: &user::UserRow, client: &ClientInfo) -> Zone {
+        client
+            .zone
+            .or_else(|| {
+                Phone::from_e164(&user.phone)
+                    .and_then(|p| p.region())
+                    .and_then(|region| Zone::of_region(region.as_ref()))
+            })
+            .unwrap_or(Zone::UTC)
     }
 
     fn stale_before(&self, now: i64) -> i64 {

@@ -127,9 +127,10 @@ impl AuthService {
         &self,
         session_token: &str,
         challenge_key: &str,
+        client: &ClientInfo,
     ) -> Result<PhoneChangeState, AppError> {
         let user = self.signed_in(session_token).await?;
-        if let Some(waiting) = self.phone_wait_of(&user).await? {
+        if let Some(waiting) = self.phone_wait_of(&user, client).await? {
             return Ok(waiting);
         }
         let now = self.clock.now_ms();

@@ -9,7 +9,7 @@ use crate::model::{PhoneChangeState, LOST_PHONE_WAIT_HOURS, PHONE_CANCEL_PAGE};
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
-use crate::server::clock::format_utc;
+use crate::server::clock::format_in;
 use crate::server::db::otp_challenge::ChallengeRow;
 use crate::server::db::phone_wait::{self, Moved, NewWait, WaitRow};
 use crate::server::db::{audit_event, session, user, DbError};
@@ -77,7 +77,9 @@ impl AuthService {
     pub(super) async fn phone_wait_of(
         &self,
         user: &user::UserRow,
+        client: &ClientInfo,
     ) -> Result<Option<PhoneChangeState>, AppError> {
+        let zone = self.zone_for(user, client);
         let wait = phone_wait::of_account(&self.db, &user.id)
             .await
             .or_internal("phone wait: read")?;
@@ -85,7 +87,7 @@ impl AuthService {
             masked_phone: crate::server::auth::phone::Phone::from_e164(&w.phone)
                 .map(|p| p.masked_for_display())
                 .unwrap_or_else(|| mask_e164(&w.phone)),
-            moves_at: format_utc(w.ready_at),
+            moves_at: format_in(w.ready_at, zone),
         }))
     }
 

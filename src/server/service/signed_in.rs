@@ -7,7 +7,7 @@ use crate::model::{Activity, ActivityKind, PhoneCountry, SignedInUser};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
-use crate::server::clock::format_utc;
+use crate::server::clock::format_in;
 use crate::server::db::{audit_event, session, user};
 
 impl AuthService {
@@ -73,7 +73,11 @@ impl AuthService {
 
     /// The signed-in user's newest security events.
     #[tracing::instrument(skip_all)]
-    pub async fn recent_activity(&self, session_token: &str) -> Result<Vec<Activity>, AppError> {
+    pub async fn recent_activity(
+        &self,
+        session_token: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<Activity>, AppError> {
         if !token::is_well_formed(session_token) {
             return Err(AppError::NotSignedIn);
         }
@@ -82,13 +86,14 @@ impl AuthService {
             .await
             .or_internal("activity")?
             .ok_or(AppError::NotSignedIn)?;
+        let zone = self.zone_for(&user, client);
         let events = audit_event::recent_for(&self.db, &user.id, 10)
             .await
             .or_internal("activity")?;
         Ok(events
             .into_iter()
             .map(|e| Activity {
-                when: format_utc(e.at),
+                when: format_in(e.at, zone),
                 kind: ActivityKind::from_name(&e.kind),
                 ip: e.ip,
                 device: e.user_agent.chars().take(80).collect(),
