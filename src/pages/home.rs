@@ -42,12 +42,12 @@ pub fn HomePage() -> impl IntoView {
                                     <Show when=move || !dismissed.get()>
                                         <aside class="notice suggestion" data-testid="suggest-stronger">
                                             <p>{td_string!(locale, home.stronger)}</p>
-                                            <p class="actions">
+                                            <div class="actions">
                                                 <a href="/account/security">{td_string!(locale, home.stronger_add)}</a>
                                                 <ActionForm action=dismiss>
                                                     <button type="submit" class="link">{td_string!(locale, home.not_now)}</button>
                                                 </ActionForm>
-                                            </p>
+                                            </div>
                                         </aside>
                                     </Show>
                                 })}
