@@ -53,6 +53,26 @@ pub struct SecurityView {
     pub recovery_left: Option<usize>,
     /// New recovery codes the owner has not yet said are saved: shown until they do.
     pub recovery_codes: Option<Vec<String>>,
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// One passkey as the security page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    /// Names the passkey to rename or remove it.
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: Option<String>,
+    /// Synced between the owner's devices, rather than bound to one.
+    pub synced: bool,
+}
+
+/// A passkey ceremony's first step: its key, and the options for navigator.credentials (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyCeremony {
+    pub key: String,
+    pub options: String,
 }
 
 /// The authenticator app of an account.
@@ -144,6 +164,7 @@ pub enum SignInMethod {
     Sms,
     App,
     RecoveryCode,
+    Passkey,
 }
 
 impl SignInMethod {
@@ -154,6 +175,8 @@ impl SignInMethod {
             SignInMethod::Sms => "sms",
             SignInMethod::App => "otp",
             SignInMethod::RecoveryCode => "recovery",
+            // RFC 8176: a hardware-protected key, verified by the user on the device.
+            SignInMethod::Passkey => "hwk",
         }
     }
 
@@ -163,6 +186,7 @@ impl SignInMethod {
             SignInMethod::Sms,
             SignInMethod::App,
             SignInMethod::RecoveryCode,
+            SignInMethod::Passkey,
         ]
         .into_iter()
         .find(|m| m.stored() == name)

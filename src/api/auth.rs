@@ -35,6 +35,34 @@ pub(super) mod ssr {
         leptos_axum::redirect(next);
     }
 
+    /// Replaces any earlier session of this browser with the new one and hands over the
+    /// cookies (session, device).
+    pub async fn start_session(
+        auth: &AuthService,
+        client: &crate::server::client::ClientInfo,
+        signed_in: &crate::server::service::SignedInTokens,
+    ) -> Result<(), AppError> {
+        if let Some(old) = cookies::read(cookies::SESSION) {
+            auth.sign_out(&old, client).await?;
+        }
+        let secure = auth.config.cookie_secure;
+        cookies::set(
+            cookies::SESSION,
+            &signed_in.session,
+            auth.config.session_ttl_secs,
+            secure,
+        );
+        if let Some(device) = &signed_in.device {
+            cookies::set(
+                cookies::DEVICE,
+                device,
+                cookies::DEVICE_MAX_AGE_SECS,
+                secure,
+            );
+        }
+        Ok(())
+    }
+
     pub fn challenge() -> String {
         cookies::read(cookies::CHALLENGE).unwrap_or_default()
     }
@@ -149,24 +177,8 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
     let signed_in = auth
         .verify(&ssr::challenge(), &code, method, &client)
         .await?;
-    if let Some(old) = cookies::read(cookies::SESSION) {
-        auth.sign_out(&old, &client).await?;
-    }
+    ssr::start_session(&auth, &client, &signed_in).await?;
     let secure = auth.config.cookie_secure;
-    cookies::set(
-        cookies::SESSION,
-        &signed_in.session,
-        auth.config.session_ttl_secs,
-        secure,
-    );
-    if let Some(device) = &signed_in.device {
-        cookies::set(
-            cookies::DEVICE,
-            device,
-            cookies::DEVICE_MAX_AGE_SECS,
-            secure,
-        );
-    }
     cookies::clear(cookies::CHALLENGE, secure);
     let next = cookies::read(cookies::NEXT)
         .as_deref()

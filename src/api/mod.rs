@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod auth;
+pub mod passkeys;
 pub mod reset;
 pub mod security;
 
 pub use account::*;
 pub use auth::*;
+pub use passkeys::*;
 pub use reset::*;
 pub use security::*;

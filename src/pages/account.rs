@@ -202,6 +202,7 @@ fn method_name(method: SignInMethod, locale: Locale) -> &'static str {
         SignInMethod::Sms => td_string!(locale, method.sms),
         SignInMethod::App => td_string!(locale, method.app),
         SignInMethod::RecoveryCode => td_string!(locale, method.recovery_code),
+        SignInMethod::Passkey => td_string!(locale, method.passkey),
     }
 }
 

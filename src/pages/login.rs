@@ -49,6 +49,15 @@ pub fn LoginPage() -> impl IntoView {
                     {td_string!(locale, login.submit)}
                 </button>
             </ActionForm>
+            // A passkey is a whole sign-in: no username, no password, no SMS. Script-only, as
+            // WebAuthn is; everything else on this page works without it.
+            <div class="passkey">
+                <button type="button" class="secondary" data-passkey="sign-in">
+                    {td_string!(locale, login.passkey)}
+                </button>
+                <p class="hint" id="passkey-status" role="status" data-failed=move || td_string!(locale, passkey.failed)></p>
+                <script src="/passkey.js" defer></script>
+            </div>
             <p class="switch">
                 <a href="/forgot">{td_string!(locale, login.forgot)}</a>
             </p>

@@ -6,13 +6,14 @@ use leptos_i18n::td_string;
 
 use super::account::not_loaded;
 use crate::api::{
-    security_status, ConfirmApp, RecoveryCodesSaved, RemoveApp, RenewRecoveryCodes, StartApp,
+    security_status, ConfirmApp, RecoveryCodesSaved, RemoveApp, RemovePasskey, RenamePasskey,
+    RenewRecoveryCodes, StartApp,
 };
 use crate::components::{
     failure_of, field_error, form_error, CodeField, Field, FormError, Loading, StepUpLink,
 };
 use crate::language::use_locale;
-use crate::model::{AppState, SecurityView};
+use crate::model::{AppState, PasskeyInfo, SecurityView};
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
@@ -72,7 +73,8 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
     let locale = use_locale();
     let confirm_failure = failure_of(actions.confirm);
     let remove_failure = failure_of(actions.remove);
-    let app_on = matches!(view.app, AppState::On { .. });
+    let app_on = matches!(view.app, AppState::On { .. }) || !view.passkeys.is_empty();
+    let passkeys = view.passkeys.clone();
     let app = match view.app {
         AppState::Off => view! {
             <p>{td_string!(locale, security.app_off)}</p>
@@ -149,6 +151,7 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
         ]
     });
     view! {
+        <Passkeys passkeys />
         <FormError error=form_error(start_failure, |_| false) />
         <FormError error=form_error(renew_failure, |_| false) />
         <StepUpLink failures page="/account/security" />
@@ -157,5 +160,62 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
         <h2>{td_string!(locale, security.recovery_title)}</h2>
         {codes}
         {app_on.then_some(recovery)}
+    }
+}
+
+/// The account's passkeys, and adding one (a script-run ceremony: /passkey.js).
+#[component]
+fn Passkeys(passkeys: Vec<PasskeyInfo>) -> impl IntoView {
+    let locale = use_locale();
+    let rename = ServerAction::<RenamePasskey>::new();
+    let remove = ServerAction::<RemovePasskey>::new();
+    let remove_failure = failure_of(remove);
+    let empty = passkeys.is_empty();
+    let rows = passkeys
+        .into_iter()
+        .map(|key| {
+            let kind = if key.synced {
+                td_string!(locale, passkey.synced)
+            } else {
+                td_string!(locale, passkey.device_bound)
+            };
+            let when = key.added.clone();
+            let used = key
+                .last_used
+                .clone()
+                .map(|when| format!(" · {}", td_string!(locale, passkey.last_used, when)));
+            let name_id = format!("passkey-{}-name", key.id);
+            let (rename_id, remove_id) = (key.id.clone(), key.id.clone());
+            view! {
+                <li data-testid="passkey">
+                    <span class="what">{key.name.clone()}</span>
+                    <span class="hint">{td_string!(locale, passkey.added, when)} {used} " · " {kind}</span>
+                    <ActionForm action=rename>
+                        <input type="hidden" name="id" value=rename_id />
+                        <label class="visually-hidden" for=name_id.clone()>{td_string!(locale, passkey.rename)}</label>
+                        <input id=name_id name="name" value=key.name.clone() maxlength=60 />
+                        <button type="submit" class="secondary">{td_string!(locale, passkey.rename)}</button>
+                    </ActionForm>
+                    <ActionForm action=remove>
+                        <input type="hidden" name="id" value=remove_id />
+                        <button type="submit" class="secondary">{td_string!(locale, passkey.remove)}</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{td_string!(locale, passkey.title)}</h2>
+        <p>{td_string!(locale, passkey.lead)}</p>
+        {empty.then(|| view! { <p>{td_string!(locale, passkey.none)}</p> })}
+        <ul class="passkeys">{rows}</ul>
+        <FormError error=form_error(remove_failure, |_| false) />
+        <div class="field">
+            <label for="field-passkey_name">{td_string!(locale, passkey.name)}</label>
+            <input id="field-passkey_name" name="passkey_name" maxlength=60 autocomplete="off" />
+        </div>
+        <button type="button" data-passkey="add">{td_string!(locale, passkey.add)}</button>
+        <p class="hint" id="passkey-status" role="status" data-failed=move || td_string!(locale, passkey.failed)></p>
+        <leptos_meta::Script src="/passkey.js" defer="true" />
     }
 }

@@ -44,7 +44,8 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
          DELETE sms_message WHERE created_at < $sms_before;
          DELETE login_guard WHERE locked = false AND retry_at < $guards_before;
          DELETE audit_event WHERE at < $audit_before;
-         DELETE user WHERE phone_verified = false AND created_at < $unverified_before;",
+         DELETE user WHERE phone_verified = false AND created_at < $unverified_before;
+         DELETE webauthn_ceremony WHERE expires_at < $now;",
     )
     .bind(("now", now))
     .bind(("sms_before", now - SMS_RECORDS_KEPT_MS))

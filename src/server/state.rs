@@ -48,6 +48,9 @@ pub async fn build_state(
             hasher,
             code_key,
             sms,
+            webauthn: Arc::new(crate::server::auth::passkey::relying_party(
+                &config.public_url,
+            )?),
             config: Arc::new(config),
             clock: Clock::default(),
         },

@@ -3,6 +3,7 @@
 pub mod limits;
 pub mod lockout;
 pub mod otp;
+pub mod passkey;
 pub mod password;
 pub mod phone;
 pub mod pumping;

@@ -5,6 +5,7 @@
 pub mod audit_event;
 pub mod login_guard;
 pub mod otp_challenge;
+pub mod passkey;
 pub mod phone_wait;
 pub mod rate_counter;
 pub mod recovery_set;
@@ -15,6 +16,7 @@ pub mod sms_outbox;
 pub mod totp;
 pub mod transactions;
 pub mod user;
+pub mod webauthn_ceremony;
 
 use std::collections::HashMap;
 
@@ -45,6 +47,8 @@ pub const TABLES: &[&str] = &[
     "phone_wait",
     "totp",
     "recovery_set",
+    "passkey",
+    "webauthn_ceremony",
 ];
 
 #[derive(Debug, thiserror::Error)]

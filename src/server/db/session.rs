@@ -36,6 +36,34 @@ pub async fn account(
     Ok(rows.into_iter().next())
 }
 
+/// What a new session records.
+pub struct NewSession {
+    pub key: String,
+    pub account: RecordId,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub methods: Vec<String>,
+}
+
+/// A session begun without a code challenge (a passkey sign-in).
+pub async fn create(db: &Db, session: NewSession, now: i64) -> Result<(), DbError> {
+    db.query(
+        "CREATE $id CONTENT { account: $account, created_at: $now, last_seen: $now, \
+             proven_at: $now, expires_at: $expires, ip: $ip, user_agent: $agent, methods: $methods }",
+    )
+    .bind(("id", record(&session.key)))
+    .bind(("account", session.account))
+    .bind(("now", now))
+    .bind(("expires", session.expires_at))
+    .bind(("ip", session.ip))
+    .bind(("agent", session.user_agent))
+    .bind(("methods", session.methods))
+    .await?
+    .check()?;
+    Ok(())
+}
+
 /// When the session's second factor was last proven (its sign-in, for sessions made before
 /// this was kept).
 pub async fn proven_at(db: &Db, key: &str) -> Result<Option<i64>, DbError> {

@@ -20,6 +20,8 @@ pub struct UserRow {
     pub language: Option<String>,
     /// The owner said "not now" to the suggestion of a factor stronger than SMS.
     pub stronger_dismissed: Option<bool>,
+    /// The user handle the account's passkeys carry (a UUID), once it has one.
+    pub webauthn_id: Option<String>,
 }
 
 /// Never prints the password hash or the phone number.
@@ -128,6 +130,7 @@ pub async fn remove(db: &Db, id: &RecordId) -> Result<(), DbError> {
          DELETE phone_wait WHERE account = $id;
          DELETE totp WHERE account = $id;
          DELETE recovery_set WHERE account = $id;
+         DELETE passkey WHERE account = $id;
          DELETE $id;
          COMMIT TRANSACTION;",
     )
@@ -154,6 +157,32 @@ pub async fn set_profile(
 }
 
 /// The language the account's SMS are written in.
+/// The account's passkey user handle: the one it has, or `fresh` stored now.
+pub async fn webauthn_id(db: &Db, id: &RecordId, fresh: &str) -> Result<String, DbError> {
+    let mut res = db
+        .query("UPDATE $id SET webauthn_id = webauthn_id ?? $fresh RETURN VALUE webauthn_id")
+        .bind(("id", id.clone()))
+        .bind(("fresh", fresh.to_string()))
+        .await?
+        .check()?;
+    let handle: Vec<String> = res.take(0)?;
+    Ok(handle
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| fresh.to_string()))
+}
+
+/// The account whose passkeys carry this user handle.
+pub async fn by_webauthn_id(db: &Db, handle: &str) -> Result<Option<UserRow>, DbError> {
+    let mut res = db
+        .query("SELECT * FROM user WHERE webauthn_id = $handle LIMIT 1")
+        .bind(("handle", handle.to_string()))
+        .await?
+        .check()?;
+    let rows: Vec<UserRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
 /// The owner said "not now" to a factor stronger than SMS: the home page stops suggesting it.
 pub async fn dismiss_stronger(db: &Db, id: &RecordId) -> Result<(), DbError> {
     db.query("UPDATE $id SET stronger_dismissed = true")

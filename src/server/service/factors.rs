@@ -61,6 +61,7 @@ impl AuthService {
                     .collect()
             });
         Ok(SecurityView {
+            passkeys: self.passkeys_of(&user, client).await?,
             app,
             recovery_left: set.map(|s| s.unused.len()),
             recovery_codes,
@@ -130,9 +131,12 @@ impl AuthService {
         let removed = totp_table::remove(&self.db, &user.id)
             .await
             .or_internal("app: remove")?;
-        recovery_set::remove(&self.db, &user.id)
-            .await
-            .or_internal("app: remove recovery codes")?;
+        // Recovery codes stand in for a strong factor: they go with the last one.
+        if !self.has_strong_factor(&user).await? {
+            recovery_set::remove(&self.db, &user.id)
+                .await
+                .or_internal("app: remove recovery codes")?;
+        }
         if removed {
             self.factor_changed(&user, audit_event::Kind::FactorRemoved, "app", client)
                 .await;
@@ -148,12 +152,8 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let user = self.signed_in_recently(session_token).await?;
-        let app_on = totp_table::of_account(&self.db, &user.id)
-            .await
-            .or_internal("recovery codes: app")?
-            .is_some_and(|row| row.enabled);
         // Recovery codes stand in for a strong factor; without one they have nothing to recover.
-        if !app_on {
+        if !self.has_strong_factor(&user).await? {
             return Err(AppError::CodeExpired);
         }
         self.make_recovery_codes(&user).await?;
@@ -176,7 +176,19 @@ impl AuthService {
             .or_internal("recovery codes: saved")
     }
 
-    async fn make_recovery_codes(&self, user: &user::UserRow) -> Result<(), AppError> {
+    /// An authenticator app that is on, or a passkey.
+    async fn has_strong_factor(&self, user: &user::UserRow) -> Result<bool, AppError> {
+        let app = totp_table::of_account(&self.db, &user.id)
+            .await
+            .or_internal("strong factor: app")?
+            .is_some_and(|row| row.enabled);
+        let passkeys = crate::server::db::passkey::of_account(&self.db, &user.id)
+            .await
+            .or_internal("strong factor: passkeys")?;
+        Ok(app || !passkeys.is_empty())
+    }
+
+    pub(super) async fn make_recovery_codes(&self, user: &user::UserRow) -> Result<(), AppError> {
         let codes = recovery::new_codes();
         let subject = recovery_subject(&user.username);
         let macs = codes
@@ -194,7 +206,7 @@ impl AuthService {
 
     /// Audits a factor change and texts the account's phone, so a change nobody asked for is
     /// seen.
-    async fn factor_changed(
+    pub(super) async fn factor_changed(
         &self,
         user: &user::UserRow,
         kind: audit_event::Kind,

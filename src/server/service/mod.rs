@@ -23,6 +23,7 @@ mod code_step;
 mod device;
 mod factors;
 mod guess;
+mod passkeys;
 mod phone_change;
 mod phone_wait;
 mod register;
@@ -59,6 +60,8 @@ pub struct AuthService {
     pub sms: SmsSender,
     pub config: Arc<Config>,
     pub clock: Clock,
+    /// The passkey relying party (auth::passkey), from `public_url`.
+    pub webauthn: Arc<webauthn_rs::prelude::Webauthn>,
 }
 
 /// A full hashing queue is load, not a fault: tell the user to retry shortly.

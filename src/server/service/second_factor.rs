@@ -184,7 +184,7 @@ impl AuthService {
             .is_some_and(|set| !set.unused.is_empty());
         Ok([
             app.then_some(SignInMethod::App),
-            (app && codes).then_some(SignInMethod::RecoveryCode),
+            codes.then_some(SignInMethod::RecoveryCode),
         ]
         .into_iter()
         .flatten()
