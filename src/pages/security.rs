@@ -23,6 +23,8 @@ pub fn SecurityPage() -> impl IntoView {
     let remove = ServerAction::<RemoveApp>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let saved = ServerAction::<RecoveryCodesSaved>::new();
+    let rename_passkey = ServerAction::<RenamePasskey>::new();
+    let remove_passkey = ServerAction::<RemovePasskey>::new();
     let state = Resource::new(
         move || {
             (
@@ -31,6 +33,8 @@ pub fn SecurityPage() -> impl IntoView {
                 remove.version().get(),
                 renew.version().get(),
                 saved.version().get(),
+                rename_passkey.version().get(),
+                remove_passkey.version().get(),
             )
         },
         |_| security_status(),
@@ -41,6 +45,8 @@ pub fn SecurityPage() -> impl IntoView {
         remove,
         renew,
         saved,
+        rename_passkey,
+        remove_passkey,
     };
     view! {
         <section class="card">
@@ -66,6 +72,8 @@ struct Actions {
     remove: ServerAction<RemoveApp>,
     renew: ServerAction<RenewRecoveryCodes>,
     saved: ServerAction<RecoveryCodesSaved>,
+    rename_passkey: ServerAction<RenamePasskey>,
+    remove_passkey: ServerAction<RemovePasskey>,
 }
 
 #[component]
@@ -151,7 +159,7 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
         ]
     });
     view! {
-        <Passkeys passkeys />
+        <Passkeys passkeys rename=actions.rename_passkey remove=actions.remove_passkey />
         <FormError error=form_error(start_failure, |_| false) />
         <FormError error=form_error(renew_failure, |_| false) />
         <StepUpLink failures page="/account/security" />
@@ -165,10 +173,12 @@ fn Factors(view: SecurityView, actions: Actions) -> impl IntoView {
 
 /// The account's passkeys, and adding one (a script-run ceremony: /passkey.js).
 #[component]
-fn Passkeys(passkeys: Vec<PasskeyInfo>) -> impl IntoView {
+fn Passkeys(
+    passkeys: Vec<PasskeyInfo>,
+    rename: ServerAction<RenamePasskey>,
+    remove: ServerAction<RemovePasskey>,
+) -> impl IntoView {
     let locale = use_locale();
-    let rename = ServerAction::<RenamePasskey>::new();
-    let remove = ServerAction::<RemovePasskey>::new();
     let remove_failure = failure_of(remove);
     let empty = passkeys.is_empty();
     let rows = passkeys

@@ -34,6 +34,7 @@ mod hardening;
 mod language;
 mod limits;
 mod ops;
+mod passkeys;
 mod phone_wait;
 mod providers;
 mod races;

@@ -48,6 +48,12 @@ impl AuthService {
             .webauthn
             .start_passkey_registration(handle, &user.username, &user.full_name, Some(exclude))
             .map_err(|e| internal_webauthn("passkey: register start", e))?;
+        // Signing in names no account, so the passkey must be discoverable: the authenticator
+        // keeps it and offers it for this site. (webauthn-rs's passkeys leave that open.)
+        let mut options = serde_json::to_value(&options).map_err(|_| AppError::Internal)?;
+        let selection = &mut options["publicKey"]["authenticatorSelection"];
+        selection["residentKey"] = "required".into();
+        selection["requireResidentKey"] = true.into();
         self.ceremony(REGISTER, Some(user.id), &state, &options)
             .await
     }

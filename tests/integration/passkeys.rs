@@ -1,0 +1,74 @@
+//! The server side of passkey ceremonies over HTTP, without an authenticator (Playwright's
+//! virtual one does the whole ceremony): what the browser is asked for, and how bad or
+//! replayed answers are refused, never with a 5xx.
+
+use dynamic_otp::model::PasskeyCeremony;
+
+use super::*;
+
+async fn ceremony(res: reqwest::Response) -> (PasskeyCeremony, serde_json::Value) {
+    assert_eq!(res.status(), 200);
+    let ceremony: PasskeyCeremony = res.json().await.unwrap();
+    let options = serde_json::from_str(&ceremony.options).unwrap();
+    (ceremony, options)
+}
+
+#[tokio::test]
+async fn ceremonies_name_our_relying_party_and_refuse_bad_or_replayed_answers() {
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    let here = browser();
+    app.sign_up(&here, raj).await;
+
+    let (start, options) = ceremony(app.call(&here, "passkey_register_start", &[]).await).await;
+    let public_key = &options["publicKey"];
+    assert_eq!(public_key["rp"]["id"], "otp.example.in");
+    assert_eq!(public_key["user"]["name"], raj.username);
+    assert_eq!(
+        public_key["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    let junk = [
+        ("key", start.key.as_str()),
+        ("credential", "{}"),
+        ("name", "x"),
+    ];
+    let res = app.call(&here, "passkey_register_finish", &junk).await;
+    assert_eq!(error_of(res).await.0, 400, "an unreadable credential");
+    // The ceremony was taken by that answer: it cannot be answered again.
+    let res = app.call(&here, "passkey_register_finish", &junk).await;
+    assert!(error_of(res).await.0 < 500);
+
+    // Signing in names no account, and the options are the same for everyone.
+    let stranger = browser();
+    let (start, options) = ceremony(app.call(&stranger, "passkey_sign_in_start", &[]).await).await;
+    assert_eq!(options["publicKey"]["rpId"], "otp.example.in");
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    assert!(options["publicKey"]["allowCredentials"]
+        .as_array()
+        .is_none_or(|list| list.is_empty()));
+    let forged = serde_json::json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {
+            "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
+            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
+        },
+        "extensions": {}
+    })
+    .to_string();
+    let form = [("key", start.key.as_str()), ("credential", forged.as_str())];
+    let res = app.call(&stranger, "passkey_sign_in_finish", &form).await;
+    assert_eq!(error_of(res).await, (401, AppError::SignInFailed));
+    let res = app.call(&stranger, "passkey_sign_in_finish", &form).await;
+    assert_eq!(
+        error_of(res).await,
+        (410, AppError::CodeExpired),
+        "taken once"
+    );
+    assert_eq!(app.me(&stranger).await, None);
+
+    // Adding a passkey is a sensitive change: it needs a recent second factor.
+    app.clock.advance(Duration::from_secs(16 * 60));
+    let res = app.call(&here, "passkey_register_start", &[]).await;
+    assert_eq!(error_of(res).await, (403, AppError::StepUpNeeded));
+}
