@@ -11,7 +11,7 @@ RUN WASM_BINDGEN=$(grep -A1 'name = "wasm-bindgen"' Cargo.lock | sed -n 's/versi
  && LEPTOS_HASH_FILES=true cargo leptos build --release
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/dynamic-otp dynamic-otp \
  && mkdir -p /var/lib/dynamic-otp && chown dynamic-otp /var/lib/dynamic-otp

@@ -9,6 +9,15 @@ CARGO_LEPTOS_VERSION=0.3.11
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 need_rust_tools() {
+  # Passkeys (webauthn-rs) build against the system OpenSSL.
+  if ! pkg-config --exists openssl 2>/dev/null; then
+    say "Installing OpenSSL headers and pkg-config (passkeys build against them)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libssl-dev pkg-config
+  fi
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "Adding the wasm32 target"
     rustup target add wasm32-unknown-unknown
