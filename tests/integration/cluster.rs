@@ -173,6 +173,30 @@ async fn two_instances_on_one_surrealdb_server_share_every_piece_of_state() {
     let refused = post(&super::browser(), &b, "login", &password).await;
     assert_eq!(refused.status(), 429);
     assert_eq!(sms.messages().len(), 4, "no fifth code left the building");
+
+    // A passkey ceremony begun on A is found on B (a forged answer is judged, 401, not unknown,
+    // 410), and once taken there it is gone on A too.
+    let passkey = super::browser();
+    let start = post(&passkey, &a, "passkey_sign_in_start", &[]).await;
+    assert_eq!(start.status(), 200);
+    let ceremony: dynamic_otp::model::PasskeyCeremony = start.json().await.unwrap();
+    let forged = serde_json::json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {
+            "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
+            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
+        },
+        "extensions": {}
+    })
+    .to_string();
+    let answer = [
+        ("key", ceremony.key.as_str()),
+        ("credential", forged.as_str()),
+    ];
+    let on_b = post(&passkey, &b, "passkey_sign_in_finish", &answer).await;
+    assert_eq!(on_b.status(), 401, "B found A's ceremony");
+    let on_a = post(&passkey, &a, "passkey_sign_in_finish", &answer).await;
+    assert_eq!(on_a.status(), 410, "taken once, across instances");
 }
 
 #[tokio::test]

@@ -263,7 +263,7 @@ async fn sms_stays_the_fallback_and_removing_the_app_needs_the_password() {
     let app = start_app(&[]).await;
     let raj = &SEED[0];
     let owner = browser();
-    with_app(&app, &owner, raj).await;
+    let (key, _) = with_app(&app, &owner, raj).await;
     let client = browser();
     assert_eq!(
         app.login(&client, raj.username, raj.password)
@@ -279,6 +279,19 @@ async fn sms_stays_the_fallback_and_removing_the_app_needs_the_password() {
         methods_of_new_session(&app, &res).await,
         [SignInMethod::Password, SignInMethod::Sms]
     );
+    // The last factor used comes first: after SMS, the code goes at once, the app beside it.
+    let sent = app.gateway.messages().len();
+    let (challenge, pending) = password_step(&app, raj).await;
+    assert!(pending.sms_sent, "{pending:?}");
+    assert_eq!(
+        pending.others,
+        [SignInMethod::App, SignInMethod::RecoveryCode]
+    );
+    assert_eq!(app.gateway.messages().len(), sent + 1);
+    let code = app_code(&key, app.clock.now_ms());
+    assert_eq!(answer(&app, &challenge, "app", &code).await.status(), 200);
+    let (_, pending) = password_step(&app, raj).await;
+    assert!(!pending.sms_sent, "after the app, no SMS until asked for");
 
     let res = app
         .call(&owner, "remove_app", &[("password", "not-the-password")])

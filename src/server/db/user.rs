@@ -22,6 +22,8 @@ pub struct UserRow {
     pub stronger_dismissed: Option<bool>,
     /// The user handle the account's passkeys carry (a UUID), once it has one.
     pub webauthn_id: Option<String>,
+    /// The second factor of the last sign-in ("sms", "otp", "recovery"): offered first.
+    pub last_method: Option<String>,
 }
 
 /// Never prints the password hash or the phone number.
@@ -181,6 +183,16 @@ pub async fn by_webauthn_id(db: &Db, handle: &str) -> Result<Option<UserRow>, Db
         .check()?;
     let rows: Vec<UserRow> = res.take(0)?;
     Ok(rows.into_iter().next())
+}
+
+/// The second factor to offer first at the next sign-in.
+pub async fn set_last_method(db: &Db, id: &RecordId, method: &str) -> Result<(), DbError> {
+    db.query("UPDATE $id SET last_method = $method")
+        .bind(("id", id.clone()))
+        .bind(("method", method.to_string()))
+        .await?
+        .check()?;
+    Ok(())
 }
 
 /// The owner said "not now" to a factor stronger than SMS: the home page stops suggesting it.

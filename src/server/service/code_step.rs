@@ -135,6 +135,7 @@ impl AuthService {
                         entered.at = entered.at.max(verified.at + 1);
                         let outcome = transactions::SignedIn {
                             username: &user.username,
+                            used: Some((&user.id, spent.method.stored())),
                             range: &self.range_of(&user.phone),
                             events: vec![verified, entered],
                             now,

@@ -5,7 +5,7 @@
 use super::second_factor::recovery_subject;
 use super::{AuthService, OrInternal, Who};
 use crate::error::{AppError, Problem};
-use crate::model::{AppState, SecurityView};
+use crate::model::{AppState, SecurityView, SignInMethod};
 use crate::server::auth::{qr, recovery, totp};
 use crate::server::client::ClientInfo;
 use crate::server::clock::format_in;
@@ -112,6 +112,10 @@ impl AuthService {
         if !has_codes {
             self.make_recovery_codes(&user).await?;
         }
+        // A factor just set up is the one to offer first.
+        user::set_last_method(&self.db, &user.id, SignInMethod::App.stored())
+            .await
+            .or_internal("app: first")?;
         self.factor_changed(&user, audit_event::Kind::FactorAdded, "app", client)
             .await;
         Ok(())

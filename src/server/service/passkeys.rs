@@ -194,6 +194,7 @@ impl AuthService {
         let who = Who::user(&user);
         let outcome = transactions::SignedIn {
             username: &user.username,
+            used: None,
             range: &self.range_of(&user.phone),
             events: vec![self.event(audit_event::Kind::SignedIn, who, "passkey", client)],
             now,

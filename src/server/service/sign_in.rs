@@ -3,7 +3,7 @@
 
 use super::{hashing, pending_of_new, secs_until, AuthService, CodeSent, OrInternal, Who};
 use crate::error::AppError;
-use crate::model::CodePurpose;
+use crate::model::{CodePurpose, PendingCode, SignInMethod};
 use crate::server::auth::lockout;
 use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
@@ -92,7 +92,10 @@ impl AuthService {
             CodePurpose::SignIn => self.other_methods(&user).await?,
             _ => Vec::new(),
         };
-        if !others.is_empty() {
+        // The last factor used comes first: after an app, no SMS leaves until asked for; after
+        // SMS, the code goes at once as before, and the other ways are offered beside it.
+        let sms_last = user.last_method.as_deref() == Some(SignInMethod::Sms.stored());
+        if !others.is_empty() && !sms_last {
             return self.offer_methods(&user, others, client, now).await;
         }
         self.may_send(&user.phone, purpose, user.phone_verified, client, now)
@@ -127,7 +130,7 @@ impl AuthService {
         self.audit(audit_event::Kind::CodeSent, who, provider, client)
             .await;
         Ok(CodeSent {
-            pending,
+            pending: PendingCode { others, ..pending },
             challenge_key,
         })
     }

@@ -4,10 +4,15 @@
 
 use std::future::IntoFuture;
 
+use surrealdb::types::RecordId;
+
 use super::super::{audit_event, login_guard, rate_counter, retry_conflicts, Db, DbError};
 
 pub struct SignedIn<'a> {
     pub username: &'a str,
+    /// The account and the second factor it used, remembered so the next sign-in offers that
+    /// one first; none in tests of the counters alone.
+    pub used: Option<(&'a RecordId, &'a str)>,
     /// The phone's number range, as the pumping alarm counts it.
     pub range: &'a str,
     pub events: Vec<audit_event::Event>,
@@ -30,6 +35,7 @@ pub async fn signed_in(
         db.query(
             "BEGIN TRANSACTION;
              UPDATE $guard SET failures = 0, retry_at = 0 WHERE locked = false;
+             IF $account != NONE { UPDATE $account SET last_method = $method };
              UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends;
              INSERT INTO audit_event $events;
              COMMIT TRANSACTION;",
@@ -38,6 +44,8 @@ pub async fn signed_in(
         .bind(("counter", counter.clone()))
         .bind(("ends", ends))
         .bind(("events", outcome.events.clone()))
+        .bind(("account", outcome.used.map(|(account, _)| account.clone())))
+        .bind(("method", outcome.used.map(|(_, method)| method.to_string())))
         .into_future()
     })
     .await?;
@@ -82,6 +90,7 @@ mod tests {
                 tokio::spawn(async move {
                     let outcome = SignedIn {
                         username: if i == 0 { "raj" } else { "other" },
+                        used: None,
                         range: "9198",
                         events: vec![event("code_verified"), event("signed_in")],
                         now: 5,
