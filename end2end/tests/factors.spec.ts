@@ -1,8 +1,17 @@
-import { createHmac } from "node:crypto";
-
 import { expect, test } from "@playwright/test";
 
-import { codeFor, enterCode, expectSignedIn, hydrated, messagesTo, type Person, signOut, signUp } from "./helpers";
+import {
+  appCode,
+  base32,
+  codeFor,
+  enterCode,
+  expectSignedIn,
+  hydrated,
+  messagesTo,
+  type Person,
+  signOut,
+  signUp,
+} from "./helpers";
 
 // An authenticator app set up from the QR page's key, then signing in with it and with a
 // recovery code. The codes are computed here from RFC 6238, not by the app's own module.
@@ -15,23 +24,6 @@ const anu: Person = {
   email: "anu@example.in",
   password: "anu-password-5",
 };
-
-function base32(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/\s/g, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function appCode(key: Buffer, ms: number): string {
-  const step = Buffer.alloc(8);
-  step.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
-  const digest = createHmac("sha1", key).update(step).digest();
-  const offset = digest[19] & 0xf;
-  return ((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
-}
 
 /** Waits for the next 30-second step, so a code is not the one used a moment ago. */
 async function nextStep(page: import("@playwright/test").Page) {

@@ -1,3 +1,5 @@
+import { createHmac } from "node:crypto";
+
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 // What several specs need: reading the dev outbox (the console SMS provider) and waiting until
@@ -99,3 +101,23 @@ export async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
 }
+
+/** RFC 4648 base32, as the security page shows an app key. */
+export function base32(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/\s/g, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 (SHA-1, 30 s, 6 digits), computed here rather than by the app. */
+export function appCode(key: Buffer, ms: number): string {
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
+  const digest = createHmac("sha1", key).update(step).digest();
+  const offset = digest[19] & 0xf;
+  return ((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
+}
+

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { codeFor, messagesTo } from "./helpers";
+import { appCode, base32, codeFor, messagesTo } from "./helpers";
 
 // Every form is a real HTML form that the server answers: the whole flow works without script.
 test.use({ javaScriptEnabled: false });
@@ -55,4 +55,30 @@ test("register, verify, sign out and sign in with JavaScript disabled", async ({
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: `Welcome, ${amit.fullName}` })).toBeVisible();
+});
+
+test("the authenticator app is set up and its recovery codes saved with JavaScript disabled", async ({ page }) => {
+  // Amit registered in the test above (tests here run in order, each in a fresh browser).
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(amit.username);
+  await page.getByLabel("Password").fill(amit.password);
+  const before = await messagesTo(page.request, amit.e164);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  const code = await codeFor(page.request, amit.e164, before);
+  await page.getByLabel("Code").fill(code);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/$/);
+
+  await page.goto("/account/security");
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await expect(page).toHaveURL(/\/account\/security$/);
+  await expect(page.getByTestId("app-qr").locator("svg")).toBeVisible();
+  const key = base32((await page.getByTestId("app-key").textContent()) ?? "");
+  await page.getByLabel("Code from the app").fill(appCode(key, Date.now()));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByTestId("app-on")).toBeVisible();
+  await expect(page.getByTestId("recovery-codes").locator("li")).toHaveCount(10);
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await expect(page.getByTestId("recovery-left")).toContainText("10 unused");
 });
