@@ -105,6 +105,7 @@ mod tests {
     /// A correct code, as the sign-in records it.
     async fn succeed(db: &Db, username: &str) -> Result<(), DbError> {
         let outcome = SignedIn {
+            used: None,
             username,
             range: "9198",
             events: Vec::new(),
