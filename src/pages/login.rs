@@ -56,7 +56,8 @@ pub fn LoginPage() -> impl IntoView {
                     {td_string!(locale, login.passkey)}
                 </button>
                 <p class="hint" id="passkey-status" role="status" data-failed=move || td_string!(locale, passkey.failed)></p>
-                <script src="/passkey.js" defer></script>
+                // Through the meta context, so a client-side visit to this page loads it too.
+                <leptos_meta::Script src="/passkey.js" defer="true" />
             </div>
             <p class="switch">
                 <a href="/forgot">{td_string!(locale, login.forgot)}</a>
