@@ -53,7 +53,7 @@ async function everyVariant(page: Page, paths: string[], errors: string[]) {
 }
 
 test("every page hydrates without a console error or page error", async ({ page, request }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   const errors = recordErrors(page);
   await everyVariant(page, signedOut, errors);
   expect(errors, "signed out").toEqual([]);

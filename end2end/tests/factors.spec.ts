@@ -60,7 +60,7 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   await hydrated(page);
   await page.getByLabel("Username").fill(anu.username);
   await page.getByLabel("Password").fill(anu.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await expect(page.getByText("Enter the 6-digit code your authenticator app shows.")).toBeVisible();
   await nextStep(page);
@@ -77,7 +77,7 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   await hydrated(page);
   await page.getByLabel("Username").fill(anu.username);
   await page.getByLabel("Password").fill(anu.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("link", { name: "Use a recovery code" }).click();
   await hydrated(page);
   await page.getByLabel("Recovery code").fill(recovery.toUpperCase());
@@ -89,7 +89,7 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   await hydrated(page);
   await page.getByLabel("Username").fill(anu.username);
   await page.getByLabel("Password").fill(anu.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("link", { name: "Get a code by SMS instead" }).click();
   const before = await messagesTo(request, anu.e164);
   await page.getByRole("button", { name: "Text me a code" }).click();

@@ -55,7 +55,7 @@ for (const person of [raj, priya]) {
     await page.getByLabel("Username").fill(person.username);
     await page.getByLabel("Password").fill(person.password);
     const beforeLogin = await messagesTo(request, person.e164);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/verify$/);
     await expect(page.getByRole("heading", { name: "Enter your code" })).toBeVisible();
     await enterCode(page, await codeFor(request, person.e164, beforeLogin));
@@ -70,14 +70,14 @@ test("a wrong code and a wrong password show clear errors", async ({ page, reque
   await page.getByLabel("Username").fill("raj_sharma");
   await page.getByLabel("Password").fill("not-the-password");
   const before = await messagesTo(request, raj.e164);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText(
     "That username and password do not match. Please try again.",
   );
   expect(await messagesTo(request, raj.e164)).toBe(before);
 
   await page.getByLabel("Password").fill(raj.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await hydrated(page);
   const code = await codeFor(request, raj.e164, before);
@@ -135,13 +135,13 @@ test("forgot password: a code to the account's own phone, then the new password 
   await hydrated(page);
   await page.getByLabel("Username").fill(priya.username);
   await page.getByLabel("Password").fill(priya.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText(
     "That username and password do not match. Please try again.",
   );
   await page.getByLabel("Password").fill("priya-new-password-8");
   const beforeLogin = await messagesTo(request, priya.e164);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await enterCode(page, await codeFor(request, priya.e164, beforeLogin));
   await expectSignedIn(page, priya);
@@ -342,7 +342,7 @@ test("/login is plain HTML: no script or WASM is fetched, and its errors still s
   await page.goto("/login");
   await page.getByLabel("Username").fill("raj_sharma");
   await page.getByLabel("Password").fill("not-the-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText("That username and password do not match. Please try again.");
   await expect(page).toHaveURL(/\/login/);
   // The page came back from the server with the username still in its field.

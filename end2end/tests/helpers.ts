@@ -76,7 +76,7 @@ export async function signIn(page: Page, request: APIRequestContext, p: Person, 
   await page.getByLabel("Username").fill(p.username);
   await page.getByLabel("Password").fill(password);
   const before = await messagesTo(request, p.e164);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await enterCode(page, await codeFor(request, p.e164, before));
   await expectSignedIn(page, p);

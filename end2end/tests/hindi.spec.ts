@@ -80,14 +80,14 @@ test.describe("a browser that asks for Hindi", () => {
     await hydrated(page);
     await page.getByLabel("यूज़रनेम").fill(asha.username);
     await page.getByLabel("पासवर्ड").fill("not-the-password");
-    await page.getByRole("button", { name: "साइन इन करें" }).click();
+    await page.getByRole("button", { name: "साइन इन करें", exact: true }).click();
     await expect(page.getByRole("alert")).toHaveText(
       "यूज़रनेम और पासवर्ड मेल नहीं खाते। कृपया फिर से कोशिश करें।",
     );
 
     const before = await messagesTo(request, asha.e164);
     await page.getByLabel("पासवर्ड").fill(asha.password);
-    await page.getByRole("button", { name: "साइन इन करें" }).click();
+    await page.getByRole("button", { name: "साइन इन करें", exact: true }).click();
     await expect(page.getByRole("heading", { name: "अपना कोड डालें" })).toBeVisible();
     const signIn = await smsTo(request, asha.e164, before);
     expect(signIn.body).toMatch(devanagari);
@@ -109,7 +109,7 @@ test.describe("a browser that asks for Hindi", () => {
     await page.getByLabel("यूज़रनेम").fill(asha.username);
     await page.getByLabel("पासवर्ड").fill(asha.password);
     const before = await messagesTo(request, asha.e164);
-    await page.getByRole("button", { name: "साइन इन करें" }).click();
+    await page.getByRole("button", { name: "साइन इन करें", exact: true }).click();
     await expect(page).toHaveURL(/\/verify$/);
     await hydrated(page);
     await page.getByLabel("कोड").fill((await smsTo(request, asha.e164, before)).code);
@@ -140,7 +140,7 @@ test.describe("a browser that asks for Hindi", () => {
     await expect(page.locator("html")).toHaveAttribute("lang", "hi");
     await page.getByLabel("यूज़रनेम").fill("nobody_here");
     await page.getByLabel("पासवर्ड").fill("not-the-password");
-    await page.getByRole("button", { name: "साइन इन करें" }).click();
+    await page.getByRole("button", { name: "साइन इन करें", exact: true }).click();
     await expect(page.getByRole("alert")).toHaveText(
       "यूज़रनेम और पासवर्ड मेल नहीं खाते। कृपया फिर से कोशिश करें।",
     );

@@ -36,7 +36,7 @@ test("register, verify, sign out and sign in with JavaScript disabled", async ({
 
   await page.getByLabel("Username").fill(amit.username);
   await page.getByLabel("Password").fill("not-the-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText(
     "That username and password do not match. Please try again.",
   );
@@ -44,7 +44,7 @@ test("register, verify, sign out and sign in with JavaScript disabled", async ({
   await page.getByLabel("Username").fill(amit.username);
   await page.getByLabel("Password").fill(amit.password);
   const beforeLogin = await messagesTo(request, amit.e164);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   const code = await codeFor(request, amit.e164, beforeLogin);
   const wrong = code === "000000" ? "111111" : "000000";
@@ -63,7 +63,7 @@ test("the authenticator app is set up and its recovery codes saved with JavaScri
   await page.getByLabel("Username").fill(amit.username);
   await page.getByLabel("Password").fill(amit.password);
   const before = await messagesTo(page.request, amit.e164);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   const code = await codeFor(page.request, amit.e164, before);
   await page.getByLabel("Code").fill(code);
