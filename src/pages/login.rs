@@ -55,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="button" class="secondary" data-passkey="sign-in">
                     {td_string!(locale, login.passkey)}
                 </button>
-                <p class="hint" id="passkey-status" role="status" data-failed=move || td_string!(locale, passkey.failed)></p>
+                <p class="hint" id="passkey-status" aria-live="polite" data-failed=move || td_string!(locale, passkey.failed)></p>
                 // Through the meta context, so a client-side visit to this page loads it too.
                 <leptos_meta::Script src="/passkey.js" defer="true" />
             </div>

@@ -225,7 +225,7 @@ fn Passkeys(
             <input id="field-passkey_name" name="passkey_name" maxlength=60 autocomplete="off" />
         </div>
         <button type="button" data-passkey="add">{td_string!(locale, passkey.add)}</button>
-        <p class="hint" id="passkey-status" role="status" data-failed=move || td_string!(locale, passkey.failed)></p>
+        <p class="hint" id="passkey-status" aria-live="polite" data-failed=move || td_string!(locale, passkey.failed)></p>
         <leptos_meta::Script src="/passkey.js" defer="true" />
     }
 }
