@@ -8,8 +8,8 @@ import { expectSignedIn, hydrated, type Person, signOut, signUp } from "./helper
 const kavya: Person = {
   username: "kavya_nair",
   fullName: "काव्या नायर",
-  phone: "99999 13579",
-  e164: "+919999913579",
+  phone: "96321 13579",
+  e164: "+919632113579",
   email: "kavya@example.in",
   password: "kavya-password-9",
 };
