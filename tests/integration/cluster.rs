@@ -180,15 +180,7 @@ async fn two_instances_on_one_surrealdb_server_share_every_piece_of_state() {
     let start = post(&passkey, &a, "passkey_sign_in_start", &[]).await;
     assert_eq!(start.status(), 200);
     let ceremony: dynamic_otp::model::PasskeyCeremony = start.json().await.unwrap();
-    let forged = serde_json::json!({
-        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
-        "response": {
-            "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
-            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
-        },
-        "extensions": {}
-    })
-    .to_string();
+    let forged = forged_passkey_assertion();
     let answer = [
         ("key", ceremony.key.as_str()),
         ("credential", forged.as_str()),

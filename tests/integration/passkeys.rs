@@ -47,15 +47,7 @@ async fn ceremonies_name_our_relying_party_and_refuse_bad_or_replayed_answers() 
     assert!(options["publicKey"]["allowCredentials"]
         .as_array()
         .is_none_or(|list| list.is_empty()));
-    let forged = serde_json::json!({
-        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
-        "response": {
-            "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
-            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
-        },
-        "extensions": {}
-    })
-    .to_string();
+    let forged = forged_passkey_assertion();
     let form = [("key", start.key.as_str()), ("credential", forged.as_str())];
     let res = app.call(&stranger, "passkey_sign_in_finish", &form).await;
     assert_eq!(error_of(res).await, (401, AppError::SignInFailed));

@@ -105,13 +105,7 @@ impl AuthService {
         if !confirmed {
             return Err(AppError::CodeExpired);
         }
-        let has_codes = recovery_set::of_account(&self.db, &user.id)
-            .await
-            .or_internal("app: recovery codes")?
-            .is_some();
-        if !has_codes {
-            self.make_recovery_codes(&user).await?;
-        }
+        self.ensure_recovery_codes(&user).await?;
         // A factor just set up is the one to offer first.
         user::set_last_method(&self.db, &user.id, SignInMethod::App.stored())
             .await
@@ -192,7 +186,19 @@ impl AuthService {
         Ok(app || !passkeys.is_empty())
     }
 
-    pub(super) async fn make_recovery_codes(&self, user: &user::UserRow) -> Result<(), AppError> {
+    /// Recovery codes come with the first strong factor; later ones keep the set there is.
+    pub(super) async fn ensure_recovery_codes(&self, user: &user::UserRow) -> Result<(), AppError> {
+        let has_codes = recovery_set::of_account(&self.db, &user.id)
+            .await
+            .or_internal("recovery codes")?
+            .is_some();
+        if has_codes {
+            return Ok(());
+        }
+        self.make_recovery_codes(user).await
+    }
+
+    async fn make_recovery_codes(&self, user: &user::UserRow) -> Result<(), AppError> {
         let codes = recovery::new_codes();
         let subject = recovery_subject(&user.username);
         let macs = codes

@@ -16,7 +16,7 @@ use crate::server::clock::format_in;
 use crate::server::db::passkey::{self, NewPasskey};
 use crate::server::db::session::{self, NewSession};
 use crate::server::db::webauthn_ceremony::{self, CeremonyRow};
-use crate::server::db::{audit_event, login_guard, recovery_set, transactions, user};
+use crate::server::db::{audit_event, login_guard, transactions, user};
 
 /// How long a ceremony may take: the browser's prompt, and a person finding their key.
 const CEREMONY_MS: i64 = 5 * 60 * 1000;
@@ -97,13 +97,7 @@ impl AuthService {
         if !added {
             return Err(AppError::CodeExpired);
         }
-        let has_codes = recovery_set::of_account(&self.db, &user.id)
-            .await
-            .or_internal("passkey: recovery codes")?
-            .is_some();
-        if !has_codes {
-            self.make_recovery_codes(&user).await?;
-        }
+        self.ensure_recovery_codes(&user).await?;
         self.factor_changed(&user, audit_event::Kind::FactorAdded, "passkey", client)
             .await;
         Ok(())

@@ -263,6 +263,19 @@ pub fn submit_code(
     })
 }
 
+/// A passkey assertion no authenticator made: well-formed JSON, nothing in it verifies.
+pub fn forged_passkey_assertion() -> String {
+    serde_json::json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {
+            "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
+            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
+        },
+        "extensions": {}
+    })
+    .to_string()
+}
+
 pub fn code_in(message: &str) -> String {
     let start = message.find("code is ").expect("code sentence") + "code is ".len();
     message[start..start + 6].to_string()
