@@ -8,7 +8,7 @@ WORKDIR /src
 COPY . .
 RUN WASM_BINDGEN=$(grep -A1 'name = "wasm-bindgen"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -1) \
  && cargo install --locked wasm-bindgen-cli --version "$WASM_BINDGEN" \
- && LEPTOS_HASH_FILES=true cargo leptos build --release
+ && LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/site-release cargo leptos build --release
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 \
@@ -19,7 +19,7 @@ WORKDIR /app
 COPY --from=build /src/target/release/dynamic_otp /app/dynamic_otp
 # The asset names' hashes; the server reads this file from beside its binary.
 COPY --from=build /src/target/release/hash.txt /app/hash.txt
-COPY --from=build /src/target/site /app/site
+COPY --from=build /src/target/site-release /app/site
 USER dynamic-otp
 ENV LEPTOS_ENV=PROD \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \

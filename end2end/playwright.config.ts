@@ -1,8 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
 // The server binary must already be built (`cargo leptos build`, or `./scripts/release.sh` with
-// E2E_BUILD=release); Playwright starts it with an in-memory database and the console SMS
-// provider, whose outbox the tests read codes from.
+// E2E_BUILD=release, whose site is target/site-release); Playwright starts it with an in-memory
+// database and the console SMS provider, whose outbox the tests read codes from.
 const release = process.env.E2E_BUILD === "release";
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -40,7 +40,7 @@ export default defineConfig({
     stdout: "pipe",
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_ROOT: release ? "target/site-release" : "target/site",
       LEPTOS_OUTPUT_NAME: "dynamic_otp",
       // The release build runs as production does; dev mode stays on for the outbox alone.
       LEPTOS_ENV: release ? "PROD" : "DEV",

@@ -6,14 +6,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 profile=debug
-if [ "${1:-}" = "--release" ]; then profile=release; fi
+site=target/site
+if [ "${1:-}" = "--release" ]; then profile=release; site=target/site-release; fi
 if [ "${SIZE_NO_BUILD:-}" != 1 ]; then
   need_rust_tools
   say "Building ($profile)"
   if [ "$profile" = release ]; then ./scripts/release.sh; else cargo leptos build; fi
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_ENV=PROD DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console \
+LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$site" LEPTOS_ENV=PROD DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console \
   DOTP_DATABASE_URL=mem:// DOTP_COOKIE_SECURE=false DOTP_DATA_DIR="target/size-data" RUST_LOG=warn \
   "target/$profile/dynamic_otp" >/dev/null 2>&1 &
 server=$!

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: unit and integration, then the browser tests
 # (Playwright in Debian's Chromium) against the debug build, the stylesheet hot-reload check under
-# `cargo leptos watch`, and last the release build (what ships) with a pass over every page that
-# fails on any console or page error. `E2E_BUILD=release npx playwright test` in end2end/ runs the
-# whole browser suite against the release build.
+# `cargo leptos watch`, and last the release build (what ships; it compiles in the background at
+# low priority from the start) with a pass over every page that fails on any console or page
+# error. `E2E_BUILD=release npx playwright test` in end2end/ runs the whole browser suite against
+# the release build.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
+start_release_build
 need_browser_tools
 cd "$ROOT"
 say "Unit and integration tests"
@@ -19,6 +21,6 @@ say "Browser tests"
 (cd end2end && npx playwright test)
 say "A stylesheet edit shows in the open page under cargo leptos watch"
 ./scripts/css-reload-check.sh
-say "Release build, and every page in it hydrates without a console or page error"
-./scripts/release.sh
+finish_release_build
+say "Every page of the release build hydrates without a console or page error"
 (cd end2end && E2E_BUILD=release npx playwright test tests/console.spec.ts)
