@@ -15,15 +15,18 @@
       .replace(/\//g, "_")
       .replace(/=+$/, "");
 
-  async function call(endpoint, form) {
+  async function post(endpoint, form) {
     const res = await fetch(`/api/${endpoint}`, {
       method: "POST",
       headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams(form ?? {}),
     });
-    const body = await res.json().catch(() => null);
-    if (!res.ok) throw body ?? res.status;
-    return body;
+    if (!res.ok) throw (await res.json().catch(() => null)) ?? res.status;
+    return res;
+  }
+
+  async function call(endpoint, form) {
+    return (await post(endpoint, form)).json().catch(() => null);
   }
 
   async function add() {
@@ -49,12 +52,18 @@
     location.reload();
   }
 
-  async function signIn() {
-    const { key, options } = await call("passkey_sign_in_start");
+  // One assertion: "conditional" waits quietly behind the username field's autofill, the
+  // button's asks at once. A browser holds one request at a time, so the button first ends the
+  // waiting one.
+  let autofill = null;
+
+  // The signed answer to a ceremony begun at `start`, as the server reads it.
+  async function assertion(start, mediation, signal) {
+    const { key, options } = await call(start);
     const { publicKey } = JSON.parse(options);
     publicKey.challenge = bytes(publicKey.challenge);
     for (const c of publicKey.allowCredentials ?? []) c.id = bytes(c.id);
-    const got = await navigator.credentials.get({ publicKey });
+    const got = await navigator.credentials.get(mediation ? { publicKey, mediation, signal } : { publicKey });
     const r = got.response;
     const credential = {
       id: got.id,
@@ -68,9 +77,62 @@
       },
       extensions: got.getClientExtensionResults?.() ?? {},
     };
-    await call("passkey_sign_in_finish", { key, credential: JSON.stringify(credential) });
+    return { key, credential: JSON.stringify(credential) };
+  }
+
+  async function passkeySignIn(mediation, signal) {
+    const answer = await assertion("passkey_sign_in_start", mediation, signal);
+    await call("passkey_sign_in_finish", answer);
     location.href = "/";
   }
+
+  function stopAutofill() {
+    autofill?.abort();
+    autofill = null;
+  }
+
+  async function signIn() {
+    stopAutofill();
+    await passkeySignIn();
+  }
+
+  // The sign-in step after the password: the answer goes where a typed code goes, and the
+  // page follows where that leads (home, or the page that asked for a fresh sign-in).
+  async function step() {
+    const answer = await assertion("passkey_step_start");
+    const res = await post("verify_code", { method: "passkey", code: JSON.stringify(answer) });
+    location.href = res.redirected ? res.url : (res.headers.get("Location") ?? "/");
+  }
+
+  // The browser's passkey autofill on a username field marked `autocomplete="username webauthn"`,
+  // begun whenever such a field appears (a client-side visit to /login included).
+  async function offerAutofill() {
+    const field = document.querySelector('input[autocomplete~="webauthn"]');
+    if (!field || field.dataset.passkeyAutofill) return;
+    field.dataset.passkeyAutofill = "checking"; // marked before the await, so once per field
+    if (!(await window.PublicKeyCredential?.isConditionalMediationAvailable?.())) {
+      field.dataset.passkeyAutofill = "unavailable";
+      return;
+    }
+    field.dataset.passkeyAutofill = "waiting";
+    stopAutofill();
+    const mine = new AbortController();
+    autofill = mine;
+    try {
+      await passkeySignIn("conditional", mine.signal);
+    } catch (error) {
+      if (autofill !== mine) return; // ended on purpose
+      const status = document.getElementById("passkey-status");
+      if (status && error?.name !== "NotAllowedError") status.textContent = status.dataset.failed;
+      console.info("passkey autofill:", error);
+    }
+  }
+
+  new MutationObserver(() => {
+    if (autofill && !document.querySelector('input[autocomplete~="webauthn"]')) stopAutofill();
+    offerAutofill();
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  offerAutofill();
 
   document.addEventListener("click", (event) => {
     const button = event.target.closest?.("[data-passkey]");
@@ -78,7 +140,7 @@
     event.preventDefault();
     const status = document.getElementById("passkey-status");
     if (status) status.textContent = "";
-    const run = button.dataset.passkey === "add" ? add : signIn;
+    const run = { add, step }[button.dataset.passkey] ?? signIn;
     button.disabled = true;
     run()
       .catch((error) => {

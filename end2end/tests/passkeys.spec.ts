@@ -68,3 +68,51 @@ test("a passkey is added, signs in with no username, password or SMS, and is rem
   await expect(page.getByTestId("passkey")).toHaveCount(0);
   await context.close();
 });
+
+const arjun: Person = {
+  username: "arjun_pillai",
+  fullName: "अर्जुन पिल्लै",
+  phone: "93456 70912",
+  e164: "+919345670912",
+  email: "arjun@example.in",
+  password: "arjun-password-7",
+};
+
+test("after the password a passkey answers the sign-in step, and once used it is offered first", async ({
+  browser,
+  request,
+}) => {
+  const { context, page } = await withAuthenticator(browser);
+  await signUp(page, request, arjun);
+  await page.goto("/account/security");
+  await hydrated(page);
+  await page.getByLabel("Name for a new passkey").fill("Arjun's phone");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByTestId("passkey")).toContainText("Arjun's phone");
+  await page.goto("/");
+  await signOut(page);
+
+  // SMS was the last factor used, so the code goes at once; the passkey is one link away.
+  await page.getByLabel("Username").fill(arjun.username);
+  await page.getByLabel("Password").fill(arjun.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await page.getByRole("link", { name: "Use a passkey" }).click();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await expectSignedIn(page, arjun);
+  await page.goto("/account/sessions");
+  await expect(page.getByTestId("session-methods").first()).toHaveText("Signed in with password + passkey");
+
+  // Next time the passkey comes first, and no SMS leaves unless asked for.
+  await page.goto("/");
+  await signOut(page);
+  await page.getByLabel("Username").fill(arjun.username);
+  await page.getByLabel("Password").fill(arjun.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(/\/verify$/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await expectSignedIn(page, arjun);
+  await context.close();
+});

@@ -162,7 +162,8 @@ pub async fn code_status() -> Result<Option<PendingCode>, AppError> {
 }
 
 /// Checks the code (by `method`: `app` for an authenticator app, `recovery` for a recovery
-/// code, else the SMS code); on success starts a new session (replacing any earlier one).
+/// code, `passkey` for a passkey's answer from /passkey.js, else the SMS code); on success
+/// starts a new session (replacing any earlier one).
 #[server(endpoint = "verify_code")]
 pub async fn verify_code(code: String, method: Option<String>) -> Result<(), AppError> {
     use crate::model::SignInMethod;
@@ -172,6 +173,7 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
     let method = match method.as_deref() {
         Some("app") => SignInMethod::App,
         Some("recovery") => SignInMethod::RecoveryCode,
+        Some("passkey") => SignInMethod::Passkey,
         _ => SignInMethod::Sms,
     };
     let signed_in = auth

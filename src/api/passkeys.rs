@@ -54,6 +54,16 @@ pub async fn passkey_sign_in_finish(key: String, credential: String) -> Result<(
     Ok(())
 }
 
+/// A passkey as the sign-in step after the password: options naming that account's passkeys.
+/// The answer goes to `verify_code` with `method=passkey`.
+#[server(endpoint = "passkey_step_start")]
+pub async fn passkey_step_start() -> Result<PasskeyCeremony, AppError> {
+    let auth = super::auth::ssr::auth()?;
+    let client = super::auth::ssr::client(&auth);
+    auth.passkey_step_start(&super::auth::ssr::challenge(), &client)
+        .await
+}
+
 #[server(endpoint = "rename_passkey")]
 pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
     super::auth::ssr::auth()?

@@ -35,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
                 <Field
                     label=move || td_string!(locale, field.username)
                     name="username"
-                    autocomplete="username"
+                    autocomplete="username webauthn"
                     value=typed
                 />
                 <Field

@@ -65,15 +65,21 @@ fn submit_when_complete(event: leptos::ev::Event) {
     }
 }
 
-/// Which answer the page asks for: `?with=` when the user picked one, else the app when the
-/// account has one and no SMS went, else the SMS code.
+/// Which answer the page asks for: `?with=` when the user picked one, else, when no SMS went,
+/// the passkey or app the account used last (the server lists it first), else the SMS code.
 fn method_of(pending: &PendingCode, with: Option<&str>) -> SignInMethod {
     let offered = |m| pending.others.contains(&m);
-    match with {
-        Some("app") if offered(SignInMethod::App) => SignInMethod::App,
-        Some("recovery") if offered(SignInMethod::RecoveryCode) => SignInMethod::RecoveryCode,
-        Some("sms") => SignInMethod::Sms,
-        _ if !pending.sms_sent && offered(SignInMethod::App) => SignInMethod::App,
+    let first_strong = pending
+        .others
+        .iter()
+        .copied()
+        .find(|m| matches!(m, SignInMethod::Passkey | SignInMethod::App));
+    match (with, first_strong) {
+        (Some("passkey"), _) if offered(SignInMethod::Passkey) => SignInMethod::Passkey,
+        (Some("app"), _) if offered(SignInMethod::App) => SignInMethod::App,
+        (Some("recovery"), _) if offered(SignInMethod::RecoveryCode) => SignInMethod::RecoveryCode,
+        (Some("sms"), _) => SignInMethod::Sms,
+        (_, Some(strong)) if !pending.sms_sent => strong,
         _ => SignInMethod::Sms,
     }
 }
@@ -159,6 +165,18 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
                             {td_string!(locale, verify_button)}
                         </button>
                     </ActionForm>
+                }
+                    .into_any(),
+                // WebAuthn needs script; the other ways below stay plain links.
+                SignInMethod::Passkey => view! {
+                    <p class="lead">{td_string!(locale, verify.passkey_lead)}</p>
+                    <div class="passkey">
+                        <button type="button" data-passkey="step">
+                            {td_string!(locale, verify.use_passkey)}
+                        </button>
+                        <p class="hint" id="passkey-status" aria-live="polite" data-failed=move || td_string!(locale, passkey.failed)></p>
+                        <leptos_meta::Script src="/passkey.js" defer="true" />
+                    </div>
                 }
                     .into_any(),
                 SignInMethod::RecoveryCode => view! {
@@ -274,6 +292,10 @@ fn OtherWays(method: SignInMethod, others: Vec<SignInMethod>) -> impl IntoView {
         .filter(|way| *way != method && !others.is_empty())
         .map(|way| {
             let (href, text) = match way {
+                SignInMethod::Passkey => (
+                    "/verify?with=passkey",
+                    td_string!(locale, verify.use_passkey),
+                ),
                 SignInMethod::App => ("/verify?with=app", td_string!(locale, verify.use_app)),
                 SignInMethod::RecoveryCode => (
                     "/verify?with=recovery",

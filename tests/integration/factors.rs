@@ -331,3 +331,39 @@ async fn sms_only_accounts_are_told_of_the_risk_until_they_add_an_app_or_say_not
     with_app(&app, &other, priya).await;
     assert!(!app.me(&other).await.unwrap().suggest_stronger);
 }
+
+#[tokio::test]
+async fn a_passkey_answer_to_the_sign_in_step_is_one_counted_guess_and_needs_the_accounts_passkeys()
+{
+    let app = start_app(&[]).await;
+    let raj = &SEED[0];
+    with_app(&app, &browser(), raj).await;
+    let (challenge, pending) = password_step(&app, raj).await;
+    assert!(
+        !pending.others.contains(&SignInMethod::Passkey),
+        "no passkey, none offered"
+    );
+    // No passkey on the account: no ceremony to begin.
+    let res = api_client()
+        .post(format!("{}/api/passkey_step_start", app.base))
+        .header(ACCEPT, "application/json")
+        .header(COOKIE, format!("otp_challenge={challenge}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(res).await, (410, AppError::CodeExpired));
+    // An answer that is not even JSON is refused before it is counted ...
+    let res = answer(&app, &challenge, "passkey", "123456").await;
+    assert_eq!(error_of(res).await, (400, AppError::Unreadable));
+    // ... and a well-formed one that does not verify is a wrong guess like a wrong code.
+    let forged = serde_json::json!({
+        "key": "ab".repeat(32),
+        "credential": forged_passkey_assertion(),
+    })
+    .to_string();
+    let res = answer(&app, &challenge, "passkey", &forged).await;
+    assert_eq!(
+        error_of(res).await,
+        (400, AppError::WrongCode { tries_left: 4 })
+    );
+}

@@ -64,3 +64,47 @@ async fn ceremonies_name_our_relying_party_and_refuse_bad_or_replayed_answers() 
     let res = app.call(&here, "passkey_register_start", &[]).await;
     assert_eq!(error_of(res).await, (403, AppError::StepUpNeeded));
 }
+
+#[tokio::test]
+async fn passkey_starts_are_bounded_per_ip_under_a_burst_and_do_not_use_up_sign_in_attempts() {
+    // Every visit to /login begins a passkey sign-in for the browser's autofill: those starts
+    // have their own loose bound, and only a finished ceremony is a sign-in attempt.
+    let app = start_app(&[
+        ("LIMIT_IP_PASSKEY_STARTS_PER_10MIN", "40"),
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "3"),
+    ])
+    .await;
+    let burst: Vec<_> = (0..200)
+        .map(|_| {
+            let (client, base) = (browser(), app.base.clone());
+            tokio::spawn(async move { post(&client, &base, "passkey_sign_in_start", &[]).await })
+        })
+        .collect();
+    let (mut started, mut refused) = (Vec::new(), 0);
+    for task in burst {
+        let res = task.await.unwrap();
+        match res.status().as_u16() {
+            200 => started.push(res.json::<PasskeyCeremony>().await.unwrap()),
+            429 => refused += 1,
+            other => panic!("a start answered {other}"),
+        }
+    }
+    assert_eq!((started.len(), refused), (40, 160));
+
+    // The three sign-in attempts this IP has are all still there ...
+    let forged = forged_passkey_assertion();
+    for start in &started[..3] {
+        let form = [("key", start.key.as_str()), ("credential", forged.as_str())];
+        let res = app.call(&browser(), "passkey_sign_in_finish", &form).await;
+        assert_eq!(error_of(res).await, (401, AppError::SignInFailed));
+    }
+    // ... and each finished ceremony used one.
+    let form = [
+        ("key", started[3].key.as_str()),
+        ("credential", forged.as_str()),
+    ];
+    let (status, _) = error_of(app.call(&browser(), "passkey_sign_in_finish", &form).await).await;
+    assert_eq!(status, 429);
+    let (status, _) = error_of(app.login(&browser(), "nobody", "wrong-password").await).await;
+    assert_eq!(status, 429);
+}

@@ -41,6 +41,7 @@ pub struct LimitsConfig {
     pub reset_phone_per_day: u32,
     pub ip_sends_per_hour: u32,
     pub ip_signins_per_10min: u32,
+    pub ip_passkey_starts_per_10min: u32,
     pub ip_code_checks_per_10min: u32,
 }
 
@@ -90,6 +91,7 @@ impl LimitsConfig {
             reset_phone_per_day: sources.parse("limit_reset_phone_per_day")?,
             ip_sends_per_hour: sources.parse("limit_ip_sends_per_hour")?,
             ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
+            ip_passkey_starts_per_10min: sources.parse("limit_ip_passkey_starts_per_10min")?,
             ip_code_checks_per_10min: sources.parse("limit_ip_code_checks_per_10min")?,
         })
     }

@@ -7,9 +7,10 @@ use super::{Db, DbError};
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct CeremonyRow {
-    /// "register" or "sign_in".
+    /// "register", "sign_in", or "step" (a passkey answering the sign-in step).
     pub kind: String,
-    /// The account adding a passkey; none for a sign-in (who it is, the passkey says).
+    /// The account adding a passkey or signing in; none for a sign-in with no username (who it
+    /// is, the passkey says).
     pub account: Option<RecordId>,
     /// webauthn-rs's state, as JSON.
     pub state: String,

@@ -23,6 +23,7 @@ mod code_step;
 mod device;
 mod factors;
 mod guess;
+mod passkey_step;
 mod passkeys;
 mod phone_change;
 mod phone_wait;

@@ -3,8 +3,8 @@
 //! state waits in the database between its two steps, so any instance can finish it.
 
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Uuid,
+    AuthenticationResult, DiscoverableAuthentication, DiscoverableKey, Passkey,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid,
 };
 
 use super::{AuthService, OrInternal, SignedInTokens, Who};
@@ -22,6 +22,8 @@ use crate::server::db::{audit_event, login_guard, transactions, user};
 const CEREMONY_MS: i64 = 5 * 60 * 1000;
 const REGISTER: &str = "register";
 const SIGN_IN: &str = "sign_in";
+/// A passkey answering the sign-in step after the password (service/passkey_step.rs).
+pub(super) const STEP: &str = "step";
 
 impl AuthService {
     /// Step one of adding a passkey: the options for navigator.credentials.create.
@@ -110,7 +112,7 @@ impl AuthService {
         &self,
         client: &ClientInfo,
     ) -> Result<PasskeyCeremony, AppError> {
-        self.count_attempt_from_ip("signin_ip", client).await?;
+        self.count_passkey_start_from_ip(client).await?;
         let (options, state) = self
             .webauthn
             .start_discoverable_authentication()
@@ -126,6 +128,7 @@ impl AuthService {
         credential: &str,
         client: &ClientInfo,
     ) -> Result<SignedInTokens, AppError> {
+        self.count_attempt_from_ip("signin_ip", client).await?;
         let row = self.take_ceremony(key, SIGN_IN).await?;
         let state: DiscoverableAuthentication =
             serde_json::from_str(&row.state).map_err(|_| AppError::Internal)?;
@@ -139,16 +142,7 @@ impl AuthService {
             .await
             .or_internal("passkey: owner")?
             .ok_or(AppError::SignInFailed)?;
-        let rows = passkey::of_account(&self.db, &user.id)
-            .await
-            .or_internal("passkey: keys")?;
-        let keys: Vec<(passkey::PasskeyRow, Passkey)> = rows
-            .into_iter()
-            .filter_map(|row| {
-                let key = serde_json::from_str::<Passkey>(&row.data).ok()?;
-                Some((row, key))
-            })
-            .collect();
+        let keys = self.passkeys_with_rows(&user.id).await?;
         let discoverable: Vec<DiscoverableKey> = keys
             .iter()
             .map(|(_, key)| DiscoverableKey::from(key))
@@ -164,14 +158,7 @@ impl AuthService {
             return Err(AppError::AccountLocked);
         }
         let now = self.clock.now_ms();
-        for (row, mut key) in keys {
-            if key.update_credential(&result).is_some() {
-                let data = serde_json::to_string(&key).map_err(|_| AppError::Internal)?;
-                passkey::used(&self.db, &row.id, &data, now)
-                    .await
-                    .or_internal("passkey: used")?;
-            }
-        }
+        self.record_passkey_use(keys, &result).await?;
         let session_token = token::new_token();
         let methods = vec![SignInMethod::Passkey.stored().to_string()];
         let new = NewSession {
@@ -257,7 +244,42 @@ impl AuthService {
         Ok(())
     }
 
-    async fn ceremony(
+    /// The account's passkeys, each with its stored row.
+    pub(super) async fn passkeys_with_rows(
+        &self,
+        account: &surrealdb::types::RecordId,
+    ) -> Result<Vec<(passkey::PasskeyRow, Passkey)>, AppError> {
+        let rows = passkey::of_account(&self.db, account)
+            .await
+            .or_internal("passkey: keys")?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let key = serde_json::from_str::<Passkey>(&row.data).ok()?;
+                Some((row, key))
+            })
+            .collect())
+    }
+
+    /// Stores what a verified assertion changed (its counter, its backup state) and when.
+    pub(super) async fn record_passkey_use(
+        &self,
+        keys: Vec<(passkey::PasskeyRow, Passkey)>,
+        result: &AuthenticationResult,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now_ms();
+        for (row, mut key) in keys {
+            if key.update_credential(result).is_some() {
+                let data = serde_json::to_string(&key).map_err(|_| AppError::Internal)?;
+                passkey::used(&self.db, &row.id, &data, now)
+                    .await
+                    .or_internal("passkey: used")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn ceremony(
         &self,
         kind: &str,
         account: Option<surrealdb::types::RecordId>,
@@ -278,7 +300,11 @@ impl AuthService {
         Ok(PasskeyCeremony { key, options })
     }
 
-    async fn take_ceremony(&self, key: &str, kind: &str) -> Result<CeremonyRow, AppError> {
+    pub(super) async fn take_ceremony(
+        &self,
+        key: &str,
+        kind: &str,
+    ) -> Result<CeremonyRow, AppError> {
         if !token::is_well_formed(key) {
             return Err(AppError::CodeExpired);
         }
@@ -318,12 +344,12 @@ fn passkey_name(typed: &str) -> String {
 }
 
 /// A ceremony the browser's answer did not satisfy: the same refusal as a wrong code.
-fn refused(context: &str, e: webauthn_rs::prelude::WebauthnError) -> AppError {
+pub(super) fn refused(context: &str, e: webauthn_rs::prelude::WebauthnError) -> AppError {
     tracing::info!("{context}: {e}");
     AppError::SignInFailed
 }
 
-fn internal_webauthn(context: &str, e: webauthn_rs::prelude::WebauthnError) -> AppError {
+pub(super) fn internal_webauthn(context: &str, e: webauthn_rs::prelude::WebauthnError) -> AppError {
     tracing::error!("{context}: {e}");
     AppError::Internal
 }

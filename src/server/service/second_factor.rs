@@ -1,7 +1,8 @@
-//! The second step of sign-in by the authenticator app or a recovery code. Each answer is one
-//! counted guess on the sign-in challenge, like an SMS code (the same lockout, the same per-IP
-//! count); a right one is then spent — its step, or the code — in a conditional write that only
-//! one request can win, so no code works twice.
+//! The second step of sign-in by the authenticator app, a recovery code or a passkey. Each
+//! answer is one counted guess on the sign-in challenge, like an SMS code (the same lockout, the
+//! same per-IP count); a right one is then spent — its step, or the code — in a conditional
+//! write that only one request can win, so no code works twice. (A passkey's ceremony is taken
+//! once before that.)
 
 use super::{AuthService, OrInternal};
 use crate::error::AppError;
@@ -10,7 +11,8 @@ use crate::server::auth::seal::Sealer;
 use crate::server::auth::{recovery, totp};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::ChallengeRow;
-use crate::server::db::{recovery_set, totp as totp_table, user};
+use crate::server::db::{passkey, recovery_set, totp as totp_table, user};
+use webauthn_rs::prelude::AuthenticationResult;
 
 /// What a typed answer is checked against.
 pub(super) enum Proof {
@@ -26,6 +28,10 @@ pub(super) enum Proof {
         /// The code's MAC under each key, current first.
         macs: Vec<String>,
         unused: Vec<String>,
+    },
+    /// A signed assertion, already verified against the account's passkeys (None: it was not).
+    Passkey {
+        result: Option<AuthenticationResult>,
     },
 }
 
@@ -77,6 +83,11 @@ impl AuthService {
             };
             return Ok(Proof::Recovery { macs, unused });
         }
+        if method == SignInMethod::Passkey {
+            self.count_code_check(client).await?;
+            let result = self.passkey_step_result(typed, account).await?;
+            return Ok(Proof::Passkey { result });
+        }
         let code = self.code_to_check(typed, client).await?;
         if method != SignInMethod::App {
             return Ok(Proof::Sms { code });
@@ -117,6 +128,7 @@ impl AuthService {
                 totp::matching_step(&key.secret, code, self.clock.now_ms(), key.last_step).is_some()
             }),
             Proof::Recovery { macs, unused } => macs.iter().any(|mac| unused.contains(mac)),
+            Proof::Passkey { result } => result.is_some(),
         }
     }
 
@@ -166,14 +178,29 @@ impl AuthService {
                     recovery_left: Some(left),
                 }))
             }
+            Proof::Passkey { result } => {
+                let Some(result) = result else {
+                    return Ok(None);
+                };
+                self.passkey_step_spend(result, user).await?;
+                Ok(Some(Spent {
+                    method: SignInMethod::Passkey,
+                    recovery_left: None,
+                }))
+            }
         }
     }
 
-    /// The account's ways to answer besides SMS: the app, and recovery codes while any are left.
+    /// The account's ways to answer besides SMS: a passkey, the app, and recovery codes while
+    /// any are left; the one used last comes first.
     pub(super) async fn other_methods(
         &self,
         user: &user::UserRow,
     ) -> Result<Vec<SignInMethod>, AppError> {
+        let passkeys = !passkey::of_account(&self.db, &user.id)
+            .await
+            .or_internal("passkeys")?
+            .is_empty();
         let app = totp_table::of_account(&self.db, &user.id)
             .await
             .or_internal("authenticator app")?
@@ -182,12 +209,16 @@ impl AuthService {
             .await
             .or_internal("recovery codes")?
             .is_some_and(|set| !set.unused.is_empty());
-        Ok([
+        let mut methods: Vec<SignInMethod> = [
+            passkeys.then_some(SignInMethod::Passkey),
             app.then_some(SignInMethod::App),
             codes.then_some(SignInMethod::RecoveryCode),
         ]
         .into_iter()
         .flatten()
-        .collect())
+        .collect();
+        let last = user.last_method.as_deref();
+        methods.sort_by_key(|m| Some(m.stored()) != last);
+        Ok(methods)
     }
 }

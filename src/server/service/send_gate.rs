@@ -210,6 +210,21 @@ impl AuthService {
             .await
     }
 
+    /// A passkey sign-in begun: a ceremony row for each, so bounded per IP, but loosely, as
+    /// every visit to /login begins one for the browser's autofill.
+    pub(super) async fn count_passkey_start_from_ip(
+        &self,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let starts = Window {
+            scope: "passkey_start_ip",
+            max: self.config.limits.ip_passkey_starts_per_10min,
+            secs: limits::TEN_MINUTES,
+        };
+        self.count(starts, &client.ip_key(), self.clock.now_ms(), client)
+            .await
+    }
+
     pub(super) fn resend_wait(&self, sends: u32) -> u64 {
         let otp = &self.config.otp;
         limits::resend_wait_secs(
