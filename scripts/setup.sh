@@ -6,12 +6,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 CARGO_LEPTOS_VERSION=0.3.11
 
-# With DOTP_T0 set (CI sets it), every step line carries the minutes since the run began, and
+# With STEPS_T0 set (CI sets it), every step line carries the minutes since the run began, and
 # the steps are kept in target/steps.log for a summary even when the run is stopped.
 say() {
-  if [ -n "${DOTP_T0:-}" ]; then
+  if [ -n "${STEPS_T0:-}" ]; then
     local line
-    line="$(printf '[%3d min] %s' $(( ($(date +%s) - DOTP_T0) / 60 )) "$*")"
+    line="$(printf '[%3d min] %s' $(( ($(date +%s) - STEPS_T0) / 60 )) "$*")"
     printf '\033[1m==> %s\033[0m\n' "$line"
     mkdir -p "$ROOT/target" && echo "$line" >>"$ROOT/target/steps.log"
   else
@@ -78,32 +78,32 @@ need_wasm_opt() {
 # fills those gaps without slowing the steps in front. It builds into its own site folder
 # (target/site-release): a debug build empties target/site when it starts.
 start_release_build() {
-  [ -n "${DOTP_RELEASE_STATUS:-}" ] && return 0
+  [ -n "${RELEASE_BG_STATUS:-}" ] && return 0
   mkdir -p "$ROOT/target"
-  export DOTP_RELEASE_LOG="$ROOT/target/release-build.log"
-  export DOTP_RELEASE_STATUS="$ROOT/target/release-build.status"
-  rm -f "$DOTP_RELEASE_STATUS"
+  export RELEASE_BG_LOG="$ROOT/target/release-build.log"
+  export RELEASE_BG_STATUS="$ROOT/target/release-build.status"
+  rm -f "$RELEASE_BG_STATUS"
   say "Release build started in the background at low priority (log: target/release-build.log)"
   (
     status=0
-    nice -n 19 "$ROOT/scripts/release.sh" >"$DOTP_RELEASE_LOG" 2>&1 || status=$?
-    echo "$status" >"$DOTP_RELEASE_STATUS"
+    nice -n 19 "$ROOT/scripts/release.sh" >"$RELEASE_BG_LOG" 2>&1 || status=$?
+    echo "$status" >"$RELEASE_BG_STATUS"
   ) &
 }
 
 # Waits for the release build started above (or runs one now if none was started).
 finish_release_build() {
-  if [ -z "${DOTP_RELEASE_STATUS:-}" ]; then
+  if [ -z "${RELEASE_BG_STATUS:-}" ]; then
     "$ROOT/scripts/release.sh"
     return
   fi
   say "Waiting for the background release build"
-  while [ ! -f "$DOTP_RELEASE_STATUS" ]; do sleep 5; done
-  if [ "$(cat "$DOTP_RELEASE_STATUS")" != 0 ]; then
-    tail -80 "$DOTP_RELEASE_LOG"
+  while [ ! -f "$RELEASE_BG_STATUS" ]; do sleep 5; done
+  if [ "$(cat "$RELEASE_BG_STATUS")" != 0 ]; then
+    tail -80 "$RELEASE_BG_LOG"
     say "The release build failed (whole log: target/release-build.log)"
     return 1
   fi
-  tail -3 "$DOTP_RELEASE_LOG"
+  tail -3 "$RELEASE_BG_LOG"
   say "Release build done"
 }
