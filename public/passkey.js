@@ -80,10 +80,15 @@
     return { key, credential: JSON.stringify(credential) };
   }
 
+  // After a sign-in: where the server says (home, or the page /login was asked to return to).
+  const follow = (res) => {
+    location.href = res.redirected ? res.url : (res.headers.get("Location") ?? "/");
+  };
+
   async function passkeySignIn(mediation, signal) {
     const answer = await assertion("passkey_sign_in_start", mediation, signal);
-    await call("passkey_sign_in_finish", answer);
-    location.href = "/";
+    const next = new URLSearchParams(location.search).get("next") ?? "";
+    follow(await post("passkey_sign_in_finish", { ...answer, next }));
   }
 
   function stopAutofill() {
@@ -100,8 +105,7 @@
   // page follows where that leads (home, or the page that asked for a fresh sign-in).
   async function step() {
     const answer = await assertion("passkey_step_start");
-    const res = await post("verify_code", { method: "passkey", code: JSON.stringify(answer) });
-    location.href = res.redirected ? res.url : (res.headers.get("Location") ?? "/");
+    follow(await post("verify_code", { method: "passkey", code: JSON.stringify(answer) }));
   }
 
   // The browser's passkey autofill on a username field marked `autocomplete="username webauthn"`,

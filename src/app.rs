@@ -8,8 +8,8 @@ use leptos_router::{SsrMode, StaticSegment};
 use crate::i18n::Locale;
 use crate::language::{provide_locale, use_locale};
 use crate::pages::{
-    CancelPhoneChangePage, ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage, ProfilePage,
-    RegisterPage, ResetPage, SecurityPage, SessionsPage, VerifyPage,
+    CancelPhoneChangePage, ConsentPage, ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage,
+    ProfilePage, RegisterPage, ResetPage, SecurityPage, SessionsPage, VerifyPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -124,6 +124,11 @@ pub fn App() -> impl IntoView {
                         view=CancelPhoneChangePage
                     />
                     <Route path=StaticSegment("verify") view=VerifyPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("oauth2"), StaticSegment("consent"))
+                        view=ConsentPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -105,6 +105,28 @@ pub fn step_up_page(next: &str) -> Option<&'static str> {
     STEP_UP_PAGES.into_iter().find(|page| *page == next)
 }
 
+/// Where an app's authorization request waits while its user signs in (then its 64-hex key).
+pub const OIDC_CONTINUE: &str = "/oauth2/continue/";
+
+/// Where a sign-in may go on to: a step-up page, or an app's waiting authorization request.
+/// Anything else is refused, so `next` is never an open redirect.
+pub fn return_page(next: &str) -> Option<String> {
+    if let Some(page) = step_up_page(next) {
+        return Some(page.to_string());
+    }
+    let key = next.strip_prefix(OIDC_CONTINUE)?;
+    (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())).then(|| next.to_string())
+}
+
+/// The consent screen: which app asks to know what (scopes: openid, profile, phone, email).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcConsent {
+    /// The waiting request's key, sent back with the answer.
+    pub request: String,
+    pub app_name: String,
+    pub scopes: Vec<String>,
+}
+
 /// How long a phone change waits when the current number cannot confirm it.
 pub const LOST_PHONE_WAIT_HOURS: u64 = 72;
 

@@ -108,7 +108,7 @@ pub async fn register(
 pub async fn login(
     username: String,
     password: String,
-    /// A step-up page to return to after the code step.
+    /// Where to go on after the code step: a step-up page or an app's waiting request.
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::cookies;
@@ -118,8 +118,8 @@ pub async fn login(
     match auth.sign_in(&username, password, &client).await {
         Ok(sent) => {
             cookies::clear(cookies::TYPED_USERNAME, secure);
-            match next.as_deref().and_then(crate::model::step_up_page) {
-                Some(page) => cookies::set(cookies::NEXT, page, 600, secure),
+            match next.as_deref().and_then(crate::model::return_page) {
+                Some(page) => cookies::set(cookies::NEXT, &page, 600, secure),
                 None => cookies::clear(cookies::NEXT, secure),
             }
             ssr::go_to_code_step(&auth, &sent);
@@ -184,11 +184,12 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
     cookies::clear(cookies::CHALLENGE, secure);
     let next = cookies::read(cookies::NEXT)
         .as_deref()
-        .and_then(crate::model::step_up_page);
+        .and_then(crate::model::return_page);
     cookies::clear(cookies::NEXT, secure);
-    match (signed_in.recovery_left, next) {
-        (Some(left), _) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
-        (None, Some(page)) => leptos_axum::redirect(page),
+    // Where the user was going wins; else home, which says how many recovery codes are left.
+    match (next, signed_in.recovery_left) {
+        (Some(page), _) => leptos_axum::redirect(&page),
+        (None, Some(left)) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
         (None, None) => leptos_axum::redirect("/"),
     }
     Ok(())

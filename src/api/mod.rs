@@ -3,12 +3,14 @@
 
 pub mod account;
 pub mod auth;
+pub mod oidc;
 pub mod passkeys;
 pub mod reset;
 pub mod security;
 
 pub use account::*;
 pub use auth::*;
+pub use oidc::*;
 pub use passkeys::*;
 pub use reset::*;
 pub use security::*;

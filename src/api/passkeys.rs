@@ -40,9 +40,14 @@ pub async fn passkey_sign_in_start() -> Result<PasskeyCeremony, AppError> {
     auth.passkey_sign_in_start(&client).await
 }
 
-/// Signing in with a passkey, step two: the signed assertion (JSON); a session on success.
+/// Signing in with a passkey, step two: the signed assertion (JSON); a session on success, then
+/// on to `next` (as /login had it) or home.
 #[server(endpoint = "passkey_sign_in_finish")]
-pub async fn passkey_sign_in_finish(key: String, credential: String) -> Result<(), AppError> {
+pub async fn passkey_sign_in_finish(
+    key: String,
+    credential: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
     use crate::server::cookies;
     let auth = super::auth::ssr::auth()?;
     let client = super::auth::ssr::client(&auth);
@@ -51,6 +56,8 @@ pub async fn passkey_sign_in_finish(key: String, credential: String) -> Result<(
         .await?;
     super::auth::ssr::start_session(&auth, &client, &signed_in).await?;
     cookies::clear(cookies::CHALLENGE, auth.config.cookie_secure);
+    let next = crate::model::return_page(&next).unwrap_or_else(|| "/".into());
+    leptos_axum::redirect(&next);
     Ok(())
 }
 

@@ -12,11 +12,16 @@ pub fn LoginPage() -> impl IntoView {
     let error = error_message(failure_of(login));
     let query = leptos_router::hooks::use_query_map();
     let reset_done = Signal::derive(move || query.read().get("reset").as_deref() == Some("done"));
-    // Sent here to confirm it is the owner before a sensitive change: back there afterwards.
+    // Sent here to confirm it is the owner before a sensitive change, or by an app that signs
+    // its users in through us: back there afterwards.
     let next = query
         .read_untracked()
         .get("next")
-        .and_then(|next| crate::model::step_up_page(&next));
+        .and_then(|next| crate::model::return_page(&next));
+    let step_up = next
+        .as_deref()
+        .and_then(crate::model::step_up_page)
+        .is_some();
     // Rendered on the server after a refusal: the username goes back into its field.
     #[cfg(feature = "ssr")]
     let typed = crate::api::typed_username();
@@ -29,7 +34,7 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=move || reset_done.get()>
                 <p class="notice" role="status">{td_string!(locale, login.reset_done)}</p>
             </Show>
-            {next.map(|_| view! { <p class="notice" role="status">{td_string!(locale, login.step_up)}</p> })}
+            {step_up.then(|| view! { <p class="notice" role="status">{td_string!(locale, login.step_up)}</p> })}
             <ActionForm action=login>
                 {next.map(|page| view! { <input type="hidden" name="next" value=page /> })}
                 <Field

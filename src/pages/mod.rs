@@ -1,6 +1,7 @@
 //! One file per route.
 
 mod account;
+mod consent;
 mod home;
 mod login;
 mod phone;
@@ -10,6 +11,7 @@ mod security;
 mod verify;
 
 pub use account::{PasswordPage, ProfilePage, SessionsPage};
+pub use consent::ConsentPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use phone::{CancelPhoneChangePage, PhonePage};

@@ -51,7 +51,22 @@ pub async fn main(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match execute(&db, args, crate::server::clock::now_ms()).await {
+    let now = crate::server::clock::now_ms();
+    let result = match args.first().map(String::as_str) {
+        Some("client") => crate::server::admin_oidc::client(&db, &args[1..], now).await,
+        // Signing keys are sealed under the code key, so this one needs it.
+        Some("rotate-signing-key") => {
+            match crate::server::code_key::load_code_key(&config, now / 1000) {
+                Ok(key) => {
+                    let sealer = crate::server::auth::seal::Sealer::new(&key);
+                    crate::server::admin_oidc::rotate_signing_key(&db, sealer, now).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => execute(&db, args, now).await,
+    };
+    match result {
         Ok(output) => {
             print!("{output}");
             ExitCode::SUCCESS
@@ -71,7 +86,7 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
             None => Ok(50),
             Some(n) => n
                 .parse()
-                .map_err(|_| format!("`{n}` is not a number\n\n{USAGE}")),
+                .map_err(|_| format!("`{n}` is not a number\n\n{}", usage())),
         }
     };
     let db_error = |e: db::DbError| e.to_string();
@@ -142,8 +157,13 @@ pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, Strin
                 user.username
             ))
         }
-        _ => Err(USAGE.to_string()),
+        _ => Err(usage()),
     }
+}
+
+/// Every admin command, the OpenID Connect ones included.
+pub fn usage() -> String {
+    format!("{USAGE}{}", crate::server::admin_oidc::USAGE)
 }
 
 async fn find(db: &Db, username: &str) -> Result<user::UserRow, String> {

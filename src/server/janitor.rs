@@ -45,7 +45,9 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
          DELETE login_guard WHERE locked = false AND retry_at < $guards_before;
          DELETE audit_event WHERE at < $audit_before;
          DELETE user WHERE phone_verified = false AND created_at < $unverified_before;
-         DELETE webauthn_ceremony WHERE expires_at < $now;",
+         DELETE webauthn_ceremony WHERE expires_at < $now;
+         DELETE oidc_request WHERE expires_at < $now;
+         DELETE oidc_grant WHERE expires_at < $now;",
     )
     .bind(("now", now))
     .bind(("sms_before", now - SMS_RECORDS_KEPT_MS))

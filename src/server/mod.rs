@@ -1,6 +1,7 @@
 //! Everything that runs only on the server.
 
 pub mod admin;
+pub mod admin_oidc;
 pub mod auth;
 pub mod client;
 pub mod clock;

@@ -33,6 +33,7 @@ mod guessing;
 mod hardening;
 mod language;
 mod limits;
+mod oidc;
 mod ops;
 mod passkeys;
 mod phone_wait;

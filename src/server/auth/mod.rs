@@ -1,7 +1,9 @@
 //! Authentication domain logic, free of the web layer.
 
+pub mod jws;
 pub mod limits;
 pub mod lockout;
+pub mod oauth;
 pub mod otp;
 pub mod passkey;
 pub mod password;

@@ -3,7 +3,13 @@
 //! tables (`transactions`). Modules here know the database and plain values, nothing above.
 
 pub mod audit_event;
+pub mod factors;
 pub mod login_guard;
+pub mod oidc_client;
+pub mod oidc_consent;
+pub mod oidc_grant;
+pub mod oidc_key;
+pub mod oidc_request;
 pub mod otp_challenge;
 pub mod passkey;
 pub mod phone_wait;

@@ -76,6 +76,23 @@ pub async fn proven_at(db: &Db, key: &str) -> Result<Option<i64>, DbError> {
     Ok(at.into_iter().next())
 }
 
+/// How the session's sign-in was proven, and when last: what a token made from it reports.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct Proof {
+    pub proven_at: i64,
+    pub methods: Vec<String>,
+}
+
+pub async fn proof(db: &Db, key: &str) -> Result<Option<Proof>, DbError> {
+    let mut res = db
+        .query("SELECT proven_at ?? created_at AS proven_at, methods ?? [] AS methods FROM $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let rows: Vec<Proof> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
+
 /// Ends a session, whatever else is touching it (a collision with its own last-seen update is
 /// retried), and names the account it belonged to.
 pub async fn delete(db: &Db, key: &str) -> Result<Option<RecordId>, DbError> {

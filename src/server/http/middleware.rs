@@ -75,12 +75,15 @@ pub async fn secure_transport(
 /// pages: the browser's Origin must be the host it is sending to, or, where a browser sends no
 /// Origin, its Sec-Fetch-Site must say same-origin. A POST with neither is refused: browsers send
 /// one or the other, so only a forged or stripped request lacks both. Provider receipts are
-/// machine-to-machine and authenticate their caller instead (http::receipts).
+/// machine-to-machine and authenticate their caller instead (http::receipts), as the OpenID
+/// Connect back channel does (http::oidc).
 pub async fn same_origin_posts(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let machine_to_machine = request.uri().path().starts_with(RECEIPTS_PREFIX);
+    let path = request.uri().path();
+    let machine_to_machine =
+        path.starts_with(RECEIPTS_PREFIX) || super::oidc::is_back_channel(path);
     if request.method() == axum::http::Method::POST
         && !machine_to_machine
         && !from_own_page(request.headers())

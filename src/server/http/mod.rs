@@ -3,6 +3,7 @@
 pub mod dev_outbox;
 pub mod language_switch;
 pub mod middleware;
+pub mod oidc;
 pub mod probes;
 pub mod receipts;
 pub mod request_log;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     app.merge(dev_outbox::routes())
         .merge(receipts::routes())
         .merge(probes::routes())
+        .merge(oidc::routes())
         .merge(language_switch::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

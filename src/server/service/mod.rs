@@ -23,6 +23,9 @@ mod code_step;
 mod device;
 mod factors;
 mod guess;
+mod oidc_authorize;
+mod oidc_keys;
+mod oidc_token;
 mod passkey_step;
 mod passkeys;
 mod phone_change;
@@ -35,6 +38,9 @@ mod sign_in;
 mod signed_in;
 
 use audit::Who;
+pub use oidc_authorize::{AuthorizeParams, Authorized, Refusal};
+pub use oidc_keys::SigningKeys;
+pub use oidc_token::{OAuthError, TokenForm};
 pub use phone_change::PhoneChangeEnd;
 pub use register::Registration;
 

@@ -11,7 +11,7 @@ use crate::server::auth::seal::Sealer;
 use crate::server::auth::{recovery, totp};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::ChallengeRow;
-use crate::server::db::{passkey, recovery_set, totp as totp_table, user};
+use crate::server::db::{factors, recovery_set, totp as totp_table, user};
 use webauthn_rs::prelude::AuthenticationResult;
 
 /// What a typed answer is checked against.
@@ -197,22 +197,13 @@ impl AuthService {
         &self,
         user: &user::UserRow,
     ) -> Result<Vec<SignInMethod>, AppError> {
-        let passkeys = !passkey::of_account(&self.db, &user.id)
+        let held = factors::held_by(&self.db, &user.id)
             .await
-            .or_internal("passkeys")?
-            .is_empty();
-        let app = totp_table::of_account(&self.db, &user.id)
-            .await
-            .or_internal("authenticator app")?
-            .is_some_and(|row| row.enabled);
-        let codes = recovery_set::of_account(&self.db, &user.id)
-            .await
-            .or_internal("recovery codes")?
-            .is_some_and(|set| !set.unused.is_empty());
+            .or_internal("factors held")?;
         let mut methods: Vec<SignInMethod> = [
-            passkeys.then_some(SignInMethod::Passkey),
-            app.then_some(SignInMethod::App),
-            codes.then_some(SignInMethod::RecoveryCode),
+            held.passkey.then_some(SignInMethod::Passkey),
+            held.app.then_some(SignInMethod::App),
+            held.recovery_codes.then_some(SignInMethod::RecoveryCode),
         ]
         .into_iter()
         .flatten()

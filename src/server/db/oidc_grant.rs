@@ -1,0 +1,79 @@
+//! The `oidc_grant` table: one authorization code (stored as its hash) and what the tokens
+//! made from it say. The code is redeemed once; a second try revokes the grant.
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{Db, DbError};
+
+#[derive(Debug, Clone, SurrealValue)]
+pub struct GrantRow {
+    pub client_id: String,
+    pub account: RecordId,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub auth_time: i64,
+    pub methods: Vec<String>,
+    pub code_expires_at: i64,
+    pub redeemed: bool,
+    pub revoked: bool,
+    pub expires_at: i64,
+}
+
+fn record(key: &str) -> RecordId {
+    RecordId::new("oidc_grant", key)
+}
+
+pub async fn create(db: &Db, key: &str, row: GrantRow) -> Result<(), DbError> {
+    db.query("CREATE $id CONTENT $row")
+        .bind(("id", record(key)))
+        .bind(("row", row))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+pub enum Redeemed {
+    /// This request redeemed the code: the grant as it was.
+    First(Box<GrantRow>),
+    /// The code was redeemed before: the grant is revoked now.
+    Again,
+    Unknown,
+}
+
+/// Redeems the code. Of racing requests exactly one is `First`; every other use revokes.
+pub async fn redeem(db: &Db, key: &str) -> Result<Redeemed, DbError> {
+    let mut res = db
+        .query("UPDATE $id SET redeemed = true WHERE redeemed = false RETURN BEFORE")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let first: Vec<GrantRow> = res.take(0)?;
+    if let Some(row) = first.into_iter().next() {
+        return Ok(Redeemed::First(Box::new(row)));
+    }
+    let mut res = db
+        .query("UPDATE $id SET revoked = true RETURN VALUE id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let revoked: Vec<RecordId> = res.take(0)?;
+    Ok(if revoked.is_empty() {
+        Redeemed::Unknown
+    } else {
+        Redeemed::Again
+    })
+}
+
+/// The grant behind a token, while it is neither revoked nor past its end.
+pub async fn live(db: &Db, key: &str, now: i64) -> Result<Option<GrantRow>, DbError> {
+    let mut res = db
+        .query("SELECT * OMIT id FROM $id WHERE revoked = false AND expires_at > $now")
+        .bind(("id", record(key)))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    let rows: Vec<GrantRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}
