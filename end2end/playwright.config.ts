@@ -49,6 +49,8 @@ export default defineConfig({
       DOTP_SMS_PROVIDER: "console",
       DOTP_DATA_DIR: "target/e2e-data",
       DOTP_METRICS_ADDR: "off",
+      // The relying party tests/oidc.spec.ts plays.
+      DOTP_OIDC_CLIENTS_FILE: "end2end/oidc-clients.toml",
       RUST_LOG: "info",
       // One person signs in many times across the tests; the real limits are tested in Rust.
       DOTP_LIMIT_PHONE_PER_HOUR: "100",

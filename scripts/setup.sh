@@ -59,8 +59,9 @@ need_browser_tools() {
       chromium fonts-lohit-deva fontconfig
   fi
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
-    || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ]; then
-    say "Installing Playwright and axe-core (the test runner only; it uses Debian's Chromium)"
+    || [ ! -d "$ROOT/end2end/node_modules/@axe-core/playwright" ] \
+    || [ ! -d "$ROOT/end2end/node_modules/openid-client" ]; then
+    say "Installing Playwright, axe-core and openid-client (test tools only; the browser is Debian's Chromium)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }

@@ -107,6 +107,8 @@ pub fn step_up_page(next: &str) -> Option<&'static str> {
 
 /// Where an app's authorization request waits while its user signs in (then its 64-hex key).
 pub const OIDC_CONTINUE: &str = "/oauth2/continue/";
+/// The consent screen for an app's request (`?r=` its key).
+pub const CONSENT_PAGE: &str = "/oauth2/consent";
 
 /// Where a sign-in may go on to: a step-up page, or an app's waiting authorization request.
 /// Anything else is refused, so `next` is never an open redirect.

@@ -63,6 +63,23 @@ pub(super) mod ssr {
         Ok(())
     }
 
+    /// Where a new session goes on to: `next`, or home. An app's waiting request is taken up
+    /// here, since the browser's router knows no /oauth2 route: straight to the app (with its
+    /// code) or to the consent page.
+    pub async fn after_sign_in(auth: &AuthService, next: Option<String>, session: &str) -> String {
+        use crate::server::service::Authorized;
+        let Some(next) = next else { return "/".into() };
+        let Some(key) = next.strip_prefix(crate::model::OIDC_CONTINUE) else {
+            return next;
+        };
+        match auth.resume_authorization(key, session, false).await {
+            Ok(Authorized::ToApp(url)) => url,
+            Ok(Authorized::Consent(key)) => format!("{}?r={key}", crate::model::CONSENT_PAGE),
+            // Gone meanwhile (or the sign-in was not new enough): home, signed in.
+            _ => "/".into(),
+        }
+    }
+
     pub fn challenge() -> String {
         cookies::read(cookies::CHALLENGE).unwrap_or_default()
     }
@@ -188,9 +205,10 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
     cookies::clear(cookies::NEXT, secure);
     // Where the user was going wins; else home, which says how many recovery codes are left.
     match (next, signed_in.recovery_left) {
-        (Some(page), _) => leptos_axum::redirect(&page),
         (None, Some(left)) => leptos_axum::redirect(&format!("/?recovery_left={left}")),
-        (None, None) => leptos_axum::redirect("/"),
+        (next, _) => {
+            leptos_axum::redirect(&ssr::after_sign_in(&auth, next, &signed_in.session).await)
+        }
     }
     Ok(())
 }

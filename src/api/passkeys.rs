@@ -56,8 +56,8 @@ pub async fn passkey_sign_in_finish(
         .await?;
     super::auth::ssr::start_session(&auth, &client, &signed_in).await?;
     cookies::clear(cookies::CHALLENGE, auth.config.cookie_secure);
-    let next = crate::model::return_page(&next).unwrap_or_else(|| "/".into());
-    leptos_axum::redirect(&next);
+    let next = crate::model::return_page(&next);
+    leptos_axum::redirect(&super::auth::ssr::after_sign_in(&auth, next, &signed_in.session).await);
     Ok(())
 }
 

@@ -43,6 +43,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
     let json_logs = config.json_logs;
     let state = build_state(config, leptos).await?;
     let auth = &state.auth;
+    auth.register_listed_clients().await?;
     janitor::spawn(
         auth.db.clone(),
         auth.clock.clone(),

@@ -36,6 +36,8 @@ pub struct Config {
     pub shutdown_drain_secs: u64,
     pub metrics: MetricsAt,
     pub sms: SmsSettings,
+    /// Apps to register at start-up (service::oidc_clients).
+    pub oidc_clients_file: Option<PathBuf>,
 }
 
 /// The shortest OTP_SECRET accepted: 32 bytes, the 256 bits HMAC-SHA256 can use.
@@ -147,6 +149,7 @@ impl Config {
                 }
             },
             sms,
+            oidc_clients_file: sources.optional("oidc_clients_file").map(PathBuf::from),
         })
     }
 }

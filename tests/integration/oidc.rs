@@ -101,8 +101,8 @@ async fn jwks(app: &TestApp) -> Vec<PublicJwk> {
     serde_json::from_value(body["keys"].clone()).unwrap()
 }
 
-/// Signs `p` in from a fresh browser, through /login?next=… as the authorization endpoint sends
-/// them, and follows the code step's redirect; returns where it led.
+/// Signs `p` in through /login?next=… as the authorization endpoint sends them; returns where
+/// the code step leads.
 async fn sign_in_for(app: &TestApp, browser: &reqwest::Client, p: &Person, next: &str) -> String {
     let res = app
         .call(
@@ -157,21 +157,19 @@ async fn an_app_signs_its_user_in_with_a_code_pkce_consent_and_gets_the_verified
     let to_login = location(&res);
     let next = serde_urlencoded_pairs(to_login.split_once('?').unwrap().1)["next"].clone();
     assert!(next.starts_with("/oauth2/continue/"), "{to_login}");
-    let back = sign_in_for(&app, &browser, raj, &next).await;
-    assert_eq!(back, next);
-
-    // A third-party app: the consent screen, then the code.
+    // The code step takes the request up: a third-party app asks for consent first. The
+    // continue address (where a no-JS sign-in lands) leads to the same page.
+    let consent = sign_in_for(&app, &browser, raj, &next).await;
+    let request = consent
+        .strip_prefix("/oauth2/consent?r=")
+        .expect("the consent page")
+        .to_string();
     let res = browser
-        .get(format!("{}{back}", app.base))
+        .get(format!("{}{next}", app.base))
         .send()
         .await
         .unwrap();
-    let consent = location(&res);
-    let request = consent
-        .split_once("?r=")
-        .expect("the consent page")
-        .1
-        .to_string();
+    assert_eq!(location(&res), consent);
     let asked: dynamic_otp::model::OidcConsent = app
         .call(&browser, "consent_request", &[("request", &request)])
         .await

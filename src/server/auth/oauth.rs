@@ -79,9 +79,36 @@ pub fn amr_and_acr(methods: &[String]) -> (Vec<String>, String) {
     (amr, acr.to_string())
 }
 
+/// A redirect URI the way OAuth 2.1 wants it: absolute, no fragment, and https unless it goes
+/// back to this machine (loopback, for apps in development and native apps).
+pub fn check_redirect(uri: &str) -> Result<(), String> {
+    let parsed: http::Uri = uri.parse().map_err(|_| format!("`{uri}` is not a URI"))?;
+    let host = parsed.host().unwrap_or_default();
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    match parsed.scheme_str() {
+        _ if uri.contains('#') => Err(format!("`{uri}`: a redirect URI has no #fragment")),
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if loopback => Ok(()),
+        _ => Err(format!(
+            "`{uri}`: use https (http only for localhost or 127.0.0.1)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_without_a_fragment() {
+        assert!(check_redirect("https://shop.example.in/callback").is_ok());
+        assert!(check_redirect("http://127.0.0.1:8080/cb").is_ok());
+        assert!(check_redirect("http://localhost/cb").is_ok());
+        assert!(check_redirect("http://shop.example.in/callback").is_err());
+        assert!(check_redirect("https://shop.example.in/cb#x").is_err());
+        assert!(check_redirect("/callback").is_err());
+        assert!(check_redirect("javascript:alert(1)").is_err());
+    }
 
     #[test]
     fn pkce_follows_rfc_7636() {

@@ -31,6 +31,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("argon2_max_queue", "0", "password checks that may wait for a hash slot before the server answers 503; 0 means 8 per slot"),
     ("default_region", "IN", "region for phone numbers typed without +country code"),
     ("sms_allowed_countries", "IN", "regions we send SMS to, comma-separated (e.g. IN,GB); a calling code stands for its main region only (1 is the US, never the Caribbean ranges that share +1)"),
+    ("oidc_clients_file", "", "a TOML file of apps (OpenID Connect clients) to register or update at start-up, as [[client]] tables with id, name, redirect (a list), and optionally secret (32+ characters; stored hashed), logout_redirect, first_party; apps can also be added with `admin client add`"),
     ("limit_phone_per_hour", "5", "codes sent to one phone number per hour, for each purpose (sign-in, verifying a new account, phone change) separately"),
     ("limit_phone_per_day", "10", "codes sent to one phone number per day, for each purpose separately"),
     ("limit_reset_phone_per_hour", "2", "password-reset codes sent to one phone number per hour (a quota of their own, since anyone who knows a username can ask)"),

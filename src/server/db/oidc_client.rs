@@ -65,6 +65,16 @@ pub async fn all(db: &Db) -> Result<Vec<ClientRow>, DbError> {
     Ok(res.take(0)?)
 }
 
+/// Registers `client_id`, or updates it to `client` (apps listed in the clients file).
+pub async fn put(db: &Db, client_id: &str, client: NewClient) -> Result<(), DbError> {
+    db.query("UPSERT $id CONTENT $client")
+        .bind(("id", RecordId::new("oidc_client", client_id)))
+        .bind(("client", client))
+        .await?
+        .check()?;
+    Ok(())
+}
+
 /// False when there was no such client.
 pub async fn remove(db: &Db, client_id: &str) -> Result<bool, DbError> {
     let mut res = db

@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use base64::Engine;
 
+use crate::model::CONSENT_PAGE;
 use crate::server::cookies;
 use crate::server::service::{AuthorizeParams, Authorized, OAuthError, Refusal, TokenForm};
 use crate::server::state::AppState;
@@ -18,8 +19,6 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";
-/// Where an app's request waits for its user's consent (a page of the app: pages/consent.rs).
-pub const CONSENT_PAGE: &str = "/oauth2/consent";
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -24,6 +24,7 @@ mod device;
 mod factors;
 mod guess;
 mod oidc_authorize;
+mod oidc_clients;
 mod oidc_keys;
 mod oidc_token;
 mod passkey_step;

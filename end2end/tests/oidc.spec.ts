@@ -1,0 +1,115 @@
+import { createServer, type Server } from "node:http";
+
+import { expect, test } from "@playwright/test";
+import * as oidc from "openid-client";
+
+import { codeFor, enterCode, hydrated, messagesTo, type Person, signUp } from "./helpers";
+
+// A relying party made with openid-client (an OpenID-certified library, not our code): it
+// discovers us, sends the browser to /oauth2/authorize with PKCE, state and nonce, and on the
+// way back trades the code, checks the ID token's signature and claims, and shows the phone.
+
+const meera: Person = {
+  username: "meera_iyer",
+  fullName: "मीरा अय्यर",
+  phone: "94123 67890",
+  e164: "+919412367890",
+  email: "meera@example.in",
+  password: "meera-password-4",
+};
+
+const RP = "http://127.0.0.1:3108";
+
+function startRelyingParty(issuer: string): Promise<Server> {
+  const waiting = new Map<string, { verifier: string; nonce: string }>();
+  let config: oidc.Configuration | undefined;
+  const server = createServer(async (req, res) => {
+    try {
+      config ??= await oidc.discovery(
+        new URL(issuer),
+        "e2e-clinic",
+        "e2e-clinic-secret-0123456789abcdef",
+        undefined,
+        { execute: [oidc.allowInsecureRequests] },
+      );
+      const url = new URL(req.url ?? "/", RP);
+      if (url.pathname === "/login") {
+        const verifier = oidc.randomPKCECodeVerifier();
+        const state = oidc.randomState();
+        const nonce = oidc.randomNonce();
+        waiting.set(state, { verifier, nonce });
+        const to = oidc.buildAuthorizationUrl(config, {
+          redirect_uri: `${RP}/callback`,
+          scope: "openid profile phone",
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: "S256",
+          state,
+          nonce,
+        });
+        res.writeHead(302, { Location: to.href }).end();
+        return;
+      }
+      const state = url.searchParams.get("state") ?? "";
+      const pending = waiting.get(state);
+      if (!pending) throw new Error(`no login waits for state ${state}: ${url.search}`);
+      const tokens = await oidc.authorizationCodeGrant(config, url, {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims()!;
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(
+        `<!DOCTYPE html><title>Clinic</title><p id="phone">${claims.phone_number}</p>` +
+          `<p id="verified">${claims.phone_number_verified}</p><p id="name">${info.name}</p>` +
+          `<p id="amr">${(claims.amr as string[]).join(" ")}</p>`,
+      );
+    } catch (error) {
+      res.writeHead(500, { "Content-Type": "text/plain" }).end(String(error));
+    }
+  });
+  return new Promise((resolve) => server.listen(3108, "127.0.0.1", () => resolve(server)));
+}
+
+test("an app signs its user in through us with openid-client and shows the verified phone", async ({
+  page,
+  request,
+  baseURL,
+}) => {
+  const rp = await startRelyingParty(String(baseURL));
+  try {
+    await signUp(page, request, meera);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+
+    // The app sends the browser to us; we ask for the password, then the code to the phone.
+    await page.goto(`${RP}/login`);
+    await expect(page).toHaveURL(/\/login\?next=%2Foauth2%2Fcontinue%2F/);
+    await hydrated(page);
+    await page.getByLabel("Username").fill(meera.username);
+    await page.getByLabel("Password").fill(meera.password);
+    const before = await messagesTo(request, meera.e164);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/\/verify$/);
+    await enterCode(page, await codeFor(request, meera.e164, before));
+
+    // A third-party app: the user sees what it will learn, and agrees.
+    await expect(page.getByRole("heading", { name: "Clinic wants to sign you in" })).toBeVisible();
+    await expect(page.getByTestId("consent-scopes")).toContainText("your verified phone number");
+    await page.getByRole("button", { name: "Continue" }).click();
+
+    await expect(page).toHaveURL(new RegExp(`^${RP}/callback`));
+    await expect(page.locator("#phone")).toHaveText(meera.e164);
+    await expect(page.locator("#verified")).toHaveText("true");
+    await expect(page.locator("#name")).toHaveText(meera.fullName);
+    await expect(page.locator("#amr")).toHaveText("pwd sms mfa");
+
+    // Signed in already, and consent remembered: the app gets its answer at once.
+    await page.goto(`${RP}/login`);
+    await expect(page).toHaveURL(new RegExp(`^${RP}/callback`));
+    await expect(page.locator("#phone")).toHaveText(meera.e164);
+  } finally {
+    rp.close();
+  }
+});
