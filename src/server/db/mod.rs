@@ -55,6 +55,11 @@ pub const TABLES: &[&str] = &[
     "recovery_set",
     "passkey",
     "webauthn_ceremony",
+    "oidc_key",
+    "oidc_client",
+    "oidc_request",
+    "oidc_grant",
+    "oidc_consent",
 ];
 
 #[derive(Debug, thiserror::Error)]
