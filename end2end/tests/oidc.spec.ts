@@ -9,13 +9,13 @@ import { codeFor, enterCode, hydrated, messagesTo, type Person, signUp } from ".
 // discovers us, sends the browser to /oauth2/authorize with PKCE, state and nonce, and on the
 // way back trades the code, checks the ID token's signature and claims, and shows the phone.
 
-const meera: Person = {
-  username: "meera_iyer",
-  fullName: "मीरा अय्यर",
+const kiran: Person = {
+  username: "kiran_menon",
+  fullName: "किरण मेनन",
   phone: "94123 67890",
   e164: "+919412367890",
-  email: "meera@example.in",
-  password: "meera-password-4",
+  email: "kiran.menon@example.in",
+  password: "kiran-password-4",
 };
 
 const RP = "http://127.0.0.1:3108";
@@ -79,7 +79,7 @@ test("an app signs its user in through us with openid-client and shows the verif
 }) => {
   const rp = await startRelyingParty(String(baseURL));
   try {
-    await signUp(page, request, meera);
+    await signUp(page, request, kiran);
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/login$/);
 
@@ -87,12 +87,12 @@ test("an app signs its user in through us with openid-client and shows the verif
     await page.goto(`${RP}/login`);
     await expect(page).toHaveURL(/\/login\?next=%2Foauth2%2Fcontinue%2F/);
     await hydrated(page);
-    await page.getByLabel("Username").fill(meera.username);
-    await page.getByLabel("Password").fill(meera.password);
-    const before = await messagesTo(request, meera.e164);
+    await page.getByLabel("Username").fill(kiran.username);
+    await page.getByLabel("Password").fill(kiran.password);
+    const before = await messagesTo(request, kiran.e164);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/verify$/);
-    await enterCode(page, await codeFor(request, meera.e164, before));
+    await enterCode(page, await codeFor(request, kiran.e164, before));
 
     // A third-party app: the user sees what it will learn, and agrees.
     await expect(page.getByRole("heading", { name: "Clinic wants to sign you in" })).toBeVisible();
@@ -100,15 +100,15 @@ test("an app signs its user in through us with openid-client and shows the verif
     await page.getByRole("button", { name: "Continue" }).click();
 
     await expect(page).toHaveURL(new RegExp(`^${RP}/callback`));
-    await expect(page.locator("#phone")).toHaveText(meera.e164);
+    await expect(page.locator("#phone")).toHaveText(kiran.e164);
     await expect(page.locator("#verified")).toHaveText("true");
-    await expect(page.locator("#name")).toHaveText(meera.fullName);
+    await expect(page.locator("#name")).toHaveText(kiran.fullName);
     await expect(page.locator("#amr")).toHaveText("pwd sms mfa");
 
     // Signed in already, and consent remembered: the app gets its answer at once.
     await page.goto(`${RP}/login`);
     await expect(page).toHaveURL(new RegExp(`^${RP}/callback`));
-    await expect(page.locator("#phone")).toHaveText(meera.e164);
+    await expect(page.locator("#phone")).toHaveText(kiran.e164);
   } finally {
     rp.close();
   }
