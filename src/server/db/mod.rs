@@ -39,6 +39,14 @@ pub type Db = std::sync::Arc<Surreal<Any>>;
 
 const SCHEMA: &str = include_str!("schema.surql");
 
+/// A record's key as text: session, client and account keys are all strings.
+pub fn key_text(id: &surrealdb::types::RecordId) -> String {
+    match &id.key {
+        surrealdb::types::RecordIdKey::String(key) => key.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Every table `schema.surql` defines; readiness checks they are all there.
 pub const TABLES: &[&str] = &[
     "user",

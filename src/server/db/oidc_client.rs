@@ -1,7 +1,7 @@
 //! The `oidc_client` table: the apps that sign their users in through us (OpenID Connect
 //! relying parties), registered by the operator with `dynamic_otp admin client …`.
 
-use surrealdb::types::{RecordId, RecordIdKey, SurrealValue};
+use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{Db, DbError};
 
@@ -21,10 +21,7 @@ pub struct ClientRow {
 impl ClientRow {
     /// The `client_id` the app sends.
     pub fn client_id(&self) -> String {
-        match &self.id.key {
-            RecordIdKey::String(key) => key.clone(),
-            other => format!("{other:?}"),
-        }
+        super::key_text(&self.id)
     }
 }
 

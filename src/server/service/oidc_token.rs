@@ -66,7 +66,8 @@ impl AuthService {
             return Err(refuse("invalid_grant", "unknown code"));
         }
         let now = self.clock.now_ms();
-        let grant = match oidc_grant::redeem(&self.db, &token::storage_key(code))
+        let grant_key = token::storage_key(code);
+        let grant = match oidc_grant::redeem(&self.db, &grant_key)
             .await
             .map_err(|e| internal("redeem code", e))?
         {
@@ -124,7 +125,7 @@ impl AuthService {
             "iat": iat,
             "jti": token::new_link_token(),
             // The grant, so a revoked one (a replayed code) stops its tokens working.
-            "gid": token::storage_key(code),
+            "gid": grant_key,
         });
         tracing::info!("oidc: tokens issued to {client_id}");
         Ok(serde_json::json!({
@@ -216,10 +217,7 @@ impl AuthService {
 /// `sub`: the account's random key, stable and opaque (never the username, which may change
 /// hands once an account is removed).
 fn subject(user: &UserRow) -> String {
-    match &user.id.key {
-        surrealdb::types::RecordIdKey::String(key) => key.clone(),
-        other => format!("{other:?}"),
-    }
+    crate::server::db::key_text(&user.id)
 }
 
 /// The claims each granted scope adds (OpenID Connect Core 5.4).

@@ -203,7 +203,7 @@ impl AuthService {
         Ok(rows
             .into_iter()
             .map(|row| PasskeyInfo {
-                id: record_key(&row.id),
+                id: crate::server::db::key_text(&row.id),
                 name: row.name,
                 added: format_in(row.created_at, zone),
                 last_used: row.last_used_at.map(|at| format_in(at, zone)),
@@ -319,13 +319,6 @@ impl AuthService {
 fn cred_id_text(id: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
-}
-
-fn record_key(id: &surrealdb::types::RecordId) -> String {
-    match &id.key {
-        surrealdb::types::RecordIdKey::String(key) => key.clone(),
-        other => format!("{other:?}"),
-    }
 }
 
 /// What the owner called it, tidied; "Passkey" when they said nothing.
