@@ -284,13 +284,20 @@ pub enum ActivityKind {
     RecoveryCodesRenewed,
     /// The owner changed their name or email.
     ProfileChanged,
+    /// An app got tokens for the account (detail: the app's id).
+    AppSignedIn,
+    /// An app's access ended: the owner disconnected it or the app signed out.
+    AppRevoked,
+    /// An app's request was refused because a code or refresh token was used twice, and its
+    /// access was withdrawn.
+    AppRefused,
     /// A name this build does not know (a newer instance wrote it).
     #[serde(other)]
     Other,
 }
 
 impl ActivityKind {
-    const NAMES: [(ActivityKind, &'static str); 23] = [
+    const NAMES: [(ActivityKind, &'static str); 26] = [
         (ActivityKind::Registered, "registered"),
         (ActivityKind::CodeSent, "code_sent"),
         (ActivityKind::CodeFailed, "code_failed"),
@@ -314,6 +321,9 @@ impl ActivityKind {
         (ActivityKind::FactorRemoved, "factor_removed"),
         (ActivityKind::RecoveryCodesRenewed, "recovery_codes_renewed"),
         (ActivityKind::ProfileChanged, "profile_changed"),
+        (ActivityKind::AppSignedIn, "app_signed_in"),
+        (ActivityKind::AppRevoked, "app_revoked"),
+        (ActivityKind::AppRefused, "app_refused"),
     ];
 
     /// The name the audit log stores.

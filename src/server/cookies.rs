@@ -59,15 +59,24 @@ pub fn read_from(parts: &Parts, name: &str) -> Option<String> {
 
 /// HttpOnly always; Secure (and `__Host-`) unless turned off for plain-HTTP development.
 pub fn set(name: &str, value: &str, max_age_secs: u64, secure: bool) {
-    let name = wire_name(name, secure);
-    write(format!(
-        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
-        if secure { "; Secure" } else { "" }
-    ));
+    write(header_value(name, value, max_age_secs, secure));
 }
 
 pub fn clear(name: &str, secure: bool) {
     set(name, "", 0, secure);
+}
+
+/// The `Set-Cookie` value that removes a cookie, for handlers outside Leptos.
+pub fn clearing(name: &str, secure: bool) -> String {
+    header_value(name, "", 0, secure)
+}
+
+fn header_value(name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {
+    let name = wire_name(name, secure);
+    format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 fn write(cookie: String) {

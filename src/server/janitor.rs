@@ -47,7 +47,8 @@ pub async fn sweep(db: &Db, now: i64, challenges_before: i64) -> Result<(), DbEr
          DELETE user WHERE phone_verified = false AND created_at < $unverified_before;
          DELETE webauthn_ceremony WHERE expires_at < $now;
          DELETE oidc_request WHERE expires_at < $now;
-         DELETE oidc_grant WHERE expires_at < $now;",
+         DELETE oidc_grant WHERE expires_at < $now;
+         DELETE oidc_refresh WHERE expires_at < $now;",
     )
     .bind(("now", now))
     .bind(("sms_before", now - SMS_RECORDS_KEPT_MS))

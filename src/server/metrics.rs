@@ -64,6 +64,10 @@ fn describe() {
         "time to answer an HTTP request, by method and route"
     );
     describe_counter!(
+        "dotp_oidc_events_total",
+        "OpenID Connect token grants, revocations, introspections and client refusals by outcome"
+    );
+    describe_counter!(
         "dotp_registrations_total",
         "registration attempts by outcome"
     );
@@ -204,6 +208,12 @@ pub fn argon2_run() {
 
 pub fn argon2_queue_depth(depth: usize) {
     gauge!("dotp_argon2_queue_depth").set(depth as f64);
+}
+
+/// An OpenID Connect event: `event` is the grant type (`code`, `refresh`), `revoke`,
+/// `introspect` or `client_auth`; `outcome` is `issued`, `ok` or the OAuth error.
+pub fn oidc(event: &'static str, outcome: &'static str) {
+    counter!("dotp_oidc_events_total", "event" => event, "outcome" => outcome).increment(1);
 }
 
 pub fn database_error() {

@@ -34,6 +34,7 @@ mod hardening;
 mod language;
 mod limits;
 mod oidc;
+mod oidc_tokens;
 mod ops;
 mod passkeys;
 mod phone_wait;

@@ -10,15 +10,15 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 
-const APP_REDIRECT: &str = "https://shop.example.in/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const APP_REDIRECT: &str = "https://shop.example.in/callback";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct App {
-    id: String,
-    secret: Option<String>,
+pub(crate) struct App {
+    pub id: String,
+    pub secret: Option<String>,
 }
 
-async fn register_app(app: &TestApp, flags: &str) -> App {
+pub(crate) async fn register_app(app: &TestApp, flags: &str) -> App {
     let args: Vec<String> = format!("add Shop --redirect {APP_REDIRECT} {flags}")
         .split_whitespace()
         .map(str::to_string)
@@ -37,11 +37,11 @@ async fn register_app(app: &TestApp, flags: &str) -> App {
     }
 }
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn authorize_url(app: &TestApp, client: &App, extra: &str) -> String {
+pub(crate) fn authorize_url(app: &TestApp, client: &App, extra: &str) -> String {
     format!(
         "{}/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20profile%20phone&state=s-42&nonce=n-7&code_challenge={}&code_challenge_method=S256{extra}",
         app.base,
@@ -51,7 +51,7 @@ fn authorize_url(app: &TestApp, client: &App, extra: &str) -> String {
     )
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get(reqwest::header::LOCATION)
         .expect("a redirect")
@@ -61,13 +61,18 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 /// The query of a redirect back to the app.
-fn back_at_app(url: &str) -> BTreeMap<String, String> {
+pub(crate) fn back_at_app(url: &str) -> BTreeMap<String, String> {
     let (at, query) = url.split_once('?').expect("a query");
     assert_eq!(at, APP_REDIRECT);
     serde_urlencoded_pairs(query)
 }
 
-async fn token(app: &TestApp, client: &App, code: &str, verifier: &str) -> reqwest::Response {
+pub(crate) async fn token(
+    app: &TestApp,
+    client: &App,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
     api_client()
         .post(format!("{}/oauth2/token", app.base))
         .basic_auth(&client.id, client.secret.as_deref())
@@ -82,7 +87,7 @@ async fn token(app: &TestApp, client: &App, code: &str, verifier: &str) -> reqwe
         .unwrap()
 }
 
-async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
+pub(crate) async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
     api_client()
         .get(format!("{}/oauth2/userinfo", app.base))
         .bearer_auth(access_token)
@@ -91,7 +96,7 @@ async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn jwks(app: &TestApp) -> Vec<PublicJwk> {
+pub(crate) async fn jwks(app: &TestApp) -> Vec<PublicJwk> {
     let res = api_client()
         .get(format!("{}/oauth2/jwks", app.base))
         .send()
@@ -103,7 +108,12 @@ async fn jwks(app: &TestApp) -> Vec<PublicJwk> {
 
 /// Signs `p` in through /login?next=… as the authorization endpoint sends them; returns where
 /// the code step leads.
-async fn sign_in_for(app: &TestApp, browser: &reqwest::Client, p: &Person, next: &str) -> String {
+pub(crate) async fn sign_in_for(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    p: &Person,
+    next: &str,
+) -> String {
     let res = app
         .call(
             browser,

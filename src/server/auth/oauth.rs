@@ -12,6 +12,10 @@ pub const SCOPES: [&str; 4] = ["openid", "profile", "phone", "email"];
 pub const CODE_MS: i64 = 60 * 1000;
 /// Access and ID tokens.
 pub const TOKEN_SECS: i64 = 10 * 60;
+/// A refresh token unused this long ends (and with it the app's access).
+pub const REFRESH_IDLE_SECS: i64 = 30 * 24 * 3600;
+/// However often it is used, the app must sign the user in again after this.
+pub const REFRESH_MAX_SECS: i64 = 90 * 24 * 3600;
 
 /// The issuer: our public URL without a trailing slash (`iss` must match it exactly).
 pub fn issuer(public_url: &str) -> String {

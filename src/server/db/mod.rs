@@ -9,6 +9,7 @@ pub mod oidc_client;
 pub mod oidc_consent;
 pub mod oidc_grant;
 pub mod oidc_key;
+pub mod oidc_refresh;
 pub mod oidc_request;
 pub mod otp_challenge;
 pub mod passkey;
@@ -68,6 +69,7 @@ pub const TABLES: &[&str] = &[
     "oidc_request",
     "oidc_grant",
     "oidc_consent",
+    "oidc_refresh",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -77,3 +77,33 @@ pub async fn live(db: &Db, key: &str, now: i64) -> Result<Option<GrantRow>, DbEr
     let rows: Vec<GrantRow> = res.take(0)?;
     Ok(rows.into_iter().next())
 }
+
+/// Revokes a grant: its code, access tokens and refresh tokens stop working at once.
+pub async fn revoke(db: &Db, key: &str) -> Result<(), DbError> {
+    db.query("UPDATE $id SET revoked = true")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// Keeps a grant (and so its refresh tokens) alive until `expires_at`, never shortening it.
+pub async fn extend(db: &Db, key: &str, expires_at: i64) -> Result<(), DbError> {
+    db.query("UPDATE $id SET expires_at = math::max([expires_at, $end]) WHERE revoked = false")
+        .bind(("id", record(key)))
+        .bind(("end", expires_at))
+        .await?
+        .check()?;
+    Ok(())
+}
+
+/// The grant as stored, revoked or not.
+pub async fn find(db: &Db, key: &str) -> Result<Option<GrantRow>, DbError> {
+    let mut res = db
+        .query("SELECT * OMIT id FROM $id")
+        .bind(("id", record(key)))
+        .await?
+        .check()?;
+    let rows: Vec<GrantRow> = res.take(0)?;
+    Ok(rows.into_iter().next())
+}

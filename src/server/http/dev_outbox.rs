@@ -47,8 +47,8 @@ async fn outbox_page(State(state): State<AppState>) -> Response {
         .map(|m| {
             format!(
                 "<li><p class=\"to\">To {}</p><pre>{}</pre></li>",
-                escape(&m.recipient),
-                escape(&m.body)
+                super::escape_html(&m.recipient),
+                super::escape_html(&m.body)
             )
         })
         .collect();
@@ -67,11 +67,4 @@ async fn outbox_page(State(state): State<AppState>) -> Response {
         state.leptos_options.output_name
     );
     ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

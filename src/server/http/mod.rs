@@ -4,6 +4,7 @@ pub mod dev_outbox;
 pub mod language_switch;
 pub mod middleware;
 pub mod oidc;
+mod oidc_logout;
 pub mod probes;
 pub mod receipts;
 pub mod request_log;
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(receipts::routes())
         .merge(probes::routes())
         .merge(oidc::routes())
+        .merge(oidc_logout::routes())
         .merge(language_switch::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -46,4 +48,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(request_log::request_id))
         .with_state(state)
+}
+
+/// Text placed in the few pages written here without Leptos.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A page of our own for the few answers outside the app's pages (no script, no stylesheet).
+fn plain_page(title: &str, body: &str) -> axum::response::Html<String> {
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body><main>{body}</main></body></html>"
+    ))
 }

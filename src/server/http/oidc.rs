@@ -5,20 +5,25 @@
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use base64::Engine;
 
 use crate::model::CONSENT_PAGE;
+use crate::server::client::ClientInfo;
 use crate::server::cookies;
-use crate::server::service::{AuthorizeParams, Authorized, OAuthError, Refusal, TokenForm};
+use crate::server::service::{
+    AuthorizeParams, Authorized, ClientCredentials, OAuthError, Refusal, TokenForm, TokenQuery,
+};
 use crate::server::state::AppState;
 
 pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+pub const REVOCATION_PATH: &str = "/oauth2/revoke";
+pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,12 +33,20 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/continue/{key}", get(resume))
         .route(TOKEN_PATH, axum::routing::post(token))
         .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .route(REVOCATION_PATH, axum::routing::post(revoke))
+        .route(INTROSPECTION_PATH, axum::routing::post(introspect))
 }
 
 /// Back-channel paths: called by an app's server, with no browser Origin; the client or the
 /// token authenticates instead (http::middleware lets their POSTs through).
 pub fn is_back_channel(path: &str) -> bool {
-    path == TOKEN_PATH || path == USERINFO_PATH
+    [
+        TOKEN_PATH,
+        USERINFO_PATH,
+        REVOCATION_PATH,
+        INTROSPECTION_PATH,
+    ]
+    .contains(&path)
 }
 
 /// What this provider supports, as OpenID Connect Discovery 1.0 lists it. Only what is built is
@@ -46,9 +59,12 @@ pub fn discovery_document(public_url: &str) -> serde_json::Value {
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
         "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
         "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+        "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
+        "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
+        "end_session_endpoint": format!("{issuer}{}", super::oidc_logout::END_SESSION_PATH),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "prompt_values_supported": ["none", "login", "consent"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [crate::server::auth::jws::ALG],
@@ -60,6 +76,8 @@ pub fn discovery_document(public_url: &str) -> serde_json::Value {
         ],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": true,
         "ui_locales_supported": ["en", "hi"],
         "claims_parameter_supported": false,
@@ -135,28 +153,71 @@ fn refused_page(why: Refusal) -> Response {
             "यह साइन-इन अनुरोध समाप्त हो गया है। ऐप पर लौटकर फिर से शुरू करें।",
         ),
     };
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign-in stopped</title></head><body><main><h1>Sign-in stopped</h1>\
-         <p>{en}</p><p lang=\"hi\">{hi}</p></main></body></html>"
-    );
-    (StatusCode::BAD_REQUEST, Html(page)).into_response()
+    let body = format!("<h1>Sign-in stopped</h1><p>{en}</p><p lang=\"hi\">{hi}</p>");
+    (
+        StatusCode::BAD_REQUEST,
+        super::plain_page("Sign-in stopped", &body),
+    )
+        .into_response()
 }
 
 async fn token(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let basic = match basic_credentials(&headers) {
+    let basic = match basic_credentials(&parts.headers) {
         Ok(basic) => basic,
         Err(error) => return oauth_error(&error),
     };
-    match state.auth.token(basic, form).await {
+    let from = ClientInfo::from_parts(&parts, &state.auth.config.trusted_proxies);
+    match state.auth.token(basic, form, &from).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(error) => oauth_error(&error),
     }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(query): Form<TokenQuery>,
+) -> Response {
+    let credentials = match credentials_of(&parts.headers, &query) {
+        Ok(credentials) => credentials,
+        Err(error) => return oauth_error(&error),
+    };
+    let from = ClientInfo::from_parts(&parts, &state.auth.config.trusted_proxies);
+    match state.auth.revoke_token(credentials, query, &from).await {
+        // RFC 7009 2.2: 200 whether or not the token was known.
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(query): Form<TokenQuery>,
+) -> Response {
+    let credentials = match credentials_of(&headers, &query) {
+        Ok(credentials) => credentials,
+        Err(error) => return oauth_error(&error),
+    };
+    match state.auth.introspect(credentials, query).await {
+        Ok(answer) => no_store(Json(answer).into_response()),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+fn credentials_of(
+    headers: &HeaderMap,
+    query: &TokenQuery,
+) -> Result<ClientCredentials, OAuthError> {
+    Ok(ClientCredentials {
+        basic: basic_credentials(headers)?,
+        client_id: query.client_id.clone(),
+        client_secret: query.client_secret.clone(),
+    })
 }
 
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -24,9 +24,12 @@ mod device;
 mod factors;
 mod guess;
 mod oidc_authorize;
+mod oidc_client_auth;
 mod oidc_clients;
 mod oidc_keys;
+mod oidc_logout;
 mod oidc_token;
+mod oidc_token_status;
 mod passkey_step;
 mod passkeys;
 mod phone_change;
@@ -40,8 +43,11 @@ mod signed_in;
 
 use audit::Who;
 pub use oidc_authorize::{AuthorizeParams, Authorized, Refusal};
+pub use oidc_client_auth::{ClientCredentials, OAuthError};
 pub use oidc_keys::SigningKeys;
-pub use oidc_token::{OAuthError, TokenForm};
+pub use oidc_logout::{Logout, LogoutParams};
+pub use oidc_token::TokenForm;
+pub use oidc_token_status::TokenQuery;
 pub use phone_change::PhoneChangeEnd;
 pub use register::Registration;
 

@@ -1,14 +1,16 @@
-//! The token endpoint (RFC 6749 4.1.3, OpenID Connect Core 3.1.3) and UserInfo (5.3): an app
-//! proves who it is, trades its one-use code and PKCE verifier for an ID token and an access
-//! token, and reads the user's claims with the access token.
+//! The token endpoint (RFC 6749 4.1.3 and 6, OpenID Connect Core 3.1.3 and 12): an app trades
+//! its one-use code and PKCE verifier, or a refresh token, for an ID token, a short access token
+//! and a new refresh token.
 
-use subtle::ConstantTimeEq;
-
+use super::audit::Who;
+use super::oidc_client_auth::{internal, refuse, ClientCredentials, OAuthError, ProvenClient};
 use super::AuthService;
-use crate::server::auth::jws;
-use crate::server::auth::oauth::{self, TOKEN_SECS};
+use crate::server::auth::oauth::{self, REFRESH_IDLE_SECS, REFRESH_MAX_SECS, TOKEN_SECS};
 use crate::server::auth::token;
+use crate::server::client::ClientInfo;
+use crate::server::db::audit_event::Kind;
 use crate::server::db::oidc_grant::{self, GrantRow, Redeemed};
+use crate::server::db::oidc_refresh::{self, RefreshRow, Rotated};
 use crate::server::db::user::{self, UserRow};
 
 /// The form posted to the token endpoint.
@@ -18,36 +20,21 @@ pub struct TokenForm {
     pub code: Option<String>,
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
 }
 
-/// An OAuth error (RFC 6749 5.2): `error` and a description that names no secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    pub error: &'static str,
-    pub description: &'static str,
+/// What one set of tokens is made from.
+struct Issue<'a> {
+    grant_key: &'a str,
+    grant: &'a GrantRow,
+    scopes: &'a [String],
+    /// Only in the ID token of the code exchange (Core 12.2: not on refresh).
+    nonce: Option<&'a str>,
+    user: &'a UserRow,
 }
-
-const fn refuse(error: &'static str, description: &'static str) -> OAuthError {
-    OAuthError { error, description }
-}
-
-impl OAuthError {
-    /// 401 with `WWW-Authenticate` for a client that failed to authenticate, 400 otherwise.
-    pub fn status(&self) -> u16 {
-        if self.error == "invalid_client" || self.error == "invalid_token" {
-            401
-        } else if self.error == "server_error" {
-            500
-        } else {
-            400
-        }
-    }
-}
-
-const SERVER_ERROR: OAuthError = refuse("server_error", "try again");
-const BAD_CLIENT: OAuthError = refuse("invalid_client", "client authentication failed");
 
 impl AuthService {
     /// `basic` is the client id and secret from an `Authorization: Basic` header, if any.
@@ -56,11 +43,36 @@ impl AuthService {
         &self,
         basic: Option<(String, String)>,
         form: TokenForm,
+        from: &ClientInfo,
     ) -> Result<serde_json::Value, OAuthError> {
-        let client_id = self.authenticate_client(basic, &form).await?;
-        if form.grant_type.as_deref() != Some("authorization_code") {
-            return Err(refuse("unsupported_grant_type", "only authorization_code"));
-        }
+        let credentials = ClientCredentials {
+            basic,
+            client_id: form.client_id.clone(),
+            client_secret: form.client_secret.clone(),
+        };
+        let app = self.authenticate_client(credentials).await?;
+        let (grant_type, result) = match form.grant_type.as_deref() {
+            Some("authorization_code") => ("code", self.redeem_code(&app, &form, from).await),
+            Some("refresh_token") => ("refresh", self.redeem_refresh(&app, &form, from).await),
+            _ => (
+                "other",
+                Err(refuse(
+                    "unsupported_grant_type",
+                    "authorization_code or refresh_token",
+                )),
+            ),
+        };
+        let outcome = result.as_ref().map_or_else(|e| e.error, |_| "issued");
+        crate::server::metrics::oidc(grant_type, outcome);
+        result
+    }
+
+    async fn redeem_code(
+        &self,
+        app: &ProvenClient,
+        form: &TokenForm,
+        from: &ClientInfo,
+    ) -> Result<serde_json::Value, OAuthError> {
         let code = form.code.as_deref().unwrap_or_default();
         if !token::is_well_formed(code) {
             return Err(refuse("invalid_grant", "unknown code"));
@@ -73,12 +85,17 @@ impl AuthService {
         {
             Redeemed::First(grant) => *grant,
             Redeemed::Again => {
-                tracing::warn!("oidc: a code of {client_id} was used again; its grant is revoked");
+                tracing::warn!(
+                    "oidc: a code of {} was used again; its grant is revoked",
+                    app.id
+                );
+                self.audit_grant(&grant_key, Kind::AppRefused, "code used again", from)
+                    .await;
                 return Err(refuse("invalid_grant", "code already used"));
             }
             Redeemed::Unknown => return Err(refuse("invalid_grant", "unknown code")),
         };
-        let fits = grant.client_id == client_id
+        let fits = grant.client_id == app.id
             && grant.code_expires_at > now
             && form.redirect_uri.as_deref() == Some(grant.redirect_uri.as_str())
             && oauth::verifier_matches(
@@ -91,137 +108,193 @@ impl AuthService {
                 "code expired, or not for this client, redirect_uri or code_verifier",
             ));
         }
-        let user = user::find(&self.db, &grant.account)
+        let user = self.grant_user(&grant).await?;
+        let issue = Issue {
+            grant_key: &grant_key,
+            grant: &grant,
+            scopes: &grant.scopes,
+            nonce: grant.nonce.as_deref(),
+            user: &user,
+        };
+        let tokens = self.issue(app, issue).await?;
+        self.audit(Kind::AppSignedIn, Who::user(&user), &app.name, from)
+            .await;
+        Ok(tokens)
+    }
+
+    /// Rotation: the token presented is spent and a new one comes back; a spent token shown
+    /// again means two parties hold it, so its family is revoked (RFC 9700 4.14.2).
+    async fn redeem_refresh(
+        &self,
+        app: &ProvenClient,
+        form: &TokenForm,
+        from: &ClientInfo,
+    ) -> Result<serde_json::Value, OAuthError> {
+        const UNKNOWN: OAuthError = refuse("invalid_grant", "unknown refresh token");
+        let presented = form.refresh_token.as_deref().unwrap_or_default();
+        if !token::is_well_formed(presented) {
+            return Err(UNKNOWN);
+        }
+        let now = self.clock.now_ms();
+        let row: RefreshRow =
+            match oidc_refresh::rotate(&self.db, &token::storage_key(presented), &app.id)
+                .await
+                .map_err(|e| internal("rotate refresh token", e))?
+            {
+                Rotated::First(row) => *row,
+                Rotated::Again(row) => {
+                    tracing::warn!(
+                        "oidc: a refresh token of {} was used again; its family is revoked",
+                        app.id
+                    );
+                    self.audit_grant(
+                        &row.grant,
+                        Kind::AppRefused,
+                        "refresh token used again",
+                        from,
+                    )
+                    .await;
+                    return Err(refuse("invalid_grant", "refresh token already used"));
+                }
+                Rotated::Unknown => return Err(UNKNOWN),
+            };
+        let grant = oidc_grant::live(&self.db, &row.grant, now)
+            .await
+            .map_err(|e| internal("grant", e))?
+            .filter(|_| row.expires_at > now)
+            .ok_or(refuse("invalid_grant", "the sign-in behind it has ended"))?;
+        // RFC 6749 6: a refresh may narrow the scope, never widen it.
+        let scopes = match form.scope.as_deref() {
+            None => grant.scopes.clone(),
+            Some(asked) => {
+                let asked: Vec<String> = asked
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if asked.iter().any(|s| !grant.scopes.contains(s)) {
+                    return Err(refuse("invalid_scope", "more than was granted"));
+                }
+                asked
+            }
+        };
+        let user = self.grant_user(&grant).await?;
+        let issue = Issue {
+            grant_key: &row.grant,
+            grant: &grant,
+            scopes: &scopes,
+            nonce: None,
+            user: &user,
+        };
+        self.issue(app, issue).await
+    }
+
+    async fn grant_user(&self, grant: &GrantRow) -> Result<UserRow, OAuthError> {
+        user::find(&self.db, &grant.account)
             .await
             .map_err(|e| internal("user", e))?
-            .ok_or(refuse("invalid_grant", "the account is gone"))?;
+            .ok_or(refuse("invalid_grant", "the account is gone"))
+    }
+
+    async fn issue(
+        &self,
+        app: &ProvenClient,
+        issue: Issue<'_>,
+    ) -> Result<serde_json::Value, OAuthError> {
         let keys = self.signing_keys();
-        let key = keys.current().await.map_err(|_| SERVER_ERROR)?;
+        let key = keys
+            .current()
+            .await
+            .map_err(|e| internal("signing key", e))?;
         let issuer = oauth::issuer(&self.config.public_url);
-        let (amr, acr) = oauth::amr_and_acr(&grant.methods);
+        let (amr, acr) = oauth::amr_and_acr(&issue.grant.methods);
+        let now = self.clock.now_ms();
         let iat = now / 1000;
+        let sub = subject(issue.user);
         let mut id_claims = serde_json::json!({
             "iss": issuer,
-            "sub": subject(&user),
-            "aud": client_id,
-            "azp": client_id,
+            "sub": sub,
+            "aud": app.id,
+            "azp": app.id,
             "exp": iat + TOKEN_SECS,
             "iat": iat,
-            "auth_time": grant.auth_time / 1000,
+            "auth_time": issue.grant.auth_time / 1000,
             "amr": amr,
             "acr": acr,
         });
-        if let Some(nonce) = &grant.nonce {
-            id_claims["nonce"] = nonce.clone().into();
+        if let Some(nonce) = issue.nonce {
+            id_claims["nonce"] = nonce.into();
         }
-        add_user_claims(&mut id_claims, &user, &grant.scopes);
+        add_user_claims(&mut id_claims, issue.user, issue.scopes);
+        let scope = issue.scopes.join(" ");
         let access_claims = serde_json::json!({
             "iss": issuer,
-            "sub": subject(&user),
+            "sub": sub,
             "aud": issuer,
-            "client_id": client_id,
-            "scope": grant.scopes.join(" "),
+            "client_id": app.id,
+            "scope": scope,
             "exp": iat + TOKEN_SECS,
             "iat": iat,
             "jti": token::new_link_token(),
-            // The grant, so a revoked one (a replayed code) stops its tokens working.
-            "gid": grant_key,
+            // The grant, so revoking it (by the app, the user, or a replay) ends its tokens.
+            "gid": issue.grant_key,
         });
-        tracing::info!("oidc: tokens issued to {client_id}");
-        Ok(serde_json::json!({
+        let mut out = serde_json::json!({
             "access_token": key.sign("at+jwt", &access_claims),
             "token_type": "Bearer",
             "expires_in": TOKEN_SECS,
             "id_token": key.sign("JWT", &id_claims),
-            "scope": grant.scopes.join(" "),
-        }))
-    }
-
-    /// UserInfo: the claims the access token's scopes allow, while its grant stands.
-    #[tracing::instrument(skip_all)]
-    pub async fn userinfo(&self, access_token: &str) -> Result<serde_json::Value, OAuthError> {
-        const BAD_TOKEN: OAuthError = refuse("invalid_token", "the access token is not valid");
-        let keys = self
-            .signing_keys()
-            .published()
-            .await
-            .map_err(|_| SERVER_ERROR)?;
-        let claims = jws::verify(access_token, &keys).ok_or(BAD_TOKEN)?;
-        let now = self.clock.now_ms();
-        let issuer = oauth::issuer(&self.config.public_url);
-        let live = claims["iss"] == issuer.as_str()
-            && claims["aud"] == issuer.as_str()
-            && claims["exp"].as_i64().is_some_and(|exp| exp > now / 1000);
-        let gid = claims["gid"].as_str().filter(|_| live).ok_or(BAD_TOKEN)?;
-        let grant: GrantRow = oidc_grant::live(&self.db, gid, now)
-            .await
-            .map_err(|e| internal("grant", e))?
-            .ok_or(BAD_TOKEN)?;
-        let user = user::find(&self.db, &grant.account)
-            .await
-            .map_err(|e| internal("user", e))?
-            .ok_or(BAD_TOKEN)?;
-        let mut out = serde_json::json!({ "sub": subject(&user) });
-        add_user_claims(&mut out, &user, &grant.scopes);
+            "scope": scope,
+        });
+        // Idle for 30 days it ends; used, it lives on, but never past 90 days from the sign-in.
+        let refresh_end =
+            (now + REFRESH_IDLE_SECS * 1000).min(issue.grant.auth_time + REFRESH_MAX_SECS * 1000);
+        if refresh_end > now + TOKEN_SECS * 1000 {
+            let refresh = token::new_token();
+            let row = RefreshRow {
+                grant: issue.grant_key.to_string(),
+                client_id: app.id.clone(),
+                used: false,
+                expires_at: refresh_end,
+            };
+            oidc_refresh::create(&self.db, &token::storage_key(&refresh), row)
+                .await
+                .map_err(|e| internal("refresh token", e))?;
+            oidc_grant::extend(&self.db, issue.grant_key, refresh_end)
+                .await
+                .map_err(|e| internal("grant", e))?;
+            out["refresh_token"] = refresh.into();
+        }
+        tracing::info!("oidc: tokens issued to {}", app.id);
         Ok(out)
     }
 
-    /// The client id, once the client has proved it (RFC 6749 2.3.1): a confidential client by
-    /// its secret, in the Basic header or the form; a public one by sending none.
-    async fn authenticate_client(
+    /// An audit event about the account behind a grant, while the grant is on record.
+    pub(super) async fn audit_grant(
         &self,
-        basic: Option<(String, String)>,
-        form: &TokenForm,
-    ) -> Result<String, OAuthError> {
-        let (id, secret) = match (basic, &form.client_secret) {
-            (Some(_), Some(_)) => {
-                return Err(refuse(
-                    "invalid_request",
-                    "one client authentication method",
-                ))
-            }
-            (Some((id, secret)), None) => {
-                if form
-                    .client_id
-                    .as_deref()
-                    .is_some_and(|form_id| form_id != id)
-                {
-                    return Err(BAD_CLIENT);
-                }
-                (id, Some(secret))
-            }
-            (None, secret) => (form.client_id.clone().unwrap_or_default(), secret.clone()),
+        grant_key: &str,
+        kind: Kind,
+        detail: &str,
+        from: &ClientInfo,
+    ) {
+        let Ok(Some(grant)) = oidc_grant::find(&self.db, grant_key).await else {
+            return;
         };
-        let client = self
-            .oidc_client(&id)
-            .await
-            .map_err(|_| SERVER_ERROR)?
-            .ok_or(BAD_CLIENT)?;
-        let proved = match (&client.secret_hash, secret) {
-            (Some(stored), Some(given)) => bool::from(
-                stored
-                    .as_bytes()
-                    .ct_eq(token::storage_key(&given).as_bytes()),
-            ),
-            (None, None) => true,
-            _ => false,
-        };
-        if !proved {
-            tracing::info!("oidc: client authentication failed for {id}");
-            return Err(BAD_CLIENT);
+        if let Ok(Some(user)) = user::find(&self.db, &grant.account).await {
+            let detail = format!("{}: {detail}", grant.client_id);
+            self.audit(kind, Who::user(&user), &detail, from).await;
         }
-        Ok(client.client_id())
     }
 }
 
 /// `sub`: the account's random key, stable and opaque (never the username, which may change
 /// hands once an account is removed).
-fn subject(user: &UserRow) -> String {
+pub(super) fn subject(user: &UserRow) -> String {
     crate::server::db::key_text(&user.id)
 }
 
 /// The claims each granted scope adds (OpenID Connect Core 5.4).
-fn add_user_claims(claims: &mut serde_json::Value, user: &UserRow, scopes: &[String]) {
+pub(super) fn add_user_claims(claims: &mut serde_json::Value, user: &UserRow, scopes: &[String]) {
     let has = |scope: &str| scopes.iter().any(|s| s == scope);
     if has("profile") {
         claims["name"] = user.full_name.clone().into();
@@ -238,9 +311,4 @@ fn add_user_claims(claims: &mut serde_json::Value, user: &UserRow, scopes: &[Str
         // Nothing has proved the address yet.
         claims["email_verified"] = false.into();
     }
-}
-
-fn internal(context: &str, e: impl std::fmt::Display) -> OAuthError {
-    tracing::error!("oidc: {context}: {e}");
-    SERVER_ERROR
 }
