@@ -1,9 +1,17 @@
 import { defineConfig } from "@playwright/test";
 
-// The server binary must already be built (`cargo leptos build`, or `./scripts/release.sh` with
-// E2E_BUILD=release, whose site is target/site-release); Playwright starts it with an in-memory
-// database and the console SMS provider, whose outbox the tests read codes from.
-const release = process.env.E2E_BUILD === "release";
+// The server binary must already be built: `cargo leptos build`; `./scripts/release.sh` for
+// E2E_BUILD=release (site in target/site-release); `./scripts/release.sh --check` for
+// E2E_BUILD=check (the release configuration under target/check). Playwright starts it with an
+// in-memory database and the console SMS provider, whose outbox the tests read codes from.
+const build = process.env.E2E_BUILD ?? "debug";
+const release = build === "release" || build === "check";
+const server = {
+  debug: ["./target/debug/dynamic_otp", "target/site"],
+  release: ["./target/release/dynamic_otp", "target/site-release"],
+  check: ["./target/check/release/dynamic_otp", "target/check/site"],
+}[build];
+if (!server) throw new Error(`E2E_BUILD is debug, release or check, not ${build}`);
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -32,7 +40,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: release ? "./target/release/dynamic_otp" : "./target/debug/dynamic_otp",
+    command: server[0],
     cwd: "..",
     url: `${baseURL}/login`,
     timeout: 120_000,
@@ -40,7 +48,7 @@ export default defineConfig({
     stdout: "pipe",
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: release ? "target/site-release" : "target/site",
+      LEPTOS_SITE_ROOT: server[1],
       LEPTOS_OUTPUT_NAME: "dynamic_otp",
       // The release build runs as production does; dev mode stays on for the outbox alone.
       LEPTOS_ENV: release ? "PROD" : "DEV",

@@ -79,20 +79,20 @@ need_wasm_opt() {
   fi
 }
 
-# The release build is the longest step, and for long stretches of the others (browser tests,
-# linking, one large crate compiling) a core sits idle. Started early at the lowest priority it
-# fills those gaps without slowing the steps in front. It builds into its own site folder
-# (target/site-release): a debug build empties target/site when it starts.
+# The release-configuration build (release.sh --check) is the longest step, and for long stretches
+# of the others (browser tests, linking, one large crate compiling) a core sits idle. Started
+# early at the lowest priority it fills those gaps without slowing the steps in front. It builds
+# under target/check: a debug build empties target/site when it starts.
 start_release_build() {
   [ -n "${RELEASE_BG_STATUS:-}" ] && return 0
   mkdir -p "$ROOT/target"
   export RELEASE_BG_LOG="$ROOT/target/release-build.log"
   export RELEASE_BG_STATUS="$ROOT/target/release-build.status"
   rm -f "$RELEASE_BG_STATUS"
-  say "Release build started in the background at low priority (log: target/release-build.log)"
+  say "Release-configuration build started in the background at low priority (log: target/release-build.log)"
   (
     status=0
-    nice -n 19 "$ROOT/scripts/release.sh" >"$RELEASE_BG_LOG" 2>&1 || status=$?
+    nice -n 19 "$ROOT/scripts/release.sh" --check >"$RELEASE_BG_LOG" 2>&1 || status=$?
     echo "$status" >"$RELEASE_BG_STATUS"
   ) &
 }
@@ -100,10 +100,10 @@ start_release_build() {
 # Waits for the release build started above (or runs one now if none was started).
 finish_release_build() {
   if [ -z "${RELEASE_BG_STATUS:-}" ]; then
-    "$ROOT/scripts/release.sh"
+    "$ROOT/scripts/release.sh" --check
     return
   fi
-  say "Waiting for the background release build"
+  say "Waiting for the background release-configuration build"
   while [ ! -f "$RELEASE_BG_STATUS" ]; do sleep 5; done
   if [ "$(cat "$RELEASE_BG_STATUS")" != 0 ]; then
     tail -80 "$RELEASE_BG_LOG"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: unit and integration, then the browser tests
 # (Playwright in Debian's Chromium) against the debug build, the stylesheet hot-reload check under
-# `cargo leptos watch`, and last the release build (what ships; it compiles in the background at
-# low priority from the start) with a pass over every page that fails on any console or page
-# error. `E2E_BUILD=release npx playwright test` in end2end/ runs the whole browser suite against
-# the release build.
+# `cargo leptos watch`, and last the release configuration (the shipped WASM with an unoptimised
+# release server, `release.sh --check`; it compiles in the background at low priority from the
+# start) with a pass over every page that fails on any console or page error.
+# `E2E_BUILD=release npx playwright test` in end2end/ runs the whole browser suite against the
+# real release build (./scripts/release.sh), E2E_BUILD=check against the one built here.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 start_release_build
@@ -23,4 +24,4 @@ say "A stylesheet edit shows in the open page under cargo leptos watch"
 ./scripts/css-reload-check.sh
 finish_release_build
 say "Every page of the release build hydrates without a console or page error"
-(cd end2end && E2E_BUILD=release npx playwright test tests/console.spec.ts)
+(cd end2end && E2E_BUILD=check npx playwright test tests/console.spec.ts)

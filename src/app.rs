@@ -8,8 +8,9 @@ use leptos_router::{SsrMode, StaticSegment};
 use crate::i18n::Locale;
 use crate::language::{provide_locale, use_locale};
 use crate::pages::{
-    CancelPhoneChangePage, ConsentPage, ForgotPage, HomePage, LoginPage, PasswordPage, PhonePage,
-    ProfilePage, RegisterPage, ResetPage, SecurityPage, SessionsPage, VerifyPage,
+    CancelPhoneChangePage, ConnectedAppsPage, ConsentPage, ForgotPage, HomePage, LoginPage,
+    PasswordPage, PhonePage, ProfilePage, RegisterPage, ResetPage, SecurityPage, SessionsPage,
+    VerifyPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -98,6 +99,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("account"), StaticSegment("sessions"))
                         view=SessionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("account"), StaticSegment("apps"))
+                        view=ConnectedAppsPage
                         ssr=SsrMode::Async
                     />
                     <Route

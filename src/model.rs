@@ -109,6 +109,8 @@ pub fn step_up_page(next: &str) -> Option<&'static str> {
 pub const OIDC_CONTINUE: &str = "/oauth2/continue/";
 /// The consent screen for an app's request (`?r=` its key).
 pub const CONSENT_PAGE: &str = "/oauth2/consent";
+/// The apps an account lets sign it in.
+pub const CONNECTED_APPS_PAGE: &str = "/account/apps";
 
 /// Where a sign-in may go on to: a step-up page, or an app's waiting authorization request.
 /// Anything else is refused, so `next` is never an open redirect.
@@ -127,6 +129,16 @@ pub struct OidcConsent {
     pub request: String,
     pub app_name: String,
     pub scopes: Vec<String>,
+}
+
+/// An app the account lets sign it in (it allowed it, or the app holds live tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedApp {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// When it was allowed or last signed in, in the reader's zone.
+    pub since: String,
 }
 
 /// How long a phone change waits when the current number cannot confirm it.

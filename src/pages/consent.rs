@@ -43,15 +43,7 @@ fn Ask(asked: OidcConsent) -> impl IntoView {
     let items: Vec<_> = asked
         .scopes
         .iter()
-        .map(|scope| {
-            let text = match scope.as_str() {
-                "profile" => td_string!(locale, consent.profile),
-                "phone" => td_string!(locale, consent.phone),
-                "email" => td_string!(locale, consent.email),
-                _ => td_string!(locale, consent.openid),
-            };
-            view! { <li>{text}</li> }
-        })
+        .map(|scope| view! { <li>{scope_text(scope, locale)}</li> })
         .collect();
     let (allow_request, deny_request) = (asked.request.clone(), asked.request);
     view! {
@@ -70,5 +62,15 @@ fn Ask(asked: OidcConsent) -> impl IntoView {
                 <button type="submit" class="secondary">{td_string!(locale, consent.deny)}</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// What a scope lets an app know, in the reader's words.
+pub(super) fn scope_text(scope: &str, locale: crate::i18n::Locale) -> &'static str {
+    match scope {
+        "profile" => td_string!(locale, consent.profile),
+        "phone" => td_string!(locale, consent.phone),
+        "email" => td_string!(locale, consent.email),
+        _ => td_string!(locale, consent.openid),
     }
 }

@@ -68,6 +68,7 @@ pub fn HomePage() -> impl IntoView {
                                     <a href="/account/password">{td_string!(locale, home.change_password)}</a>
                                     <a href="/account/phone">{td_string!(locale, home.change_phone)}</a>
                                     <a href="/account/security">{td_string!(locale, home.security)}</a>
+                                    <a href="/account/apps">{td_string!(locale, home.apps)}</a>
                                 </nav>
                                 <ActionForm action=logout>
                                     <button type="submit" class="secondary">

@@ -1,6 +1,7 @@
 //! One file per route.
 
 mod account;
+mod apps;
 mod consent;
 mod home;
 mod login;
@@ -11,6 +12,7 @@ mod security;
 mod verify;
 
 pub use account::{PasswordPage, ProfilePage, SessionsPage};
+pub use apps::ConnectedAppsPage;
 pub use consent::ConsentPage;
 pub use home::HomePage;
 pub use login::LoginPage;

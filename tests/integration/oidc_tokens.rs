@@ -428,3 +428,56 @@ async fn signing_out_of_an_app_ends_the_session_here_and_goes_back_only_where_re
     assert_eq!(location(&res), "https://shop.example.in/bye");
     assert!(app.me(&signed_in).await.is_none());
 }
+
+#[tokio::test]
+async fn a_burst_of_wrong_client_secrets_meets_the_ip_limit_and_apps_elsewhere_are_untouched() {
+    let app = start_app(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let raj = &SEED[0];
+    let signed_in = browser();
+    app.sign_up(&signed_in, raj).await;
+    let shop = register_app(&app, "--first-party").await;
+    let tokens = tokens_for(&app, &shop, &signed_in).await;
+    // One client for the burst, as one attacker's script would be: 200 connections at once.
+    let attacker = app_server();
+    let send = |ip: &'static str, secret: String, refresh_token: String| {
+        let (base, id, attacker) = (app.base.clone(), shop.id.clone(), attacker.clone());
+        tokio::spawn(async move {
+            attacker
+                .post(format!("{base}/oauth2/token"))
+                .header("x-forwarded-for", ip)
+                .basic_auth(id, Some(secret))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &refresh_token),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let guesses: Vec<_> = (0..200)
+        .map(|n| send("198.51.100.7", format!("guess-{n}"), "0".repeat(64)))
+        .collect();
+    let mut statuses = BTreeMap::new();
+    for guess in guesses {
+        *statuses.entry(guess.await.unwrap()).or_insert(0) += 1;
+    }
+    // The default limit is 20 failures per IP per 10 minutes, and the burst cannot outrun it.
+    assert_eq!(statuses.get(&401), Some(&20), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&180), "{statuses:?}");
+
+    // The app, from its own address, goes on as before; nothing it holds was spent.
+    let secret = shop.secret.clone().unwrap();
+    let refresh_token = text(&tokens, "refresh_token").to_string();
+    let ok = send("203.0.113.5", secret.clone(), refresh_token)
+        .await
+        .unwrap();
+    assert_eq!(ok, 200);
+    // Its successes use none of the limit: many more than 20 in a row are all answered.
+    for _ in 0..30 {
+        let res = ask(&app, "/oauth2/introspect", &shop, "not-a-token").await;
+        assert_eq!(res.status(), 200);
+    }
+}

@@ -43,6 +43,7 @@ pub struct LimitsConfig {
     pub ip_signins_per_10min: u32,
     pub ip_passkey_starts_per_10min: u32,
     pub ip_code_checks_per_10min: u32,
+    pub ip_oidc_client_failures_per_10min: u32,
 }
 
 impl DatabaseConfig {
@@ -93,6 +94,8 @@ impl LimitsConfig {
             ip_signins_per_10min: sources.parse("limit_ip_signins_per_10min")?,
             ip_passkey_starts_per_10min: sources.parse("limit_ip_passkey_starts_per_10min")?,
             ip_code_checks_per_10min: sources.parse("limit_ip_code_checks_per_10min")?,
+            ip_oidc_client_failures_per_10min: sources
+                .parse("limit_ip_oidc_client_failures_per_10min")?,
         })
     }
 }

@@ -9,6 +9,24 @@ struct ConsentRow {
     scopes: Vec<String>,
 }
 
+/// One app the account allowed, and when.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct Allowed {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub at: i64,
+}
+
+/// Every app the account allowed, newest first.
+pub async fn of_account(db: &Db, account: &RecordId) -> Result<Vec<Allowed>, DbError> {
+    let mut res = db
+        .query("SELECT client_id, scopes, at FROM oidc_consent WHERE account = $account ORDER BY at DESC")
+        .bind(("account", account.clone()))
+        .await?
+        .check()?;
+    Ok(res.take(0)?)
+}
+
 /// The scopes `account` allowed `client_id`, if it ever did.
 pub async fn scopes(
     db: &Db,
@@ -45,5 +63,15 @@ pub async fn allow(
     .bind(("now", now))
     .await?
     .check()?;
+    Ok(())
+}
+
+/// Forgets the yes: the app must ask again.
+pub async fn remove(db: &Db, account: &RecordId, client_id: &str) -> Result<(), DbError> {
+    db.query("DELETE oidc_consent WHERE account = $account AND client_id = $client")
+        .bind(("account", account.clone()))
+        .bind(("client", client_id.to_string()))
+        .await?
+        .check()?;
     Ok(())
 }

@@ -107,3 +107,42 @@ pub async fn find(db: &Db, key: &str) -> Result<Option<GrantRow>, DbError> {
     let rows: Vec<GrantRow> = res.take(0)?;
     Ok(rows.into_iter().next())
 }
+
+/// An app holding live tokens for the account: the app, and when its first live grant began.
+#[derive(Debug, Clone, SurrealValue)]
+pub struct Holder {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub auth_time: i64,
+}
+
+/// The grants of an account whose tokens still work (codes not yet redeemed are left out).
+pub async fn live_of_account(
+    db: &Db,
+    account: &RecordId,
+    now: i64,
+) -> Result<Vec<Holder>, DbError> {
+    let mut res = db
+        .query(
+            "SELECT client_id, scopes, auth_time FROM oidc_grant
+             WHERE account = $account AND redeemed = true AND revoked = false AND expires_at > $now
+             ORDER BY auth_time DESC",
+        )
+        .bind(("account", account.clone()))
+        .bind(("now", now))
+        .await?
+        .check()?;
+    Ok(res.take(0)?)
+}
+
+/// Revokes every grant the account gave `client_id`: the app's tokens stop working.
+pub async fn revoke_all(db: &Db, account: &RecordId, client_id: &str) -> Result<(), DbError> {
+    db.query(
+        "UPDATE oidc_grant SET revoked = true WHERE account = $account AND client_id = $client",
+    )
+    .bind(("account", account.clone()))
+    .bind(("client", client_id.to_string()))
+    .await?
+    .check()?;
+    Ok(())
+}

@@ -44,6 +44,25 @@ pub async fn hit(
     })
 }
 
+/// Takes back one `hit` of the same window: what a limit on failures does for an attempt that
+/// turned out to succeed, having counted it first so that a burst cannot outrun the limit.
+pub async fn unhit(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    window_secs: u64,
+    now: i64,
+) -> Result<(), DbError> {
+    let (id, _) = window(scope, key, window_secs, now);
+    retry_conflicts("counter update", 20, || {
+        db.query("UPDATE $id SET count = math::max([count - 1, 0])")
+            .bind(("id", id.clone()))
+            .into_future()
+    })
+    .await?;
+    Ok(())
+}
+
 /// The current window's count without counting.
 pub async fn peek(
     db: &Db,

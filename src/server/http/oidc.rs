@@ -196,14 +196,15 @@ async fn revoke(
 
 async fn introspect(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Form(query): Form<TokenQuery>,
 ) -> Response {
-    let credentials = match credentials_of(&headers, &query) {
+    let credentials = match credentials_of(&parts.headers, &query) {
         Ok(credentials) => credentials,
         Err(error) => return oauth_error(&error),
     };
-    match state.auth.introspect(credentials, query).await {
+    let from = ClientInfo::from_parts(&parts, &state.auth.config.trusted_proxies);
+    match state.auth.introspect(credentials, query, &from).await {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(error) => oauth_error(&error),
     }

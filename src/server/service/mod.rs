@@ -26,6 +26,7 @@ mod guess;
 mod oidc_authorize;
 mod oidc_client_auth;
 mod oidc_clients;
+mod oidc_connected;
 mod oidc_keys;
 mod oidc_logout;
 mod oidc_token;

@@ -5,6 +5,8 @@ use subtle::ConstantTimeEq;
 
 use super::AuthService;
 use crate::server::auth::token;
+use crate::server::client::ClientInfo;
+use crate::server::db::rate_counter;
 
 /// An OAuth error: `error` and a description that names no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ impl OAuthError {
             401
         } else if self.error == "server_error" {
             500
+        } else if self.error == "temporarily_unavailable" {
+            429
         } else {
             400
         }
@@ -32,6 +36,13 @@ impl OAuthError {
 
 pub(super) const SERVER_ERROR: OAuthError = refuse("server_error", "try again");
 pub(super) const BAD_CLIENT: OAuthError = refuse("invalid_client", "client authentication failed");
+const TOO_MANY: OAuthError = refuse(
+    "temporarily_unavailable",
+    "too many failed client authentications from this address; try again in 10 minutes",
+);
+/// Failed client authentications, per client IP.
+const FAILURES: &str = "oidc_client_failures";
+const FAILURE_WINDOW_SECS: u64 = 600;
 
 /// What an app sent to say who it is: an `Authorization: Basic` pair, or form fields.
 #[derive(Debug, Default)]
@@ -51,8 +62,31 @@ pub(super) struct ProvenClient {
 
 impl AuthService {
     /// A confidential app by its secret, in the Basic header or the form; a public one by
-    /// sending none. One method at a time.
+    /// sending none. One method at a time. Every attempt counts against the IP's failure limit
+    /// before it is checked (so a burst cannot outrun it) and is taken back once it succeeds:
+    /// an app that authenticates never uses any of the limit.
     pub(super) async fn authenticate_client(
+        &self,
+        credentials: ClientCredentials,
+        from: &ClientInfo,
+    ) -> Result<ProvenClient, OAuthError> {
+        let ip = from.ip_key();
+        let now = self.clock.now_ms();
+        let hit = rate_counter::hit(&self.db, FAILURES, &ip, FAILURE_WINDOW_SECS, now)
+            .await
+            .map_err(|e| internal("client failures", e))?;
+        if hit.count > self.config.limits.ip_oidc_client_failures_per_10min {
+            crate::server::metrics::oidc("client_auth", "limited");
+            return Err(TOO_MANY);
+        }
+        let client = self.check_client(credentials).await?;
+        rate_counter::unhit(&self.db, FAILURES, &ip, FAILURE_WINDOW_SECS, now)
+            .await
+            .map_err(|e| internal("client failures", e))?;
+        Ok(client)
+    }
+
+    async fn check_client(
         &self,
         credentials: ClientCredentials,
     ) -> Result<ProvenClient, OAuthError> {

@@ -50,7 +50,7 @@ impl AuthService {
             client_id: form.client_id.clone(),
             client_secret: form.client_secret.clone(),
         };
-        let app = self.authenticate_client(credentials).await?;
+        let app = self.authenticate_client(credentials, from).await?;
         let (grant_type, result) = match form.grant_type.as_deref() {
             Some("authorization_code") => ("code", self.redeem_code(&app, &form, from).await),
             Some("refresh_token") => ("refresh", self.redeem_refresh(&app, &form, from).await),

@@ -74,7 +74,7 @@ impl AuthService {
         query: TokenQuery,
         from: &ClientInfo,
     ) -> Result<(), OAuthError> {
-        let app = self.authenticate_client(credentials).await?;
+        let app = self.authenticate_client(credentials, from).await?;
         let presented = query
             .token
             .ok_or(refuse("invalid_request", "token is required"))?;
@@ -104,8 +104,9 @@ impl AuthService {
         &self,
         credentials: ClientCredentials,
         query: TokenQuery,
+        from: &ClientInfo,
     ) -> Result<serde_json::Value, OAuthError> {
-        let app = self.authenticate_client(credentials).await?;
+        let app = self.authenticate_client(credentials, from).await?;
         if !app.confidential {
             return Err(BAD_CLIENT);
         }
