@@ -62,7 +62,7 @@ impl AuthService {
                 },
             ));
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         Ok(out.into_iter().map(|(_, app)| app).collect())
     }
 
