@@ -94,7 +94,9 @@ function startRelyingParty(issuer: string): Promise<Server> {
         ),
       );
     } catch (error) {
-      res.writeHead(500, { "Content-Type": "text/plain" }).end(String(error));
+      // openid-client's ResponseBodyError carries the OAuth error code apart from its message.
+      const code = (error as { error?: string }).error ?? "";
+      res.writeHead(500, { "Content-Type": "text/plain" }).end(`${error} ${code}`);
     }
   });
   return new Promise((resolve) => server.listen(3108, "127.0.0.1", () => resolve(server)));
@@ -158,6 +160,7 @@ test("an app signs its user in through us with openid-client and shows the verif
     // Next time the app must ask again; then signing out of the app signs the user out here.
     await page.goto(`${RP}/login`);
     await expect(page.getByRole("heading", { name: "Clinic wants to sign you in" })).toBeVisible();
+    await hydrated(page);
     await page.getByRole("button", { name: "Continue" }).click();
     await expect(page.locator("#phone")).toHaveText(kiran.e164);
     await page.goto(`${RP}/logout`);
