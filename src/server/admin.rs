@@ -1,12 +1,11 @@
-//! `dynamic_otp admin …`: operator commands against the configured database. The embedded store
-//! is held by one process at a time, so stop the server first; against a SurrealDB server they
-//! run beside the instances.
-
-use std::process::ExitCode;
+//! The operator commands against the database (`dynamic_otp admin …`, see `admin_cli`): what
+//! each does, wherever it runs (the command's own process, or a running server through
+//! `admin_socket`).
 
 use crate::server::auth::phone::mask_e164;
 use crate::server::clock::format_utc;
 use crate::server::db::{self, audit_event, login_guard, user, Db};
+use crate::server::settings::Config;
 
 pub const USAGE: &str = "usage: dynamic_otp admin <command>
 
@@ -17,68 +16,22 @@ pub const USAGE: &str = "usage: dynamic_otp admin <command>
   rotate-secret           a new code-hashing key; codes already sent stay valid until they expire
 ";
 
-pub async fn main(args: &[String]) -> ExitCode {
-    let config = match crate::server::startup::configuration() {
-        Ok((config, _, warnings)) => {
-            for warning in warnings {
-                eprintln!("warning: {warning}");
-            }
-            config
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // The key lives outside the database, so this works while the server runs.
-    if args.first().map(String::as_str) == Some("rotate-secret") {
-        return match crate::server::code_key::rotate(&config, crate::server::clock::now_ms() / 1000)
-        {
-            Ok(message) => {
-                print!("{message}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-        };
-    }
-    let db = match db::connect(&config.database).await {
-        Ok(db) => db,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let now = crate::server::clock::now_ms();
-    let result = match args.first().map(String::as_str) {
-        Some("client") => crate::server::admin_oidc::client(&db, &args[1..], now).await,
+/// Runs one command that works on the database (every one but `rotate-secret`), in this
+/// process or in the server's: its output, or what was wrong with it.
+pub async fn run(db: &Db, config: &Config, args: &[String], now: i64) -> Result<String, String> {
+    match args.first().map(String::as_str) {
+        Some("client") => crate::server::admin_oidc::client(db, &args[1..], now).await,
         // Signing keys are sealed under the code key, so this one needs it.
         Some("rotate-signing-key") => {
-            match crate::server::code_key::load_code_key(&config, now / 1000) {
-                Ok(key) => {
-                    let sealer = crate::server::auth::seal::Sealer::new(&key);
-                    crate::server::admin_oidc::rotate_signing_key(&db, sealer, now).await
-                }
-                Err(e) => Err(e),
-            }
+            let key = crate::server::code_key::load_code_key(config, now / 1000)?;
+            let sealer = crate::server::auth::seal::Sealer::new(&key);
+            crate::server::admin_oidc::rotate_signing_key(db, sealer, now).await
         }
-        _ => execute(&db, args, now).await,
-    };
-    match result {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
+        _ => execute(db, args, now).await,
     }
 }
 
-/// Runs one command; its output, or what was wrong with it.
+/// Runs one account command; its output, or what was wrong with it.
 pub async fn execute(db: &Db, args: &[String], now: i64) -> Result<String, String> {
     let arg = |i: usize| args.get(i).map(String::as_str);
     let limit = |i: usize| -> Result<u32, String> {

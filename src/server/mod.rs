@@ -1,7 +1,9 @@
 //! Everything that runs only on the server.
 
 pub mod admin;
+pub mod admin_cli;
 pub mod admin_oidc;
+pub mod admin_socket;
 pub mod auth;
 pub mod client;
 pub mod clock;

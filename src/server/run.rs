@@ -15,7 +15,7 @@ pub async fn main() -> ExitCode {
     use_one_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("admin") {
-        return crate::server::admin::main(&args[1..]).await;
+        return crate::server::admin_cli::main(&args[1..]).await;
     }
     let (config, leptos, warnings) = match configuration() {
         Ok(loaded) => loaded,
@@ -50,6 +50,9 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
         auth.config.otp.challenge_max_age_secs,
     );
     spawn_phone_waits(auth.clone());
+    if crate::server::admin_socket::store_is_embedded(&auth.config) {
+        crate::server::admin_socket::serve(auth.db.clone(), (*auth.config).clone())?;
+    }
     let listener = tokio::net::TcpListener::bind(site_addr)
         .await
         .map_err(|e| format!("cannot listen on {site_addr}: {e}"))?

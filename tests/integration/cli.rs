@@ -190,3 +190,75 @@ async fn rotate_secret_keeps_codes_already_sent_valid_and_new_codes_use_the_new_
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn admin_commands_reach_a_running_server_that_holds_the_embedded_store() {
+    let dir = std::env::temp_dir().join(format!("dotp-admin-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("app.db");
+    let server = ServerBuilder::new()
+        .dir(&dir)
+        .env("DATABASE_URL", format!("surrealkv://{}", store.display()))
+        .env("PUBLIC_URL", "https://otp.example.in")
+        .env("SMS_PROVIDER", "webhook")
+        .env("SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
+        .start()
+        .await;
+    let socket = dir.join("app.db.admin.sock");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket)
+            .expect("the admin socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the operator's user may open it");
+    }
+
+    // The server holds the store; the command goes through it rather than failing on the lock.
+    let (code, out, err) = admin(
+        &store,
+        &[
+            "client",
+            "add",
+            "Shop",
+            "--redirect",
+            "https://shop.example.in/cb",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_id:"))
+        .expect("the new client's id")
+        .trim()
+        .to_string();
+    let (code, out, _) = admin(&store, &["client", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&id), "{out}");
+    let (code, _, err) = admin(&store, &["unlock", "nobody"]);
+    assert_eq!((code, err.trim()), (2, "no account named `nobody`"));
+
+    // The running server knows the app at once: its sign-in request is taken, not refused.
+    let authorize = format!(
+        "{}/oauth2/authorize?response_type=code&client_id={id}&redirect_uri=https://shop.example.in/cb&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        server.base,
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(authorize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "to our sign-in page");
+
+    // Stopped, the server leaves the store to the command again.
+    drop(server);
+    let (code, out, _) = admin(&store, &["client", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&id), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
