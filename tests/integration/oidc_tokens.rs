@@ -17,7 +17,14 @@ fn app_server() -> reqwest::Client {
         .unwrap()
 }
 
-/// `raj` signed in at ours, and the tokens a first-party app got for him.
+/// `raj` registered and signed in at ours (the browser), and a first-party app registered.
+async fn raj_and_an_app(app: &TestApp) -> (reqwest::Client, App) {
+    let signed_in = browser();
+    app.sign_up(&signed_in, &SEED[0]).await;
+    (signed_in, register_app(app, "--first-party").await)
+}
+
+/// The tokens a first-party app got for the person signed in in `signed_in`.
 async fn tokens_for(app: &TestApp, shop: &App, signed_in: &reqwest::Client) -> serde_json::Value {
     let res = signed_in
         .get(authorize_url(app, shop, ""))
@@ -87,10 +94,7 @@ async fn activity_kinds(app: &TestApp, signed_in: &reqwest::Client) -> Vec<Activ
 #[tokio::test]
 async fn refresh_tokens_rotate_narrow_expire_and_a_reused_one_ends_the_family() {
     let app = start_app(&[]).await;
-    let raj = &SEED[0];
-    let signed_in = browser();
-    app.sign_up(&signed_in, raj).await;
-    let shop = register_app(&app, "--first-party").await;
+    let (signed_in, shop) = raj_and_an_app(&app).await;
     let first = tokens_for(&app, &shop, &signed_in).await;
     let keys = jwks(&app).await;
     let first_id = jws::verify(text(&first, "id_token"), &keys).unwrap();
@@ -187,10 +191,7 @@ async fn refresh_tokens_rotate_narrow_expire_and_a_reused_one_ends_the_family() 
 #[tokio::test]
 async fn of_a_burst_of_parallel_refreshes_with_one_token_one_wins_and_the_family_ends() {
     let app = start_app(&[]).await;
-    let raj = &SEED[0];
-    let signed_in = browser();
-    app.sign_up(&signed_in, raj).await;
-    let shop = register_app(&app, "--first-party").await;
+    let (signed_in, shop) = raj_and_an_app(&app).await;
     let tokens = tokens_for(&app, &shop, &signed_in).await;
     let stolen = text(&tokens, "refresh_token").to_string();
 
@@ -245,10 +246,7 @@ async fn of_a_burst_of_parallel_refreshes_with_one_token_one_wins_and_the_family
 #[tokio::test]
 async fn an_app_revokes_its_tokens_and_its_api_introspects_them() {
     let app = start_app(&[]).await;
-    let raj = &SEED[0];
-    let signed_in = browser();
-    app.sign_up(&signed_in, raj).await;
-    let shop = register_app(&app, "--first-party").await;
+    let (signed_in, shop) = raj_and_an_app(&app).await;
     let tokens = tokens_for(&app, &shop, &signed_in).await;
     let access = text(&tokens, "access_token");
     let refresh_token = text(&tokens, "refresh_token");
@@ -432,10 +430,7 @@ async fn signing_out_of_an_app_ends_the_session_here_and_goes_back_only_where_re
 #[tokio::test]
 async fn a_burst_of_wrong_client_secrets_meets_the_ip_limit_and_apps_elsewhere_are_untouched() {
     let app = start_app(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
-    let raj = &SEED[0];
-    let signed_in = browser();
-    app.sign_up(&signed_in, raj).await;
-    let shop = register_app(&app, "--first-party").await;
+    let (signed_in, shop) = raj_and_an_app(&app).await;
     let tokens = tokens_for(&app, &shop, &signed_in).await;
     // One client for the burst, as one attacker's script would be: 200 connections at once.
     let attacker = app_server();
@@ -480,4 +475,41 @@ async fn a_burst_of_wrong_client_secrets_meets_the_ip_limit_and_apps_elsewhere_a
         let res = ask(&app, "/oauth2/introspect", &shop, "not-a-token").await;
         assert_eq!(res.status(), 200);
     }
+}
+
+#[tokio::test]
+async fn tokens_signed_before_a_key_rotation_still_verify_against_the_jwks_after_it() {
+    let app = start_app(&[]).await;
+    let (signed_in, shop) = raj_and_an_app(&app).await;
+    let before = tokens_for(&app, &shop, &signed_in).await;
+    let kid_of = |token: &str| -> String {
+        let header = token.split('.').next().unwrap();
+        let header =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let old_kid = kid_of(text(&before, "id_token"));
+
+    let new_kid = app.auth.signing_keys().rotate().await.unwrap();
+    assert_ne!(new_kid, old_kid);
+    // The JWKS lists both: what was signed before verifies, and new tokens carry the new key.
+    let keys = jwks(&app).await;
+    assert!(jws::verify(text(&before, "id_token"), &keys).is_some());
+    assert_eq!(
+        userinfo(&app, text(&before, "access_token")).await.status(),
+        200
+    );
+    let after = refresh(&app, &shop, text(&before, "refresh_token"), None).await;
+    let after: serde_json::Value = after.json().await.unwrap();
+    assert_eq!(kid_of(text(&after, "id_token")), new_kid);
+    assert!(jws::verify(text(&after, "id_token"), &keys).is_some());
+
+    // A day on, every token of the old key has long expired: it leaves the JWKS.
+    app.clock.advance(Duration::from_secs(25 * 3600));
+    let kids: Vec<String> = jwks(&app).await.into_iter().map(|k| k.kid).collect();
+    assert_eq!(kids, [new_kid]);
 }

@@ -68,8 +68,8 @@ pub const TABLES: &[&str] = &[
     "oidc_client",
     "oidc_request",
     "oidc_grant",
-    "oidc_consent",
     "oidc_refresh",
+    "oidc_consent",
 ];
 
 #[derive(Debug, thiserror::Error)]
