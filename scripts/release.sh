@@ -9,14 +9,15 @@
 #
 # `--check` is what the tests build to try the release pages: the shipped WASM (same profile,
 # same wasm-opt) and a server in the release configuration (no debug assertions, so it renders
-# the very HTML the shipped one does) left unoptimised, all under target/check. About 12 minutes
-# cold on 2 cores instead of 35; it never touches target/release.
+# the very HTML the shipped one does) left unoptimised, all under target/check: about half the
+# CPU time of the full build (its WASM half is 6 minutes cold here); it never touches
+# target/release.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_wasm_opt
 cd "$ROOT"
 if [ "${1:-}" = "--check" ]; then
-  say "Release-configuration build for the tests into target/check (about 12 minutes cold on 2 cores)"
+  say "Release-configuration build for the tests into target/check (shipped WASM, unoptimised server)"
   CARGO_TARGET_DIR="$ROOT/target/check" CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
     LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/check/site cargo leptos build --release
   exit

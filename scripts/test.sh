@@ -23,5 +23,5 @@ say "Browser tests"
 say "A stylesheet edit shows in the open page under cargo leptos watch"
 ./scripts/css-reload-check.sh
 finish_release_build
-say "Every page of the release build hydrates without a console or page error"
+say "Every page of the release configuration hydrates without a console or page error"
 (cd end2end && E2E_BUILD=check npx playwright test tests/console.spec.ts)
