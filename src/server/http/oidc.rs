@@ -182,12 +182,11 @@ async fn revoke(
     parts: Parts,
     Form(query): Form<TokenQuery>,
 ) -> Response {
-    let credentials = match credentials_of(&parts.headers, &query) {
-        Ok(credentials) => credentials,
-        Err(error) => return oauth_error(&error),
+    let answer = async {
+        let (credentials, from) = caller(&state, &parts, &query)?;
+        state.auth.revoke_token(credentials, query, &from).await
     };
-    let from = ClientInfo::from_parts(&parts, &state.auth.config.trusted_proxies);
-    match state.auth.revoke_token(credentials, query, &from).await {
+    match answer.await {
         // RFC 7009 2.2: 200 whether or not the token was known.
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(error) => oauth_error(&error),
@@ -199,26 +198,29 @@ async fn introspect(
     parts: Parts,
     Form(query): Form<TokenQuery>,
 ) -> Response {
-    let credentials = match credentials_of(&parts.headers, &query) {
-        Ok(credentials) => credentials,
-        Err(error) => return oauth_error(&error),
+    let answer = async {
+        let (credentials, from) = caller(&state, &parts, &query)?;
+        state.auth.introspect(credentials, query, &from).await
     };
-    let from = ClientInfo::from_parts(&parts, &state.auth.config.trusted_proxies);
-    match state.auth.introspect(credentials, query, &from).await {
+    match answer.await {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(error) => oauth_error(&error),
     }
 }
 
-fn credentials_of(
-    headers: &HeaderMap,
+/// Who calls revocation or introspection: the app's credentials, and where the call came from.
+fn caller(
+    state: &AppState,
+    parts: &Parts,
     query: &TokenQuery,
-) -> Result<ClientCredentials, OAuthError> {
-    Ok(ClientCredentials {
-        basic: basic_credentials(headers)?,
+) -> Result<(ClientCredentials, ClientInfo), OAuthError> {
+    let credentials = ClientCredentials {
+        basic: basic_credentials(&parts.headers)?,
         client_id: query.client_id.clone(),
         client_secret: query.client_secret.clone(),
-    })
+    };
+    let from = ClientInfo::from_parts(parts, &state.auth.config.trusted_proxies);
+    Ok((credentials, from))
 }
 
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
