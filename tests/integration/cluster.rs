@@ -76,14 +76,14 @@ impl Drop for Surreal {
 
 fn instance_env(db: &Surreal, sms: &Gateway, database: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("DATABASE_URL", db.url()),
-        ("DATABASE_USER", "root".into()),
-        ("DATABASE_PASS", "root".into()),
-        ("DATABASE_NS", "cluster".into()),
-        ("DATABASE_DB", database.into()),
-        ("SMS_PROVIDER", "webhook".into()),
-        ("SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
-        ("LIMIT_PHONE_PER_HOUR", "4".into()),
+        ("DOTP_DATABASE_URL", db.url()),
+        ("DOTP_DATABASE_USER", "root".into()),
+        ("DOTP_DATABASE_PASS", "root".into()),
+        ("DOTP_DATABASE_NS", "cluster".into()),
+        ("DOTP_DATABASE_DB", database.into()),
+        ("DOTP_SMS_PROVIDER", "webhook".into()),
+        ("DOTP_SMS_WEBHOOK_URL", format!("{}/sms", sms.base)),
+        ("DOTP_LIMIT_PHONE_PER_HOUR", "3".into()),
     ]
 }
 
@@ -156,8 +156,8 @@ async fn two_instances_on_one_surrealdb_server_share_every_piece_of_state() {
         "only that one"
     );
 
-    // The per-phone limit (4 an hour) counts sends through both: 2 so far, then B, A, and B
-    // is refused.
+    // The per-phone sign-in limit (3 an hour here; the account's verification code counts
+    // apart) counts sends through both: 1 so far, then B, A, and B is refused.
     assert_eq!(
         post(&super::browser(), &b, "login", &password)
             .await

@@ -123,7 +123,24 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
     db.use_ns(config.namespace.as_str())
         .use_db(config.database.as_str())
         .await?;
-    db.query(SCHEMA).await?.check()?;
+    // Instances started together apply the same (idempotent) schema at once; the loser of a
+    // collision runs it again rather than failing its start.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let applied = match db.query(SCHEMA).await {
+            Ok(res) => res.check().map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match applied {
+            Ok(()) => break,
+            Err(e) if retryable(&e) && attempt < 50 => {
+                let jitter = u64::from(rand::random::<u8>() % 20);
+                tokio::time::sleep(std::time::Duration::from_millis(10 + jitter)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(std::sync::Arc::new(db))
 }
 

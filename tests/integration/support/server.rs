@@ -35,7 +35,7 @@ impl ServerBuilder {
         .env("DOTP_OTP_SECRET", "binary-test-secret-0123456789abcdef")
         .env("RUST_LOG", "info")
         // Parallel tests each run a server: none may take the default metrics port.
-        .env("METRICS_ADDR", "off")
+        .env("DOTP_METRICS_ADDR", "off")
     }
 
     /// Sets (or replaces) one variable; a setting's name gets the `DOTP_` prefix if it lacks it.
