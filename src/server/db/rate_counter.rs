@@ -13,10 +13,14 @@ pub struct Hit {
 
 /// The record counting `key` in the fixed window that holds `now`, and when that window ends.
 pub(crate) fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
+    let (key, ends) = window_key(scope, key, window_secs, now);
+    (RecordId::new("rate_counter", key), ends)
+}
+
+fn window_key(scope: &str, key: &str, window_secs: u64, now: i64) -> (String, i64) {
     let window_ms = (window_secs.max(1) * 1000) as i64;
     let index = now.div_euclid(window_ms);
-    let id = RecordId::new("rate_counter", format!("{scope}|{key}|{index}"));
-    (id, (index + 1) * window_ms)
+    (format!("{scope}|{key}|{index}"), (index + 1) * window_ms)
 }
 
 /// Counts one event and returns the window's count so far. One UPSERT, so concurrent hits from
@@ -61,6 +65,49 @@ pub async fn unhit(
     })
     .await?;
     Ok(())
+}
+
+/// Counters every sign-in in a number range adds to: one record would make unrelated sign-ins
+/// collide, so each adds to one of these at random and readers sum them. Only for counts that
+/// feed a judgement (the pumping alarm), never for a limit that must hold exactly.
+pub(crate) const SHARDS: u32 = 16;
+
+/// One shard, chosen at random, of `key`'s sharded counter in the window that holds `now`.
+pub(crate) fn shard_window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
+    shard_of(scope, key, window_secs, now, rand::random::<u32>() % SHARDS)
+}
+
+fn shard_of(scope: &str, key: &str, window_secs: u64, now: i64, shard: u32) -> (RecordId, i64) {
+    let (key, ends) = window_key(scope, key, window_secs, now);
+    (
+        RecordId::new("rate_counter", format!("{key}|{shard}")),
+        ends,
+    )
+}
+
+/// Every shard of `key`'s sharded counter in the window that holds `now`.
+pub(crate) fn shards(scope: &str, key: &str, window_secs: u64, now: i64) -> Vec<RecordId> {
+    (0..SHARDS)
+        .map(|shard| shard_of(scope, key, window_secs, now, shard).0)
+        .collect()
+}
+
+/// The sum of a sharded counter's current window.
+pub async fn peek_sharded(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    window_secs: u64,
+    now: i64,
+) -> Result<u32, DbError> {
+    let ids = shards(scope, key, window_secs, now);
+    let mut res = db
+        .query("RETURN math::sum((SELECT VALUE count FROM $ids))")
+        .bind(("ids", ids))
+        .await?
+        .check()?;
+    let sum: Option<i64> = res.take(0)?;
+    Ok(sum.unwrap_or(0).max(0) as u32)
 }
 
 /// The current window's count without counting.

@@ -48,7 +48,10 @@ impl AuthService {
         method: SignInMethod,
         client: &ClientInfo,
     ) -> Result<SignedInTokens, AppError> {
-        let result = self.verify_steps(challenge_key, code, method, client).await;
+        let result = match method {
+            SignInMethod::Sms => self.verify_sms_code(challenge_key, code, client).await,
+            _ => self.verify_steps(challenge_key, code, method, client).await,
+        };
         metrics::verification(&result);
         result
     }

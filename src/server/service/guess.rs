@@ -53,13 +53,22 @@ impl AuthService {
 
     /// One more code checked from this client's address (any kind of code).
     pub(super) async fn count_code_check(&self, client: &ClientInfo) -> Result<(), AppError> {
-        let per_ip = Window {
+        self.count(
+            self.code_checks_per_ip(),
+            &client.ip_key(),
+            self.clock.now_ms(),
+            client,
+        )
+        .await
+    }
+
+    /// The limit on codes checked from one address.
+    pub(super) fn code_checks_per_ip(&self) -> Window {
+        Window {
             scope: "code_checks_ip",
             max: self.config.limits.ip_code_checks_per_10min,
             secs: limits::TEN_MINUTES,
-        };
-        self.count(per_ip, &client.ip_key(), self.clock.now_ms(), client)
-            .await
+        }
     }
 
     /// The code, and for a phone change also the one sent to the number being replaced. Both

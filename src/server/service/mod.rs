@@ -41,6 +41,7 @@ mod second_factor;
 mod send_gate;
 mod sign_in;
 mod signed_in;
+mod sms_code;
 
 use audit::Who;
 pub use oidc_authorize::{AuthorizeParams, Authorized, Refusal};

@@ -8,6 +8,7 @@ use crate::server::auth::limits::{self, Window};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{otp, pumping, test_numbers};
 use crate::server::client::ClientInfo;
+use crate::server::db::transactions::{self, Limit, SendCounts};
 use crate::server::db::{audit_event, rate_counter};
 use crate::server::sms::{CodeSms, SmsError};
 
@@ -24,24 +25,37 @@ impl AuthService {
             .await
             .or_internal("rate limit")?;
         if hit.count > window.max {
-            tracing::warn!(
-                "limit hit: {} ({} per {} s)",
-                window.scope,
-                window.max,
-                window.secs
-            );
-            self.audit(
-                audit_event::Kind::LimitHit,
-                Who::nobody(),
-                window.scope,
-                client,
-            )
-            .await;
-            return Err(AppError::TooManyRequests {
-                wait_secs: secs_until(hit.window_ends_at, now),
-            });
+            return Err(self
+                .limit_hit(&window, hit.window_ends_at, now, client)
+                .await);
         }
         Ok(())
+    }
+
+    /// A request over `window`'s limit: logged, audited, and answered with the wait.
+    pub(super) async fn limit_hit(
+        &self,
+        window: &Window,
+        window_ends_at: i64,
+        now: i64,
+        client: &ClientInfo,
+    ) -> AppError {
+        tracing::warn!(
+            "limit hit: {} ({} per {} s)",
+            window.scope,
+            window.max,
+            window.secs
+        );
+        self.audit(
+            audit_event::Kind::LimitHit,
+            Who::nobody(),
+            window.scope,
+            client,
+        )
+        .await;
+        AppError::TooManyRequests {
+            wait_secs: secs_until(window_ends_at, now),
+        }
     }
 
     /// A fresh random code, or a test number's fixed one.
@@ -95,15 +109,33 @@ impl AuthService {
                 }
             }
         }
-        self.within_limits(phone, purpose, client, now).await?;
-        // Judge the range with this send counted.
-        let sends = rate_counter::hit(&self.db, "range_sends", &range, limits::HOUR, now)
+        let windows = self.send_limits(phone, purpose, client);
+        let counters: Vec<Limit> = windows
+            .iter()
+            .map(|(window, key)| {
+                let (counter, window_ends_at) =
+                    rate_counter::window(window.scope, key, window.secs, now);
+                Limit {
+                    counter,
+                    window_ends_at,
+                    max: window.max,
+                }
+            })
+            .collect();
+        // The limits, and the range's sends with this one counted, in one commit.
+        let counted = transactions::count_send(&self.db, &counters, &range, limits::HOUR, now)
             .await
-            .or_internal("pumping count")?
-            .count;
-        let verified = rate_counter::peek(&self.db, "range_verified", &range, limits::HOUR, now)
-            .await
-            .or_internal("pumping count")?;
+            .or_internal("send counters")?;
+        let (sends, verified) = match counted {
+            SendCounts::Counted {
+                range_sends,
+                range_verified,
+            } => (range_sends, range_verified),
+            SendCounts::Over(i) => {
+                let ends = counters[i].window_ends_at;
+                return Err(self.limit_hit(&windows[i].0, ends, now, client).await);
+            }
+        };
         if !proven && pumping::is_pumped(&self.config.pumping, sends, verified) {
             let until = now + Self::ms(limits::HOUR);
             for key in [&block_key, &source_key] {
@@ -138,16 +170,16 @@ impl AuthService {
             .unwrap_or_else(|| phone.chars().take(4).collect())
     }
 
-    /// Every code that leaves counts against its phone (hour and day) and the client's IP. Each
+    /// The limits every code that leaves counts against, in order: its phone's hour and day and
+    /// the client's IP. Each
     /// purpose has its own quota per phone, so an anonymous "forgot password", which needs only
     /// a username, cannot spend the owner's sign-ins; resets get the smaller one.
-    async fn within_limits(
+    fn send_limits(
         &self,
         phone: &str,
         purpose: CodePurpose,
         client: &ClientInfo,
-        now: i64,
-    ) -> Result<(), AppError> {
+    ) -> [(Window, String); 3] {
         let l = &self.config.limits;
         let (hour_scope, day_scope, per_hour, per_day) = match purpose {
             CodePurpose::SignIn => (
@@ -190,9 +222,11 @@ impl AuthService {
             max: l.ip_sends_per_hour,
             secs: limits::HOUR,
         };
-        self.count(phone_hour, phone, now, client).await?;
-        self.count(phone_day, phone, now, client).await?;
-        self.count(ip_hour, &client.ip_key(), now, client).await
+        [
+            (phone_hour, phone.to_string()),
+            (phone_day, phone.to_string()),
+            (ip_hour, client.ip_key()),
+        ]
     }
 
     /// Password attempts, registrations and reset requests from one client IP, per 10 minutes.

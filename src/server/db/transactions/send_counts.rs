@@ -1,0 +1,176 @@
+//! The counters a code about to be sent adds to, in one transaction: its limits in order (the
+//! phone's hour and day, the client's address) and its number range's sends, which the
+//! SMS-pumping alarm weighs against the range's verified codes. One commit instead of four.
+
+use std::future::IntoFuture;
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::super::{errors_mention, first_error, rate_counter, until_settled, Db, DbError};
+
+/// A limit's counter in its current window.
+pub struct Limit {
+    pub counter: RecordId,
+    pub window_ends_at: i64,
+    pub max: u32,
+}
+
+/// What counting one send found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendCounts {
+    /// The limit at this index was already used up; nothing was counted.
+    Over(usize),
+    /// Every limit had room; this send is counted in each, and in the range's sends.
+    Counted {
+        range_sends: u32,
+        range_verified: u32,
+    },
+}
+
+#[derive(SurrealValue)]
+struct RangeCounts {
+    sends: Option<i64>,
+    verified: Option<i64>,
+}
+
+pub async fn count_send(
+    db: &Db,
+    limits: &[Limit],
+    range: &str,
+    range_window_secs: u64,
+    now: i64,
+) -> Result<SendCounts, DbError> {
+    // One statement pair per limit, so the first one used up stops the rest: a refused send
+    // leaves no count behind in any of them.
+    let mut sql = String::from("BEGIN TRANSACTION;\n");
+    for i in 0..limits.len() {
+        sql.push_str(&format!(
+            "LET $n{i} = (UPSERT $c{i} SET count = (count ?? 0) + 1, expires_at = $e{i} RETURN VALUE count)[0];\n\
+             IF $n{i} > $m{i} {{ THROW 'over_limit:{i}:' }};\n"
+        ));
+    }
+    sql.push_str(
+        "UPSERT $sends SET count = (count ?? 0) + 1, expires_at = $range_ends;\n\
+         RETURN { sends: math::sum((SELECT VALUE count FROM $all_sends)), \
+             verified: math::sum((SELECT VALUE count FROM $all_verified)) };\n\
+         COMMIT TRANSACTION;",
+    );
+    let (sends, range_ends) =
+        rate_counter::shard_window("range_sends", range, range_window_secs, now);
+    let all_sends = rate_counter::shards("range_sends", range, range_window_secs, now);
+    let all_verified = rate_counter::shards("range_verified", range, range_window_secs, now);
+    let (mut res, errors) = until_settled(20, || {
+        let mut query = db
+            .query(sql.as_str())
+            .bind(("sends", sends.clone()))
+            .bind(("range_ends", range_ends))
+            .bind(("all_sends", all_sends.clone()))
+            .bind(("all_verified", all_verified.clone()));
+        for (i, limit) in limits.iter().enumerate() {
+            query = query
+                .bind((format!("c{i}"), limit.counter.clone()))
+                .bind((format!("e{i}"), limit.window_ends_at))
+                .bind((format!("m{i}"), i64::from(limit.max)));
+        }
+        query.into_future()
+    })
+    .await?;
+    if let Some(over) =
+        (0..limits.len()).find(|i| errors_mention(&errors, &format!("over_limit:{i}:")))
+    {
+        return Ok(SendCounts::Over(over));
+    }
+    if !errors.is_empty() {
+        return Err(first_error(errors, "send counters"));
+    }
+    // BEGIN, a LET and an IF per limit, the range's UPSERT, then the RETURN.
+    let counts: Option<RangeCounts> = res.take(2 * limits.len() + 2)?;
+    let counts = counts.unwrap_or(RangeCounts {
+        sends: None,
+        verified: None,
+    });
+    let count = |n: Option<i64>| n.unwrap_or(0).max(0) as u32;
+    Ok(SendCounts::Counted {
+        range_sends: count(counts.sends),
+        range_verified: count(counts.verified),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::memory;
+
+    fn limit(scope: &str, key: &str, max: u32) -> Limit {
+        let (counter, window_ends_at) = rate_counter::window(scope, key, 3600, 5);
+        Limit {
+            counter,
+            window_ends_at,
+            max,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_sends_counts_exactly_the_limit_and_refusals_leave_no_count() {
+        let db = memory().await;
+        let sends: Vec<_> = (0..100)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    // One phone's hour allows 5; each sender has its own address.
+                    let limits = [
+                        limit("phone_hour", "+919876543210", 5),
+                        limit("ip_hour", &format!("10.0.0.{i}"), 1),
+                    ];
+                    count_send(&db, &limits, "919876", 3600, 5).await
+                })
+            })
+            .collect();
+        let mut counted = 0;
+        for send in sends {
+            match send.await.unwrap().unwrap() {
+                SendCounts::Counted { .. } => counted += 1,
+                SendCounts::Over(index) => assert_eq!(index, 0),
+            }
+        }
+        assert_eq!(counted, 5);
+        let phone = rate_counter::peek(&db, "phone_hour", "+919876543210", 3600, 5).await;
+        assert_eq!(phone.unwrap(), 5, "refused sends are not counted");
+        let ips = rate_counter::peek(&db, "ip_hour", "10.0.0.7", 3600, 5)
+            .await
+            .unwrap()
+            + rate_counter::peek(&db, "ip_hour", "10.0.0.8", 3600, 5)
+                .await
+                .unwrap();
+        assert!(ips <= 2);
+        let same_address = [
+            limit("phone_hour", "+919812345678", 5),
+            limit("ip_hour", "10.0.9.9", 1),
+        ];
+        let first = count_send(&db, &same_address, "919812", 3600, 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            first,
+            SendCounts::Counted {
+                range_sends: 1,
+                range_verified: 0
+            },
+            "the range's sends are counted apart from other ranges"
+        );
+        let second = count_send(&db, &same_address, "919812", 3600, 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            second,
+            SendCounts::Over(1),
+            "the address's limit, the second in order"
+        );
+        let phone = rate_counter::peek(&db, "phone_hour", "+919812345678", 3600, 5).await;
+        assert_eq!(
+            phone.unwrap(),
+            1,
+            "the phone's count went back with the refusal"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The common case of the code step: the SMS code of a sign-in or of a new account, checked
+//! and, when right, turned into a session in one transaction (`transactions::check_code`).
+//! Other answers (authenticator app, recovery code, passkey) take `code_step`'s general path.
+
+use super::{AuthService, OrInternal, SignedInTokens, Who};
+use crate::error::AppError;
+use crate::model::{CodePurpose, SignInMethod};
+use crate::server::auth::{limits, token};
+use crate::server::client::ClientInfo;
+use crate::server::db::transactions::{self, Checked, CodeCheck, Redemption};
+use crate::server::db::{audit_event, rate_counter};
+
+impl AuthService {
+    pub(super) async fn verify_sms_code(
+        &self,
+        challenge_key: &str,
+        typed: &str,
+        client: &ClientInfo,
+    ) -> Result<SignedInTokens, AppError> {
+        let code = Self::normalised(typed)?;
+        let now = self.clock.now_ms();
+        let max = self.config.otp.max_attempts;
+        let per_ip = self.code_checks_per_ip();
+        // Reset and phone-change codes prove a phone only; they never stand in for the password.
+        let row = self
+            .challenge(challenge_key, |r| {
+                r.purpose().is_some_and(CodePurpose::signs_in)
+            })
+            .await?;
+        let user = match &row {
+            Some(row) => self.account_of(row).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            // Nothing to check, but counted against the address all the same, so the limit
+            // answers alike for a made-up challenge.
+            self.count_code_check(client).await?;
+            return Err(AppError::CodeExpired);
+        };
+        let who = Who::user(&user);
+        let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
+        let mut entered = self.event(audit_event::Kind::SignedIn, who, "", client);
+        // Written together, they could share a millisecond; the activity list must still show
+        // the sign-in after the accepted code.
+        entered.at = entered.at.max(verified.at + 1);
+        let session_token = token::new_token();
+        let checked = transactions::check_code(
+            &self.db,
+            CodeCheck {
+                key: challenge_key,
+                macs: self.code_key.macs(challenge_key, &code),
+                max_attempts: max,
+                now,
+                ip_counter: rate_counter::window(per_ip.scope, &client.ip_key(), per_ip.secs, now),
+                ip_max: per_ip.max,
+                account: user.id.clone(),
+                username: &user.username,
+                range: &self.range_of(&user.phone),
+                range_window_secs: limits::HOUR,
+                events: vec![verified, entered],
+                redemption: Redemption {
+                    session_key: token::storage_key(&session_token),
+                    session_expires_at: now + Self::ms(self.config.session_ttl_secs),
+                    ip: client.ip_text(),
+                    user_agent: client.user_agent.chars().take(300).collect(),
+                    methods: vec![
+                        SignInMethod::Password.stored().to_string(),
+                        SignInMethod::Sms.stored().to_string(),
+                    ],
+                },
+            },
+        )
+        .await
+        .or_internal("verify: code check")?;
+        match checked {
+            Checked::Right => Ok(SignedInTokens {
+                session: session_token,
+                device: Some(self.device_token(&user.username)),
+                recovery_left: None,
+            }),
+            Checked::Wrong { attempts } => {
+                self.audit(audit_event::Kind::CodeFailed, who, "sms", client)
+                    .await;
+                self.failed(who, now, client).await?;
+                let used = attempts.clamp(0, i64::from(max)) as u32;
+                Err(AppError::WrongCode {
+                    tries_left: max - used,
+                })
+            }
+            Checked::Dead => Err(AppError::CodeExpired),
+            Checked::AddressLimited { window_ends_at } => {
+                Err(self.limit_hit(&per_ip, window_ends_at, now, client).await)
+            }
+            Checked::Busy => {
+                // Refused unchecked, and counted as a failure, as `guess` does.
+                tracing::warn!("code check refused unchecked: it kept colliding");
+                self.failed(who, now, client).await?;
+                Err(AppError::TooManyRequests { wait_secs: 1 })
+            }
+        }
+    }
+}
