@@ -1,5 +1,6 @@
 //! Authentication domain logic, free of the web layer.
 
+mod argon2_memory;
 pub mod jws;
 pub mod limits;
 pub mod lockout;

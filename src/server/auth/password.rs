@@ -5,10 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::Params;
 use tokio::sync::Semaphore;
+
+use super::argon2_memory::{self, BlockPool};
 
 use crate::server::config::{ConfigError, Sources};
 use crate::server::metrics;
@@ -67,6 +67,8 @@ pub struct PasswordHasher {
     max_in_line: usize,
     /// Verified against when the user is unknown, so that path costs the same as a real one.
     dummy_hash: Arc<str>,
+    /// Memory for the hashes running at once (bounded by `permits`), reused from one to the next.
+    blocks: Arc<BlockPool>,
 }
 
 impl PasswordHasher {
@@ -78,7 +80,13 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
-        let dummy_hash = hash_blocking(&params, "dummy password for unknown users")?;
+        // Made in memory of its own, freed at once: an idle server holds no hashing memory.
+        let dummy_hash = argon2_memory::hash(
+            &BlockPool::default(),
+            &params,
+            "dummy password for unknown users",
+        )
+        .map_err(PasswordError::Hash)?;
         let concurrent = config.max_concurrent.max(1);
         Ok(PasswordHasher {
             params,
@@ -86,12 +94,15 @@ impl PasswordHasher {
             in_line: Arc::new(AtomicUsize::new(0)),
             max_in_line: concurrent + config.max_queue,
             dummy_hash: dummy_hash.into(),
+            blocks: Arc::default(),
         })
     }
 
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        let params = self.params.clone();
-        self.run(move || hash_blocking(&params, &password)).await?
+        let (params, blocks) = (self.params.clone(), self.blocks.clone());
+        self.run(move || argon2_memory::hash(&blocks, &params, &password))
+            .await?
+            .map_err(PasswordError::Hash)
     }
 
     /// True only if `stored` is given and matches. With `None`, checks the dummy hash and
@@ -103,7 +114,10 @@ impl PasswordHasher {
     ) -> Result<bool, PasswordError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let matched = self.run(move || verify_blocking(&hash, &password)).await?;
+        let blocks = self.blocks.clone();
+        let matched = self
+            .run(move || argon2_memory::verify(&blocks, &hash, &password))
+            .await?;
         Ok(known && matched)
     }
 
@@ -146,28 +160,6 @@ impl Drop for InLine {
     fn drop(&mut self) {
         let before = self.0.fetch_sub(1, Ordering::AcqRel);
         metrics::argon2_queue_depth(before - 1);
-    }
-}
-
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-}
-
-fn hash_blocking(params: &Params, password: &str) -> Result<String, PasswordError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2(params)
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
-}
-
-/// Parameters come from the stored hash itself, so old hashes keep verifying after a change.
-fn verify_blocking(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
     }
 }
 
