@@ -16,9 +16,9 @@ use dynamic_otp::model::CodePurpose;
 use dynamic_otp::server::auth::otp::CodeKey;
 use dynamic_otp::server::config::Sources;
 use dynamic_otp::server::db::otp_challenge::NewChallenge;
-use dynamic_otp::server::db::transactions;
 use dynamic_otp::server::db::user::{self, NewUser};
 use dynamic_otp::server::db::Db;
+use dynamic_otp::server::db::{audit_event, rate_counter, transactions};
 use dynamic_otp::server::settings::Config;
 use serde_json::{json, Value};
 
@@ -335,13 +335,17 @@ async fn seed_users(bench: &Bench) {
 
 /// Challenges with a known code, written straight to the store: the verify phase measures
 /// checking codes, not hashing the passwords of thousands of registrations.
-async fn seed_challenges(db: &Db, code_key: &CodeKey, count: usize) -> Vec<String> {
+async fn seed_challenges(
+    db: &Db,
+    code_key: &CodeKey,
+    numbers: std::ops::Range<usize>,
+) -> Vec<String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let mut keys = Vec::with_capacity(count);
-    for i in 0..count {
+    let mut keys = Vec::with_capacity(numbers.len());
+    for i in numbers {
         let user_key = format!("bv{i}");
         // Challenge keys are 64 hex digits, like the tokens the server makes.
         let key = format!("{i:064x}");
@@ -372,6 +376,55 @@ async fn seed_challenges(db: &Db, code_key: &CodeKey, count: usize) -> Vec<Strin
         keys.push(key);
     }
     keys
+}
+
+/// The code check's one transaction (`transactions::check_code`, right codes) straight on the
+/// store from the same workers: what figure 3 would be without HTTP and the app around it.
+async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usize) -> f64 {
+    let (db, code_key, keys) = (db.clone(), Arc::new(code_key.clone()), Arc::new(keys));
+    let (rate, _) = closed_loop(workers, Duration::from_secs(5), keys.len(), move |i| {
+        let (db, code_key, keys) = (db.clone(), code_key.clone(), keys.clone());
+        async move {
+            let key = &keys[i];
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            let event = |kind: &str| audit_event::Event {
+                at: now,
+                kind: kind.into(),
+                account: Some(user::record(&format!("bv{}", CHALLENGES + i))),
+                username: format!("bench_verify_{}", CHALLENGES + i),
+                masked_phone: "+91******0000".into(),
+                ip: address(i),
+                user_agent: "bench".into(),
+                detail: String::new(),
+            };
+            let check = transactions::CodeCheck {
+                key,
+                macs: code_key.macs(key, "123456"),
+                max_attempts: 5,
+                now,
+                ip_counter: rate_counter::window("code_checks_ip", &address(i), 600, now),
+                ip_max: 100,
+                account: user::record(&format!("bv{}", CHALLENGES + i)),
+                username: &format!("bench_verify_{}", CHALLENGES + i),
+                range: "9197",
+                range_window_secs: 3600,
+                events: vec![event("code_verified"), event("signed_in")],
+                redemption: transactions::Redemption {
+                    session_key: format!("{:064x}", i + 1 << 40),
+                    session_expires_at: now + 3_600_000,
+                    ip: address(i),
+                    user_agent: "bench".into(),
+                    methods: vec!["pwd".into(), "sms".into()],
+                },
+            };
+            transactions::check_code(&db, check).await.unwrap() == transactions::Checked::Right
+        }
+    })
+    .await;
+    rate
 }
 
 /// The store's own rate for what a code check must do at least once: a conditional update of
@@ -424,19 +477,20 @@ fn gzip_size(bytes: &[u8]) -> usize {
     size
 }
 
-/// The newest built `dynamic_otp[.<hash>].<ext>` in the site's pkg folder: asset names carry a
-/// content hash that only the server binary cargo-leptos built knows, so read the folder.
-fn built_asset(ext: &str) -> std::path::PathBuf {
-    std::fs::read_dir("target/site/pkg")
-        .expect("a built site: cargo leptos build")
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("dynamic_otp") && name.ends_with(&format!(".{ext}"))
-        })
-        .max_by_key(|path| path.metadata().and_then(|m| m.modified()).ok())
-        .unwrap_or_else(|| panic!("no .{ext} in target/site/pkg"))
+/// The built file a served path names. The release server names assets with a content hash
+/// (`dynamic_otp.<hash>.css`); a site built without hashes has the plain name.
+fn site_file(path: &str) -> Vec<u8> {
+    let exact = format!("target/site{path}");
+    if let Ok(bytes) = std::fs::read(&exact) {
+        return bytes;
+    }
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let parts: Vec<&str> = name.split('.').collect();
+    let plain = match parts.as_slice() {
+        [stem, _hash, ext] => format!("target/site{dir}/{stem}.{ext}"),
+        _ => exact.clone(),
+    };
+    std::fs::read(&plain).unwrap_or_else(|e| panic!("{exact} (or {plain}): {e}"))
 }
 
 /// JS, WASM and CSS that the page at `path` loads, as its HTML links them: raw and gzip bytes.
@@ -450,19 +504,29 @@ async fn page_bytes(bench: &Bench, path: &str) -> Value {
         .text()
         .await
         .unwrap();
+    // Every file the HTML names in src= or href=, read from the built site it is served from.
+    let linked: Vec<String> = html
+        .split(['"', '\''])
+        .filter(|part| part.starts_with('/') && !part.starts_with("//"))
+        .map(|part| part.split(['?', '#']).next().unwrap_or(part).to_string())
+        .filter(|path| {
+            [".js", ".wasm", ".css"]
+                .iter()
+                .any(|ext| path.ends_with(ext))
+        })
+        .collect();
     let mut rows = serde_json::Map::new();
     let (mut raw_total, mut gzip_total) = (0, 0);
     for kind in ["js", "wasm", "css"] {
-        let linked = html.contains(&format!(".{kind}\""));
-        let bytes = if linked {
-            std::fs::read(built_asset(kind)).unwrap()
-        } else {
-            Vec::new()
-        };
-        let gzip = if linked { gzip_size(&bytes) } else { 0 };
-        raw_total += bytes.len();
+        let (mut raw, mut gzip) = (0, 0);
+        for path in linked.iter().filter(|p| p.ends_with(&format!(".{kind}"))) {
+            let bytes = site_file(path);
+            raw += bytes.len();
+            gzip += gzip_size(&bytes);
+        }
+        raw_total += raw;
         gzip_total += gzip;
-        rows.insert(kind.into(), json!({"raw": bytes.len(), "gzip": gzip}));
+        rows.insert(kind.into(), json!({"raw": raw, "gzip": gzip}));
     }
     rows.insert(
         "total".into(),
@@ -489,17 +553,20 @@ async fn main() {
     let settings = settings(&root.join("main"), sms);
     let config = load_config(&settings, "127.0.0.1:0");
     let workers = 3 * cores;
-    let (engine, keys) = {
+    let (engine, keys, transaction) = {
         let db = dynamic_otp::server::db::connect(&config.database)
             .await
             .unwrap();
         let engine = engine_rate(&db, workers, Duration::from_secs(5)).await;
         eprintln!("    engine: {engine:.0} conditional-update transactions/s");
         let code_key = dynamic_otp::server::code_key::load_code_key(&config, 0).unwrap();
-        let keys = seed_challenges(&db, &code_key, CHALLENGES).await;
-        eprintln!("    {CHALLENGES} challenges written");
+        let keys = seed_challenges(&db, &code_key, 0..CHALLENGES).await;
+        let direct = seed_challenges(&db, &code_key, CHALLENGES..2 * CHALLENGES).await;
+        eprintln!("    {} challenges written", 2 * CHALLENGES);
+        let transaction = check_rate(&db, &code_key, direct, workers).await;
+        eprintln!("    the code check's transaction alone: {transaction:.0}/s");
         drop(db);
-        (engine, keys)
+        (engine, keys, transaction)
     };
     // The embedded store shuts down in the background once its last handle is gone.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -668,6 +735,7 @@ async fn main() {
                      "accepted_per_sec": accepted.len() as f64 / overload_for.as_secs_f64(),
                      "accepted_p95_ms": percentile(&accepted, 0.95)},
         "verify": {"engine_updates_per_sec": engine, "verifications_per_sec": verify_rate,
+                   "transaction_alone_per_sec": transaction, "transaction_ratio": transaction / engine,
                    "ratio": verify_rate / engine, "p50_ms": percentile(&verify_lat, 0.5),
                    "p99_ms": percentile(&verify_lat, 0.99)},
         "ssr": {"static_per_sec": static_rate, "login_per_sec": ssr_rate, "ratio": ssr_rate / static_rate,
@@ -705,8 +773,9 @@ fn print_table(r: &Value) {
         f(&o["offered_per_sec"]), 100.0 * f(&o["shed_share"]), f(&o["shed_p50_ms"]), f(&o["shed_p99_ms"]),
         f(&o["accepted_per_sec"]), f(&o["accepted_p95_ms"]));
     let v = &r["verify"];
-    println!("| 3 | code verifications ÷ engine's conditional-update transactions | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms) | {:.0}/s | **{:.2}** | ≥ 0.50 |",
-        f(&v["verifications_per_sec"]), f(&v["p50_ms"]), f(&v["p99_ms"]), f(&v["engine_updates_per_sec"]), f(&v["ratio"]));
+    println!("| 3 | code verifications ÷ engine's conditional-update transactions | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms); its one transaction alone {:.0}/s ({:.2}) | {:.0}/s | **{:.2}** | ≥ 0.50 |",
+        f(&v["verifications_per_sec"]), f(&v["p50_ms"]), f(&v["p99_ms"]), f(&v["transaction_alone_per_sec"]),
+        f(&v["transaction_ratio"]), f(&v["engine_updates_per_sec"]), f(&v["ratio"]));
     let s = &r["ssr"];
     println!("| 4 | SSR /login ÷ static file, same server | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms) | {:.0}/s (p50 {:.1} ms, p99 {:.1} ms) | **{:.2}** | ≥ 0.30 |",
         f(&s["login_per_sec"]), f(&s["login_p50_ms"]), f(&s["login_p99_ms"]), f(&s["static_per_sec"]),

@@ -73,14 +73,18 @@ impl DatabaseConfig {
             return self.url.clone();
         }
         let mut url = self.url.clone();
+        const MIB: u64 = 1024 * 1024;
         let bounds = [
-            ("surrealkv_block_cache_capacity", self.store_cache_mib),
-            ("surrealkv_max_memtable_size", self.store_memtable_mib),
+            ("surrealkv_block_cache_capacity", self.store_cache_mib * MIB),
+            ("surrealkv_max_memtable_size", self.store_memtable_mib * MIB),
+            // A read copies the whole block that holds its key: 4 KiB, not the default 64 KiB,
+            // once the records no longer all fit in the write buffer.
+            ("surrealkv_block_size", 4096),
         ];
-        for (key, mib) in bounds {
+        for (key, bytes) in bounds {
             if !url.contains(&format!("{key}=")) {
                 let separator = if url.contains('?') { '&' } else { '?' };
-                url.push_str(&format!("{separator}{key}={}", mib * 1024 * 1024));
+                url.push_str(&format!("{separator}{key}={bytes}"));
             }
         }
         url
@@ -145,11 +149,12 @@ mod tests {
         assert_eq!(
             config("surrealkv://data/app.db").engine_url(),
             "surrealkv://data/app.db?surrealkv_block_cache_capacity=8388608\
-             &surrealkv_max_memtable_size=16777216"
+             &surrealkv_max_memtable_size=16777216&surrealkv_block_size=4096"
         );
         assert_eq!(
             config("surrealkv://x?surrealkv_max_memtable_size=1").engine_url(),
-            "surrealkv://x?surrealkv_max_memtable_size=1&surrealkv_block_cache_capacity=8388608"
+            "surrealkv://x?surrealkv_max_memtable_size=1&surrealkv_block_cache_capacity=8388608\
+             &surrealkv_block_size=4096"
         );
         assert_eq!(config("ws://db:8000").engine_url(), "ws://db:8000");
         assert_eq!(config("mem://").engine_url(), "mem://");

@@ -12,7 +12,7 @@ pub struct Hit {
 }
 
 /// The record counting `key` in the fixed window that holds `now`, and when that window ends.
-pub(crate) fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
+pub fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
     let (key, ends) = window_key(scope, key, window_secs, now);
     (RecordId::new("rate_counter", key), ends)
 }

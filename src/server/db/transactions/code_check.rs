@@ -17,6 +17,7 @@ use super::Redemption;
 pub struct CodeCheck<'a> {
     pub key: &'a str,
     /// The typed code's MAC under every code key (current first); the challenge stores one.
+    /// The guess is counted and, when right, the challenge used in the same write.
     pub macs: Vec<String>,
     pub max_attempts: u32,
     pub now: i64,
@@ -60,8 +61,8 @@ struct Outcome {
     attempts: Option<i64>,
 }
 
-/// The statement whose value is the outcome: BEGIN, three LETs, six writes, then the RETURN.
-const OUTCOME: usize = 10;
+/// The statement whose value is the outcome: BEGIN, three LETs, five writes, then the RETURN.
+const OUTCOME: usize = 9;
 
 pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbError> {
     let (range_counter, range_ends) = rate_counter::shard_window(
@@ -79,12 +80,12 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
             "BEGIN TRANSACTION;
              LET $hits = (UPSERT $ip_counter SET count = (count ?? 0) + 1, expires_at = $ip_ends \
                  RETURN VALUE count)[0];
-             LET $c = (UPDATE $id SET attempts += 1 WHERE $hits <= $ip_max AND consumed = false \
-                 AND attempts < $max AND expires_at > $now AND purpose IN ['sign_in', 'verify_phone'] \
-                 RETURN AFTER)[0];
-             LET $right = $c != NONE AND $c.code_mac IN $macs AND $c.account = $account;
-             UPDATE $id SET consumed = true WHERE $right;
-             UPDATE $account SET phone_verified = true, last_method = 'sms' WHERE $right;
+             LET $c = (UPDATE $id SET attempts += 1, consumed = code_mac IN $macs AND account = $account \
+                 WHERE $hits <= $ip_max AND consumed = false AND attempts < $max AND expires_at > $now \
+                 AND purpose IN ['sign_in', 'verify_phone'] RETURN AFTER)[0];
+             LET $right = $c.consumed = true;
+             UPDATE $account SET phone_verified = true, last_method = 'sms' \
+                 WHERE $right AND (phone_verified != true OR last_method != 'sms');
              INSERT INTO session [{ id: $session_id, account: $account, created_at: $now, \
                  last_seen: $now, proven_at: $now, expires_at: $expires, ip: $ip, \
                  user_agent: $agent, methods: $methods }][WHERE $right];

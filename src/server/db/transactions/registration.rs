@@ -48,6 +48,8 @@ async fn try_create(
     now: i64,
     stale_before: i64,
 ) -> Result<(), CreateError> {
+    // The stale accounts are deleted by id: `DELETE user WHERE id IN $stale` would read the
+    // whole table for every registration.
     let mut res = db
         .query(
             "BEGIN TRANSACTION;
@@ -55,7 +57,7 @@ async fn try_create(
                  AND created_at < $stale_before AND (username = $username OR phone = $phone));
              DELETE otp_challenge WHERE account IN $stale;
              DELETE session WHERE account IN $stale;
-             DELETE user WHERE id IN $stale;
+             DELETE $stale;
              CREATE $user CONTENT {
                  username: $username, full_name: $full_name, phone: $phone, email: $email,
                  password_hash: $password_hash, phone_verified: false, created_at: $now,
