@@ -75,7 +75,7 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
     let r = &check.redemption;
     // The MAC comparison happens in the store: it compares keyed MACs, which an attacker can
     // neither choose nor learn, so its timing tells nothing.
-    let (mut res, errors) = until_settled(20, || {
+    let (mut res, errors) = until_settled(50, || {
         db.query(
             "BEGIN TRANSACTION;
              LET $hits = (UPSERT $ip_counter SET count = (count ?? 0) + 1, expires_at = $ip_ends \

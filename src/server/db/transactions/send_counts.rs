@@ -59,7 +59,7 @@ pub async fn count_send(
         rate_counter::shard_window("range_sends", range, range_window_secs, now);
     let all_sends = rate_counter::shards("range_sends", range, range_window_secs, now);
     let all_verified = rate_counter::shards("range_verified", range, range_window_secs, now);
-    let (mut res, errors) = until_settled(20, || {
+    let (mut res, errors) = until_settled(50, || {
         let mut query = db
             .query(sql.as_str())
             .bind(("sends", sends.clone()))
