@@ -107,16 +107,7 @@ impl AuthService {
                     });
                 };
                 let session_token = token::new_token();
-                let redemption = Redemption {
-                    session_key: token::storage_key(&session_token),
-                    session_expires_at: now + Self::ms(self.config.session_ttl_secs),
-                    ip: client.ip_text(),
-                    user_agent: client.user_agent.chars().take(300).collect(),
-                    methods: vec![
-                        SignInMethod::Password.stored().to_string(),
-                        spent.method.stored().to_string(),
-                    ],
-                };
+                let redemption = self.redemption(&session_token, spent.method, client, now);
                 let won = transactions::redeem(
                     &self.db,
                     challenge_key,
@@ -156,6 +147,26 @@ impl AuthService {
                     Err(AppError::CodeExpired)
                 }
             }
+        }
+    }
+
+    /// The session a right answer makes: after the password, with `method`.
+    pub(super) fn redemption(
+        &self,
+        session_token: &str,
+        method: SignInMethod,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Redemption {
+        Redemption {
+            session_key: token::storage_key(session_token),
+            session_expires_at: now + Self::ms(self.config.session_ttl_secs),
+            ip: client.ip_text(),
+            user_agent: client.user_agent.chars().take(300).collect(),
+            methods: vec![
+                SignInMethod::Password.stored().to_string(),
+                method.stored().to_string(),
+            ],
         }
     }
 

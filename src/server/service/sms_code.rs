@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::{CodePurpose, SignInMethod};
 use crate::server::auth::{limits, token};
 use crate::server::client::ClientInfo;
-use crate::server::db::transactions::{self, Checked, CodeCheck, Redemption};
+use crate::server::db::transactions::{self, Checked, CodeCheck};
 use crate::server::db::{audit_event, rate_counter};
 
 impl AuthService {
@@ -58,16 +58,7 @@ impl AuthService {
                 range: &self.range_of(&user.phone),
                 range_window_secs: limits::HOUR,
                 events: vec![verified, entered],
-                redemption: Redemption {
-                    session_key: token::storage_key(&session_token),
-                    session_expires_at: now + Self::ms(self.config.session_ttl_secs),
-                    ip: client.ip_text(),
-                    user_agent: client.user_agent.chars().take(300).collect(),
-                    methods: vec![
-                        SignInMethod::Password.stored().to_string(),
-                        SignInMethod::Sms.stored().to_string(),
-                    ],
-                },
+                redemption: self.redemption(&session_token, SignInMethod::Sms, client, now),
             },
         )
         .await
