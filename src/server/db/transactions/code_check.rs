@@ -64,6 +64,8 @@ struct Outcome {
 /// The statement whose value is the outcome: BEGIN, three LETs, five writes, then the RETURN.
 const OUTCOME: usize = 9;
 
+/// The writes after a right code are `signed_in.rs`'s bookkeeping, each guarded by `$right`; a
+/// change to one belongs in the other.
 pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbError> {
     let (range_counter, range_ends) = rate_counter::shard_window(
         "range_verified",
@@ -147,36 +149,12 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::otp_challenge::NewChallenge;
-    use crate::server::db::transactions::create_with_challenge;
     use crate::server::db::{memory, user as users};
 
     const NOW: i64 = 1_000_000;
 
     async fn setup(db: &Db, key: &str) {
-        let user = users::NewUser {
-            key: format!("u{key}"),
-            username: format!("user_{key}"),
-            full_name: "राज शर्मा".into(),
-            phone: format!("+9198765{key:0>5}"),
-            email: "raj@example.in".into(),
-            password_hash: "$argon2id$stub".into(),
-            language: "hi".into(),
-        };
-        let challenge = NewChallenge {
-            key: key.into(),
-            account: users::record(&user.key),
-            purpose: CodePurpose::SignIn,
-            phone: user.phone.clone(),
-            code_mac: "right".into(),
-            now: NOW,
-            expires_at: NOW + 300_000,
-            resend_after: NOW + 30_000,
-            language: "hi".into(),
-        };
-        create_with_challenge(db, user, challenge, NOW, NOW - 1_800_000)
-            .await
-            .unwrap();
+        super::super::account_with_challenge(db, key, CodePurpose::SignIn, "right", NOW).await;
     }
 
     fn check<'a>(key: &'a str, mac: &str, ip: &str, ip_max: u32, session: &str) -> CodeCheck<'a> {

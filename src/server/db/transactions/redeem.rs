@@ -183,39 +183,12 @@ pub async fn redeem_reset(
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::otp_challenge::{
-        replace_code, take_guess, Guess, NewChallenge, NewCode,
-    };
-    use crate::server::db::transactions::create_with_challenge;
+    use crate::server::db::otp_challenge::{replace_code, take_guess, Guess, NewCode};
     use crate::server::db::{memory, session as sessions, user as users};
     use surrealdb::types::RecordId;
 
     async fn setup(db: &Db, key: &str, now: i64) -> RecordId {
-        let user = users::NewUser {
-            key: format!("u{key}"),
-            username: format!("user_{key}"),
-            full_name: "राज शर्मा".into(),
-            phone: format!("+9198765{key:0>5}"),
-            email: "raj@example.in".into(),
-            password_hash: "$argon2id$stub".into(),
-            language: "hi".into(),
-        };
-        let account = users::record(&user.key);
-        let challenge = NewChallenge {
-            key: key.into(),
-            account: account.clone(),
-            purpose: CodePurpose::VerifyPhone,
-            phone: user.phone.clone(),
-            code_mac: "mac".into(),
-            now,
-            expires_at: now + 300_000,
-            resend_after: now + 30_000,
-            language: "hi".into(),
-        };
-        create_with_challenge(db, user, challenge, now, now - 1_800_000)
-            .await
-            .unwrap();
-        account
+        super::super::account_with_challenge(db, key, CodePurpose::VerifyPhone, "mac", now).await
     }
 
     fn redemption(session: &str) -> Redemption {

@@ -19,6 +19,8 @@ pub struct SignedIn<'a> {
     pub now: i64,
 }
 
+/// `code_check.rs` writes the same bookkeeping inside its own transaction for SMS codes; a
+/// change here belongs there too.
 pub async fn signed_in(
     db: &Db,
     outcome: SignedIn<'_>,
