@@ -70,7 +70,7 @@ pub async fn unhit(
 /// Counters every sign-in in a number range adds to: one record would make unrelated sign-ins
 /// collide, so each adds to one of these at random and readers sum them. Only for counts that
 /// feed a judgement (the pumping alarm), never for a limit that must hold exactly.
-const SHARDS: u32 = 16;
+pub(crate) const SHARDS: u32 = 16;
 
 /// One shard, chosen at random, of `key`'s sharded counter in the window that holds `now`.
 pub(crate) fn shard_window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, i64) {
@@ -100,11 +100,7 @@ pub async fn peek_sharded(
     window_secs: u64,
     now: i64,
 ) -> Result<u32, DbError> {
-    sum(db, shards(scope, key, window_secs, now)).await
-}
-
-/// The counts of `ids` added up; a missing record counts 0.
-async fn sum(db: &Db, ids: Vec<RecordId>) -> Result<u32, DbError> {
+    let ids = shards(scope, key, window_secs, now);
     let mut res = db
         .query("RETURN math::sum((SELECT VALUE count FROM $ids))")
         .bind(("ids", ids))
@@ -122,7 +118,14 @@ pub async fn peek(
     window_secs: u64,
     now: i64,
 ) -> Result<u32, DbError> {
-    sum(db, vec![window(scope, key, window_secs, now).0]).await
+    let (id, _) = window(scope, key, window_secs, now);
+    let mut res = db
+        .query("SELECT VALUE count FROM $id")
+        .bind(("id", id))
+        .await?
+        .check()?;
+    let counts: Vec<i64> = res.take(0)?;
+    Ok(counts.first().copied().unwrap_or(0).max(0) as u32)
 }
 
 /// Until when `key` is blocked, if it is.
