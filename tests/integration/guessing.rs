@@ -79,21 +79,13 @@ async fn a_burst_of_wrong_reset_codes_gets_five_checks_and_changes_nothing() {
     let priya = &SEED[1];
     app.sign_up(&browser(), priya).await;
     let owner = browser();
-    let seen = app.gateway.messages().len();
+    let seen = app.sent_to(priya.phone);
     let res = app
         .call(&owner, "forgot_password", &[("username", priya.username)])
         .await;
     assert_eq!(res.status(), 200);
     let challenge = cookie_value(&res, "otp_challenge").unwrap();
-    let mut right = None;
-    for _ in 0..100 {
-        if app.gateway.messages().len() > seen {
-            right = Some(app.last_code_to(priya.phone));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let right = right.expect("the reset code was sent");
+    let right = app.reset_code_to(priya.phone, seen).await;
 
     let burst: Vec<_> = wrong_codes(&right, 100)
         .into_iter()

@@ -198,20 +198,12 @@ async fn the_owner_cancels_and_a_new_password_or_a_reset_from_the_current_phone_
     // A password reset proves the current phone: whoever asked for the wait loses it.
     begin_wait(&app, &here, raj).await;
     let owner = browser();
+    let seen = app.sent_to(raj.phone);
     let res = app
         .call(&owner, "forgot_password", &[("username", raj.username)])
         .await;
     assert_eq!(res.status(), 200);
-    let mut code = None;
-    for _ in 0..100 {
-        let (to, text) = app.gateway.messages().last().unwrap().clone();
-        if to == raj.phone && text.contains("password reset code") {
-            code = Some(code_in(&text));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let code = code.expect("a reset code to the current number");
+    let code = app.reset_code_to(raj.phone, seen).await;
     let form = [("code", code.as_str()), ("password", "raj-new-password-42")];
     assert_eq!(
         app.call(&owner, "reset_password", &form).await.status(),

@@ -3,24 +3,6 @@
 
 use super::*;
 
-/// Waits for the background send of a reset code: messages to `phone` beyond `seen`.
-async fn reset_code_to(app: &TestApp, phone: &str, seen: usize) -> String {
-    for _ in 0..100 {
-        let mine: Vec<String> = app
-            .gateway
-            .messages()
-            .into_iter()
-            .filter(|(to, _)| to == phone)
-            .map(|(_, text)| text)
-            .collect();
-        if mine.len() > seen {
-            return code_in(mine.last().unwrap());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no reset code reached {phone}");
-}
-
 async fn reset(
     app: &TestApp,
     client: &reqwest::Client,
@@ -31,21 +13,13 @@ async fn reset(
     app.call(client, "reset_password", &form).await
 }
 
-fn sent_to(app: &TestApp, phone: &str) -> usize {
-    app.gateway
-        .messages()
-        .iter()
-        .filter(|(to, _)| to == phone)
-        .count()
-}
-
 #[tokio::test]
 async fn forgot_password_is_neutral_and_sets_a_new_password_that_ends_every_session() {
     let app = start_app(&[]).await;
     let raj = &SEED[0];
     let signed_in = browser();
     app.sign_up(&signed_in, raj).await;
-    let seen = sent_to(&app, raj.phone);
+    let seen = app.sent_to(raj.phone);
 
     // A real and an unknown username get the same answer and both a challenge cookie.
     let owner = browser();
@@ -63,7 +37,7 @@ async fn forgot_password_is_neutral_and_sets_a_new_password_that_ends_every_sess
     assert!(cookie_value(&real, "otp_challenge").is_some());
     assert!(cookie_value(&unknown, "otp_challenge").is_some());
     assert_eq!(real.text().await.unwrap(), unknown.text().await.unwrap());
-    let code = reset_code_to(&app, raj.phone, seen).await;
+    let code = app.reset_code_to(raj.phone, seen).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
 
     // Wrong codes, with or without an account behind them, get one sentence.
@@ -107,13 +81,13 @@ async fn a_reset_code_never_signs_anyone_in() {
     let app = start_app(&[]).await;
     let priya = &SEED[1];
     app.sign_up(&browser(), priya).await;
-    let seen = sent_to(&app, priya.phone);
+    let seen = app.sent_to(priya.phone);
     let client = browser();
     let res = app
         .call(&client, "forgot_password", &[("username", priya.username)])
         .await;
     assert_eq!(res.status(), 200);
-    let code = reset_code_to(&app, priya.phone, seen).await;
+    let code = app.reset_code_to(priya.phone, seen).await;
     assert_eq!(
         error_of(app.verify(&client, &code).await).await,
         (410, AppError::CodeExpired)
@@ -150,11 +124,11 @@ async fn a_reset_unlocks_a_locked_account() {
         error_of(app.login_fresh(amit.username, amit.password).await).await,
         (403, AppError::AccountLocked)
     );
-    let seen = sent_to(&app, amit.phone);
+    let seen = app.sent_to(amit.phone);
     let client = browser();
     app.call(&client, "forgot_password", &[("username", amit.username)])
         .await;
-    let code = reset_code_to(&app, amit.phone, seen).await;
+    let code = app.reset_code_to(amit.phone, seen).await;
     let form = [("code", code.as_str()), ("password", "amit-new-password-5")];
     assert_eq!(
         app.call(&client, "reset_password", &form).await.status(),
@@ -181,7 +155,7 @@ async fn ten_reset_requests_by_a_stranger_leave_the_owners_sign_in_alone() {
     let next_hour = (now / hour_ms + 1) * hour_ms + 1_000;
     app.clock
         .advance(Duration::from_millis((next_hour - now) as u64));
-    let before = sent_to(&app, raj.phone);
+    let before = app.sent_to(raj.phone);
     for _ in 0..10 {
         let res = app
             .call(&browser(), "forgot_password", &[("username", raj.username)])
@@ -191,20 +165,20 @@ async fn ten_reset_requests_by_a_stranger_leave_the_owners_sign_in_alone() {
     }
     // Sends happen in the background; wait until the two the reset quota allows arrived.
     for _ in 0..100 {
-        if sent_to(&app, raj.phone) >= before + 2 {
+        if app.sent_to(raj.phone) >= before + 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        sent_to(&app, raj.phone),
+        app.sent_to(raj.phone),
         before + 2,
         "two reset codes an hour"
     );
     let res = app.login_fresh(raj.username, raj.password).await;
     assert_eq!(res.status(), 200, "the owner still gets a sign-in code");
-    assert_eq!(sent_to(&app, raj.phone), before + 3);
+    assert_eq!(app.sent_to(raj.phone), before + 3);
 }
 
 /// A new password ends every code the account had pending: a reset asked for before the change
@@ -215,13 +189,13 @@ async fn changing_the_password_kills_a_pending_reset_code() {
     let raj = &SEED[0];
     let owner = browser();
     app.sign_up(&owner, raj).await;
-    let seen = sent_to(&app, raj.phone);
+    let seen = app.sent_to(raj.phone);
     let stranger = browser();
     let res = app
         .call(&stranger, "forgot_password", &[("username", raj.username)])
         .await;
     assert_eq!(res.status(), 200);
-    let code = reset_code_to(&app, raj.phone, seen).await;
+    let code = app.reset_code_to(raj.phone, seen).await;
 
     let new_password = "a-fresh-password-77";
     let change = [
@@ -251,13 +225,13 @@ async fn wrong_reset_codes_do_not_feed_the_lockout() {
     let app = start_app(&[("LOCKOUT_DELAY_AFTER", "3")]).await;
     let raj = &SEED[0];
     app.sign_up(&browser(), raj).await;
-    let seen = sent_to(&app, raj.phone);
+    let seen = app.sent_to(raj.phone);
     let asker = browser();
     let res = app
         .call(&asker, "forgot_password", &[("username", raj.username)])
         .await;
     assert_eq!(res.status(), 200);
-    let code = reset_code_to(&app, raj.phone, seen).await;
+    let code = app.reset_code_to(raj.phone, seen).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         let (status, _) = error_of(reset(&app, &asker, wrong, "another-password-1").await).await;

@@ -9,7 +9,7 @@ use dynamic_otp::error::AppError;
 use dynamic_otp::model::SignedInUser;
 use dynamic_otp::server::clock::Clock;
 use dynamic_otp::server::config::Sources;
-use dynamic_otp::server::db::Db;
+use dynamic_otp::server::db::{audit_event, Db};
 use dynamic_otp::server::http::router;
 use dynamic_otp::server::service::AuthService;
 use dynamic_otp::server::settings::Config;
@@ -233,6 +233,45 @@ impl TestApp {
         let (to, message) = messages.last().expect("a message was sent");
         assert_eq!(to, phone, "the code went to the wrong phone");
         code_in(message)
+    }
+
+    /// Messages sent to `phone` so far.
+    pub fn sent_to(&self, phone: &str) -> usize {
+        self.gateway
+            .messages()
+            .iter()
+            .filter(|(to, _)| to == phone)
+            .count()
+    }
+
+    /// The code of a password reset sent to `phone` after its first `seen` messages, once every
+    /// reset send has finished. A reset's code goes out after the answer, and the gateway sees it
+    /// before the app reads the gateway's reply; a test that moved on then could race a send
+    /// the app still counts as failing (a reply slower than the timeout takes the challenge away).
+    pub async fn reset_code_to(&self, phone: &str, seen: usize) -> String {
+        for _ in 0..200 {
+            let messages = self.gateway.messages();
+            let resets = messages
+                .iter()
+                .filter(|(_, text)| text.contains("password reset code"))
+                .count();
+            let finished = audit_event::count_since(&self.db, audit_event::Kind::ResetRequested, 0)
+                .await
+                .unwrap();
+            let mine: Vec<&String> = messages
+                .iter()
+                .filter(|(to, _)| to == phone)
+                .map(|(_, text)| text)
+                .collect();
+            if mine.len() > seen
+                && mine.last().unwrap().contains("password reset code")
+                && finished as usize >= resets
+            {
+                return code_in(mine.last().unwrap());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no reset code reached {phone}, or its send did not finish");
     }
 
     /// Registers and verifies; leaves the client signed in.
