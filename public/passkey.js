@@ -85,10 +85,20 @@
     location.href = res.redirected ? res.url : (res.headers.get("Location") ?? "/");
   };
 
+  // The one sign-in this page is finishing, if any. The autofill's answer can arrive just as the
+  // button's ceremony begins; a second finish would then carry the first one's cookie, end that
+  // session and be cut off by the page leaving, leaving the browser signed out.
+  let finishing = null;
+
   async function passkeySignIn(mediation, signal) {
     const answer = await assertion("passkey_sign_in_start", mediation, signal);
+    if (finishing) return finishing;
     const next = new URLSearchParams(location.search).get("next") ?? "";
-    follow(await post("passkey_sign_in_finish", { ...answer, next }));
+    finishing = post("passkey_sign_in_finish", { ...answer, next }).then(follow, (error) => {
+      finishing = null;
+      throw error;
+    });
+    return finishing;
   }
 
   function stopAutofill() {
@@ -97,6 +107,7 @@
   }
 
   async function signIn() {
+    if (finishing) return finishing;
     stopAutofill();
     await passkeySignIn();
   }
