@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark suite (docs/benchmarks.md): a release build of the server library with the load
-# generator in one process, on the on-disk embedded store. Prints a table of ratios measured in
-# this run and writes target/bench/results.json. BENCH_SECS and BENCH_OVERLOAD_SECS shorten it.
+# The benchmark suite (docs/benchmarks.md): the release server in its own process on the on-disk
+# embedded store, driven over HTTP by a load generator. Prints a table of ratios measured in
+# this run and writes target/bench/results.json; then Lighthouse on three pages of the release
+# build (scripts/lighthouse.sh, target/bench/lighthouse.json) when one is built.
+# BENCH_SECS and BENCH_OVERLOAD_SECS shorten it; BENCH_LIGHTHOUSE=0 leaves Lighthouse out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # /login's JS, WASM and CSS come from the built site; build it if this checkout has none.
@@ -9,3 +11,6 @@ if ! ls target/site/pkg/dynamic_otp*.wasm >/dev/null 2>&1; then
   cargo leptos build
 fi
 cargo bench --no-default-features --features ssr --bench load
+if [ "${BENCH_LIGHTHOUSE:-1}" != 0 ]; then
+  ./scripts/lighthouse.sh || echo "Lighthouse skipped: build the release site first (./scripts/release.sh)"
+fi
