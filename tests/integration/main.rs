@@ -38,6 +38,7 @@ mod oidc_tokens;
 mod ops;
 mod passkeys;
 mod phone_wait;
+mod plans;
 mod providers;
 mod races;
 mod reset;
