@@ -1,7 +1,8 @@
-//! Every lookup the store layer makes by a field goes through an index: each SurrealQL
-//! statement in `src/server/db` that filters a table with WHERE is planned by the real engine
-//! (EXPLAIN, on the real schema, with its parameters bound) and must not scan the table. A new
-//! query on an unindexed field fails here before it is slow on a million accounts.
+//! Every lookup the server makes by a field goes through an index: each SurrealQL statement in
+//! `src/server` (the store layer, the janitor, …) that filters a table with WHERE is planned by
+//! the real engine (EXPLAIN, on the real schema, with its parameters bound) and must not scan
+//! the table. A new query on an unindexed field fails here before it is slow at a million
+//! accounts.
 
 use std::path::Path;
 
@@ -173,13 +174,14 @@ async fn every_filtered_lookup_in_the_store_layer_uses_an_index() {
         // A transaction's earlier statement leaves `$won`; here it names the same account.
         let mut query = app
             .db
-            .query(format!("LET $won = [{{ account: $account }}]; {explained}"));
+            .query(format!("LET $won = [{{ account: $account }}]; {explained}"))
+            .bind(("account", account.clone()));
         for name in parameters(statement) {
             query = match name.as_str() {
-                "account" | "id" => query.bind((name, account.clone())),
+                "account" | "won" => query,
+                "id" => query.bind((name, account.clone())),
                 "keep" => query.bind((name, RecordId::new("session", "kept"))),
                 "stale" => query.bind((name, vec![account.clone()])),
-                "won" => query,
                 n if n == "now"
                     || n == "limit"
                     || n == "max"
