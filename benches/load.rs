@@ -343,10 +343,7 @@ async fn seed_challenges(
     code_key: &CodeKey,
     numbers: std::ops::Range<usize>,
 ) -> Vec<String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = now_ms();
     let mut keys = Vec::with_capacity(numbers.len());
     for i in numbers {
         let user_key = format!("bv{i}");
@@ -381,6 +378,14 @@ async fn seed_challenges(
     keys
 }
 
+/// Milliseconds since the Unix epoch, as the server's clock counts them.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// The code check's one transaction (`transactions::check_code`, right codes) straight on the
 /// store from the same workers: what figure 3 would be without HTTP and the app around it.
 async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usize) -> f64 {
@@ -389,15 +394,15 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
         let (db, code_key, keys) = (db.clone(), code_key.clone(), keys.clone());
         async move {
             let key = &keys[i];
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis() as i64;
+            let now = now_ms();
+            // The account `seed_challenges` made for this challenge.
+            let account = user::record(&format!("bv{}", CHALLENGES + i));
+            let username = format!("bench_verify_{}", CHALLENGES + i);
             let event = |kind: &str| audit_event::Event {
                 at: now,
                 kind: kind.into(),
-                account: Some(user::record(&format!("bv{}", CHALLENGES + i))),
-                username: format!("bench_verify_{}", CHALLENGES + i),
+                account: Some(account.clone()),
+                username: username.clone(),
                 masked_phone: "+91******0000".into(),
                 ip: address(i),
                 user_agent: "bench".into(),
@@ -410,8 +415,8 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
                 now,
                 ip_counter: rate_counter::window("code_checks_ip", &address(i), 600, now),
                 ip_max: 100,
-                account: user::record(&format!("bv{}", CHALLENGES + i)),
-                username: &format!("bench_verify_{}", CHALLENGES + i),
+                account: account.clone(),
+                username: &username,
                 range: "9197",
                 range_window_secs: 3600,
                 events: vec![event("code_verified"), event("signed_in")],

@@ -6,8 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_browser_tools
 cd "$ROOT"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-reload=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
+reload=$(free_port)
 log="target/css-reload-watch.log"
 mkdir -p target
 say "cargo leptos watch on 127.0.0.1:$port (live reload on $reload)"

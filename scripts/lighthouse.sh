@@ -24,15 +24,9 @@ if [ ! -x scripts/lighthouse/node_modules/.bin/lighthouse ]; then
   npm ci --prefix scripts/lighthouse --no-audit --no-fund
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 data=$(mktemp -d)
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$site" LEPTOS_ENV=PROD LEPTOS_HASH_FILES=true \
-  DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console DOTP_DATABASE_URL=mem:// DOTP_COOKIE_SECURE=false \
-  DOTP_DATA_DIR="$data" RUST_LOG=warn "$bin" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+trap 'kill ${server:-} 2>/dev/null; rm -rf "$data"' EXIT
+LEPTOS_HASH_FILES=true serve_built_site "$site" "$bin" "$data"
 
 # The code step needs a code waiting: a registration, as the form posts it.
 challenge=$(curl -s -D - -o /dev/null -H 'Sec-Fetch-Site: same-origin' -H 'Accept: application/json' \

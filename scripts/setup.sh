@@ -116,3 +116,25 @@ finish_release_build() {
   tail -3 "$RELEASE_BG_LOG"
   say "Release build done"
 }
+
+# A free TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Serves a built site ($1) with its server binary ($2) on a free loopback port, on an in-memory
+# store with console SMS and its files under $3, and waits until it answers /readyz. Sets
+# `base` (its URL) and `server` (its pid); the caller stops it. Settings given before the call
+# (e.g. LEPTOS_HASH_FILES=true) reach the server.
+serve_built_site() {
+  local port
+  port=$(free_port)
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$1" LEPTOS_ENV=PROD DOTP_DEV_MODE=true \
+    DOTP_SMS_PROVIDER=console DOTP_DATABASE_URL=mem:// DOTP_COOKIE_SECURE=false \
+    DOTP_DATA_DIR="$3" RUST_LOG=warn "$2" >/dev/null 2>&1 &
+  server=$!
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 1 300); do curl -sf "$base/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "the server on $base never became ready" >&2
+  return 1
+}

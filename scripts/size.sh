@@ -13,14 +13,8 @@ if [ "${SIZE_NO_BUILD:-}" != 1 ]; then
   say "Building ($profile)"
   if [ "$profile" = release ]; then ./scripts/release.sh; else cargo leptos build; fi
 fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$site" LEPTOS_ENV=PROD DOTP_DEV_MODE=true DOTP_SMS_PROVIDER=console \
-  DOTP_DATABASE_URL=mem:// DOTP_COOKIE_SECURE=false DOTP_DATA_DIR="target/size-data" RUST_LOG=warn \
-  "target/$profile/dynamic_otp" >/dev/null 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null' EXIT
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+trap 'kill ${server:-} 2>/dev/null' EXIT
+serve_built_site "$site" "target/$profile/dynamic_otp" target/size-data
 # What one page loads: its hashed assets, raw, gzip -9 and as sent.
 measure() {
   local page=$1 assets raw gz sent total_raw=0 total_gz=0 total_sent=0 code_gz=0
