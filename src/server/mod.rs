@@ -13,6 +13,7 @@ pub mod cookies;
 pub mod db;
 pub mod http;
 pub mod janitor;
+pub mod memory;
 pub mod metrics;
 pub mod run;
 pub mod service;

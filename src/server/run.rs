@@ -12,6 +12,7 @@ use crate::server::startup::{configuration, init_logging, use_one_tls_provider};
 use crate::server::state::build_state;
 
 pub async fn main() -> ExitCode {
+    crate::server::memory::keep_large_allocations_mapped();
     use_one_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("admin") {
@@ -50,6 +51,7 @@ async fn start(config: Config, leptos: LeptosOptions) -> Result<(), String> {
         auth.config.otp.challenge_max_age_secs,
     );
     spawn_phone_waits(auth.clone());
+    crate::server::memory::spawn_release(auth.hasher.clone());
     if crate::server::admin_socket::store_is_embedded(&auth.config) {
         crate::server::admin_socket::serve(auth.db.clone(), (*auth.config).clone())?;
     }

@@ -1,30 +1,45 @@
 //! Argon2 hashing in reused memory. Each hash needs `m` KiB of blocks (19 MiB by default);
 //! allocated per call, the allocator keeps the freed blocks of every thread that ever hashed, so
 //! a server's memory grew with its blocking pool. Here a pool holds one set of blocks per
-//! hash that may run at once, and no more.
+//! hash that may run at once, and no more; a set left unused for a while goes back to the OS,
+//! so a server that has stopped signing people in does not keep 19 MiB per core.
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
-/// Sets of blocks not in use right now; as many as hashes have run at once, at most.
+/// Sets of blocks not in use right now, each with when it was given back; as many as hashes
+/// have run at once, at most.
 #[derive(Default)]
-pub struct BlockPool(Mutex<Vec<Vec<Block>>>);
+pub struct BlockPool(Mutex<Vec<(Vec<Block>, Instant)>>);
 
 impl BlockPool {
     /// Runs `work` with `count` blocks, taken from the pool (or made) and given back after.
     fn with<R>(&self, count: usize, work: impl FnOnce(&mut [Block]) -> R) -> R {
         let taken = self.0.lock().map(|mut free| free.pop()).unwrap_or(None);
-        let mut blocks = taken.unwrap_or_default();
+        let mut blocks = taken.map(|(blocks, _)| blocks).unwrap_or_default();
         if blocks.len() < count {
             blocks.resize(count, Block::default());
         }
         let result = work(&mut blocks[..count]);
         if let Ok(mut free) = self.0.lock() {
-            free.push(blocks);
+            // Last in, first out: under light load the same set stays warm and the others age.
+            free.push((blocks, Instant::now()));
         }
         result
+    }
+
+    /// Frees the sets nobody has used for `idle`; returns how many bytes that gave up.
+    pub fn release_idle(&self, idle: Duration) -> usize {
+        let Ok(mut free) = self.0.lock() else {
+            return 0;
+        };
+        let before: usize = free.iter().map(|(b, _)| b.len()).sum();
+        free.retain(|(_, since)| since.elapsed() < idle);
+        let after: usize = free.iter().map(|(b, _)| b.len()).sum();
+        (before - after) * std::mem::size_of::<Block>()
     }
 }
 
@@ -129,5 +144,24 @@ mod tests {
             1,
             "one caller at a time, one set"
         );
+    }
+
+    #[test]
+    fn a_set_unused_for_the_idle_time_is_freed_and_a_recent_one_kept() {
+        let pool = BlockPool::default();
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        hash(&pool, &params, "first").unwrap();
+        assert_eq!(pool.release_idle(Duration::from_secs(60)), 0, "just used");
+        assert_eq!(pool.0.lock().unwrap().len(), 1);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            pool.release_idle(Duration::from_millis(10)),
+            1024 * std::mem::size_of::<Block>()
+        );
+        assert!(pool.0.lock().unwrap().is_empty());
+        // The next hash makes a set again.
+        let again = hash(&pool, &params, "second").unwrap();
+        assert!(verify(&pool, &again, "second"));
+        assert_eq!(pool.0.lock().unwrap().len(), 1);
     }
 }

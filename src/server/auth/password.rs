@@ -121,6 +121,11 @@ impl PasswordHasher {
         Ok(known && matched)
     }
 
+    /// Gives back the hashing memory of sets unused for `idle`; the bytes it freed.
+    pub fn release_idle_memory(&self, idle: std::time::Duration) -> usize {
+        self.blocks.release_idle(idle)
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,

@@ -64,6 +64,12 @@ impl DatabaseConfig {
         })
     }
 
+    /// Whether the store lives in this process (on disk or in memory), so no other process
+    /// writes to it.
+    pub fn is_embedded(&self) -> bool {
+        self.url.starts_with("surrealkv://") || self.url.starts_with("mem://")
+    }
+
     /// The URL the engine opens. For the embedded store it carries the memory bounds, which
     /// SurrealKV otherwise sizes from the machine's memory (half of it for the cache, and up
     /// to 1 GiB of write buffer that fills before it is flushed); a bound already in the URL

@@ -123,12 +123,19 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
     db.use_ns(config.namespace.as_str())
         .use_db(config.database.as_str())
         .await?;
-    // Instances started together apply the same (idempotent) schema at once; the loser of a
-    // collision runs it again rather than failing its start.
+    // An embedded store belongs to this one process: its schema goes in as one commit rather
+    // than ~190 (each an fsync), about 300 ms of a fresh start. On a server, instances started
+    // together apply the same (idempotent) schema at once, statement by statement; the loser
+    // of a collision runs it again rather than failing its start.
+    let schema = if config.is_embedded() {
+        format!("BEGIN TRANSACTION;\n{SCHEMA}\nCOMMIT TRANSACTION;")
+    } else {
+        SCHEMA.to_string()
+    };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let applied = match db.query(SCHEMA).await {
+        let applied = match db.query(schema.as_str()).await {
             Ok(res) => res.check().map(|_| ()),
             Err(e) => Err(e),
         };
