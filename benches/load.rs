@@ -22,6 +22,9 @@ use dynamic_otp::server::db::{audit_event, rate_counter, transactions};
 use dynamic_otp::server::settings::Config;
 use serde_json::{json, Value};
 
+#[path = "load/scale.rs"]
+mod scale;
+
 const PASSWORD: &str = "bench-password-1";
 const SEEDED_USERS: usize = 16;
 /// Records for the engine's own update rate: more than it can update in the phase.
@@ -98,6 +101,57 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Password sign-ins for `for_`: the `i`th as user `user(i)` (named by `name`), from that
+/// user's own address. Returns successes per second and their latencies.
+async fn sign_ins(
+    b: &Arc<Bench>,
+    workers: usize,
+    for_: Duration,
+    user: impl Fn(usize) -> usize + Copy + Send + Sync + 'static,
+    name: fn(usize) -> String,
+) -> (f64, Vec<Duration>) {
+    let b = b.clone();
+    closed_loop(workers, for_, usize::MAX, move |i| {
+        let b = b.clone();
+        async move {
+            let u = user(i);
+            let form = [("username", name(u)), ("password", PASSWORD.to_string())];
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(u, "login", &form).await.status() == 200
+        }
+    })
+    .await
+}
+
+/// Right codes for the challenges `keys` (code 123456) for up to 5 s, each from an address of
+/// its own counted from `first_address`.
+async fn code_checks(
+    b: &Arc<Bench>,
+    keys: Arc<Vec<String>>,
+    workers: usize,
+    first_address: usize,
+) -> (f64, Vec<Duration>) {
+    let b = b.clone();
+    closed_loop(workers, Duration::from_secs(5), keys.len(), move |i| {
+        let (b, keys) = (b.clone(), keys.clone());
+        async move {
+            let Some(key) = keys.get(i) else {
+                return false;
+            };
+            b.http
+                .post(format!("{}/api/verify_code", b.base))
+                .header("accept", "application/json")
+                .header("cookie", format!("otp_challenge={key}"))
+                .header("x-forwarded-for", address(first_address + i))
+                .form(&[("code", "123456")])
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
+    })
+    .await
 }
 
 /// Raw argon2id verifications per second with the app's parameters, one thread per core, and
@@ -203,9 +257,9 @@ impl Bench {
 }
 
 impl Drop for Bench {
+    /// Gracefully, as `stop` does: a later phase opens the same store.
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        terminate(&mut self.server);
     }
 }
 
@@ -314,8 +368,12 @@ async fn start_server(settings: &[(String, String)]) -> (std::process::Child, St
     }
 }
 
-/// SIGTERM, and the wait for the server's graceful exit.
 fn stop(mut server: std::process::Child) {
+    terminate(&mut server);
+}
+
+/// SIGTERM, and the wait for the server's graceful exit.
+fn terminate(server: &mut std::process::Child) {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status();
@@ -637,24 +695,8 @@ async fn main() {
     reset_peak_memory(pid);
     let server_cpu_before = cpu_seconds(pid);
     let b = Arc::new(bench);
-    let (signin_rate, signin_lat) = {
-        let b = b.clone();
-        closed_loop(workers, short, usize::MAX, move |i| {
-            let b = b.clone();
-            async move {
-                let name = username(i % SEEDED_USERS);
-                b.post(
-                    i % SEEDED_USERS,
-                    "login",
-                    &[("username", &name), ("password", PASSWORD)],
-                )
-                .await
-                .status()
-                    == 200
-            }
-        })
-        .await
-    };
+    let (signin_rate, signin_lat) =
+        sign_ins(&b, workers, short, |i| i % SEEDED_USERS, username).await;
     let (_, peak_signin) = memory_mib(pid);
     // Every sign-in answered 200 hashed once; what the server spent beyond that is the rest.
     let signin_cpu = (cpu_seconds(pid) - server_cpu_before) / signin_lat.len().max(1) as f64;
@@ -710,27 +752,7 @@ async fn main() {
     eprintln!("3/6 code verification…");
     let keys = Arc::new(keys);
     reset_peak_memory(pid);
-    let (verify_rate, verify_lat) = {
-        let (b, keys) = (b.clone(), keys.clone());
-        closed_loop(workers, Duration::from_secs(5), keys.len(), move |i| {
-            let (b, keys) = (b.clone(), keys.clone());
-            async move {
-                let Some(key) = keys.get(i) else {
-                    return false;
-                };
-                b.http
-                    .post(format!("{}/api/verify_code", b.base))
-                    .header("accept", "application/json")
-                    .header("cookie", format!("otp_challenge={key}"))
-                    .header("x-forwarded-for", address(SEEDED_USERS + i))
-                    .form(&[("code", "123456")])
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200)
-            }
-        })
-        .await
-    };
+    let (verify_rate, verify_lat) = code_checks(&b, keys.clone(), workers, SEEDED_USERS).await;
 
     let (_, peak_verify) = memory_mib(pid);
 
@@ -765,8 +787,7 @@ async fn main() {
     tokio::time::sleep(IDLE_WAIT).await;
     let (after_load_rss, _) = memory_mib(pid);
     eprintln!("6/6 done");
-
-    let results = json!({
+    let mut results = json!({
         "machine": {"cores": cores, "os": std::env::consts::OS},
         "parameters": {
             "argon2": {"memory_kib": config.argon2.memory_kib, "iterations": config.argon2.iterations,
@@ -803,12 +824,22 @@ async fn main() {
         "startup_ms": {"empty_store": startup_empty.as_secs_f64() * 1000.0,
                        "seeded_store": startup_seeded.as_secs_f64() * 1000.0,
                        "seeded_users": 2 * CHALLENGES, "seeded_other_records": OPS},
+        "scale": null,
     });
-    print_table(&results);
     let out = std::path::Path::new("target/bench");
     std::fs::create_dir_all(out).unwrap();
     let file = out.join("results.json");
+    // Written before figure 9, which takes minutes, and again with it.
     std::fs::write(&file, serde_json::to_string_pretty(&results).unwrap()).unwrap();
+    let scale_users = scale::users_asked();
+    if scale_users > 0 {
+        // The main store's server goes first: one server at a time on these cores.
+        drop(b);
+        eprintln!("9. {scale_users} accounts straight into a store of their own…");
+        results["scale"] = scale::run(sms, &root, scale_users, workers, short).await;
+        std::fs::write(&file, serde_json::to_string_pretty(&results).unwrap()).unwrap();
+    }
+    print_table(&results);
     println!("\nJSON: {}", file.display());
 }
 
@@ -847,6 +878,14 @@ fn print_table(r: &Value) {
     let t = &r["startup_ms"];
     println!("| 7 | start-up: exec to /readyz 200 on the embedded store | empty store **{:.0} ms**; {} users and {} other records **{:.0} ms** | — | — | ≤ 300 ms empty |",
         f(&t["empty_store"]), t["seeded_users"], t["seeded_other_records"], f(&t["seeded_store"]));
+    let sc = &r["scale"];
+    if !sc.is_null() {
+        let (signin, verify) = (f(&sc["signin_ratio"]), f(&sc["verify_ratio"]));
+        println!("| 9 | at scale: {} accounts and {} open challenges, seeded straight into the store in {:.0} s | start-up **{:.0} ms**, idle {:.0} MiB; sign-ins {:.1}/s ÷ argon2id {:.1}/s = {:.2}; code checks {:.0}/s ÷ engine {:.0}/s = {:.2} | figures 1 and 3 on the small store | sign-ins **{:.2}**, code checks **{:.2}** of the small store's ratios | ≥ 0.90 of them; start-up ≤ 1 s |",
+            sc["users"], sc["open_challenges"], f(&sc["seed_secs"]), f(&sc["startup_ms"]), f(&sc["idle_rss_mib"]),
+            f(&sc["signins_per_sec"]), f(&sc["argon2_raw_per_sec"]), signin, f(&sc["verifications_per_sec"]),
+            f(&sc["engine_updates_per_sec"]), verify, signin / f(&r["signin"]["ratio"]), verify / f(&r["verify"]["ratio"]));
+    }
 }
 
 /// What a browser sends with a POST from the site's own pages; the server refuses POSTs

@@ -3,7 +3,9 @@
 # embedded store, driven over HTTP by a load generator. Prints a table of ratios measured in
 # this run and writes target/bench/results.json; then Lighthouse on three pages of the release
 # build (scripts/lighthouse.sh, target/bench/lighthouse.json) when one is built.
-# BENCH_SECS and BENCH_OVERLOAD_SECS shorten it; BENCH_LIGHTHOUSE=0 leaves Lighthouse out.
+# BENCH_SECS and BENCH_OVERLOAD_SECS shorten it; BENCH_LIGHTHOUSE=0 leaves Lighthouse out;
+# BENCH_SCALE_USERS=1000000 adds figure 9 (that many accounts and a tenth as many open
+# challenges written straight into a store of their own; minutes of seeding).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # /login's JS, WASM and CSS come from the built site; build it if this checkout has none.

@@ -1,0 +1,137 @@
+//! Figure 9, the store at scale (`BENCH_SCALE_USERS`; off by default, as seeding a million
+//! accounts takes minutes): accounts and a tenth as many open challenges written straight into
+//! a store of their own, then start-up, sign-ins and code checks measured as in figures 7, 1
+//! and 3, so each can be set beside its empty-store figure from the same run.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dynamic_otp::server::auth::password::PasswordHasher;
+use serde_json::{json, Value};
+
+use super::{
+    argon2_rate, code_checks, engine_rate, load_config, memory_mib, now_ms, settings, sign_ins,
+    start_server, Bench, IDLE_WAIT, PASSWORD,
+};
+
+/// Records per statement: one transaction each, big enough that commits do not dominate.
+const BATCH: usize = 1000;
+
+/// How many accounts `BENCH_SCALE_USERS` asks for; 0 leaves the figure out.
+pub fn users_asked() -> usize {
+    std::env::var("BENCH_SCALE_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn scale_username(i: usize) -> String {
+    format!("scale_user_{i}")
+}
+
+pub async fn run(
+    sms: SocketAddr,
+    root: &Path,
+    users: usize,
+    workers: usize,
+    for_: Duration,
+) -> Value {
+    let challenges = (users / 10).max(1);
+    let settings = settings(&root.join("scale"), sms);
+    let config = load_config(&settings, "127.0.0.1:0");
+    let (seed_secs, engine, keys) = {
+        let db = dynamic_otp::server::db::connect(&config.database)
+            .await
+            .unwrap();
+        let hash = PasswordHasher::new(&config.argon2)
+            .unwrap()
+            .hash(PASSWORD.into())
+            .await
+            .unwrap();
+        let now = now_ms();
+        let started = Instant::now();
+        for from in (0..users).step_by(BATCH) {
+            // Indian mobiles +91 95…: unique per account, as the phone index demands.
+            db.query(
+                "FOR $i IN $from..$to {
+                     CREATE type::record('user', 's' + <string>$i) CONTENT {
+                         username: 'scale_user_' + <string>$i, full_name: 'राज शर्मा',
+                         phone: '+91' + <string>(9500000000 + $i), email: 'scale@example.in',
+                         password_hash: $hash, phone_verified: true, created_at: $now,
+                         language: 'en'
+                     };
+                 }",
+            )
+            .bind(("from", from as i64))
+            .bind(("to", (from + BATCH).min(users) as i64))
+            .bind(("hash", hash.clone()))
+            .bind(("now", now))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+            if from % 100_000 == 0 {
+                eprintln!("    {from} accounts written");
+            }
+        }
+        let code_key = dynamic_otp::server::code_key::load_code_key(&config, 0).unwrap();
+        // Challenge keys are 64 hex digits, like the tokens the server makes.
+        let keys: Vec<String> = (0..challenges).map(|i| format!("5c{i:062x}")).collect();
+        for (n, chunk) in keys.chunks(BATCH).enumerate() {
+            let macs: Vec<String> = chunk.iter().map(|k| code_key.mac(k, "123456")).collect();
+            db.query(
+                "FOR $n IN 0..$count {
+                     LET $i = $from + $n;
+                     CREATE type::record('otp_challenge', $keys[$n]) CONTENT {
+                         account: type::record('user', 's' + <string>$i), purpose: 'sign_in',
+                         phone: '+91' + <string>(9500000000 + $i), code_mac: $macs[$n],
+                         attempts: 0, consumed: false, created_at: $now,
+                         expires_at: $now + 3600000, resend_after: $now, sends: 1,
+                         language: 'en'
+                     };
+                 }",
+            )
+            .bind(("count", chunk.len() as i64))
+            .bind(("from", (n * BATCH) as i64))
+            .bind(("keys", chunk.to_vec()))
+            .bind(("macs", macs))
+            .bind(("now", now))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        }
+        let seed_secs = started.elapsed().as_secs_f64();
+        eprintln!("    {users} accounts and {challenges} challenges in {seed_secs:.0} s");
+        let engine = engine_rate(&db, workers, Duration::from_secs(5)).await;
+        (seed_secs, engine, keys)
+    };
+    // The embedded store shuts down in the background once its last handle is gone.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (server, base, startup) = start_server(&settings).await;
+    let bench = Arc::new(Bench {
+        base,
+        http: super::client(),
+        sink: Arc::default(),
+        server,
+    });
+    tokio::time::sleep(IDLE_WAIT).await;
+    let (idle_rss, _) = memory_mib(bench.pid());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (hash_rate, _) = argon2_rate(&config, cores, Duration::from_secs(5));
+    // Accounts spread over the whole table, each from its own address.
+    let spread = move |i: usize| i.wrapping_mul(7919) % users;
+    let (signin_rate, _) = sign_ins(&bench, workers, for_, spread, scale_username).await;
+    // Addresses after the accounts', so the checks share no counter with the sign-ins.
+    let (verify_rate, _) = code_checks(&bench, Arc::new(keys), workers, users).await;
+    json!({
+        "users": users, "open_challenges": challenges, "seed_secs": seed_secs,
+        "startup_ms": startup.as_secs_f64() * 1000.0, "idle_rss_mib": idle_rss,
+        "argon2_raw_per_sec": hash_rate, "signins_per_sec": signin_rate,
+        "signin_ratio": signin_rate / hash_rate,
+        "engine_updates_per_sec": engine, "verifications_per_sec": verify_rate,
+        "verify_ratio": verify_rate / engine,
+    })
+}
