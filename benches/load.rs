@@ -257,7 +257,7 @@ impl Bench {
 }
 
 impl Drop for Bench {
-    /// Gracefully, as `stop` does: a later phase opens the same store.
+    /// Gracefully: a later phase opens the same store.
     fn drop(&mut self) {
         terminate(&mut self.server);
     }
@@ -331,7 +331,7 @@ fn load_config(settings: &[(String, String)], addr: &str) -> Config {
 
 /// Starts the release server binary and waits for `/readyz`; returns it, its address and the
 /// time from exec to the first 200.
-// The child is returned, and its owner waits for it (`stop`, `Bench`'s Drop).
+// The child is returned, and its owner waits for it (`terminate`, `Bench`'s Drop).
 #[allow(clippy::zombie_processes)]
 async fn start_server(settings: &[(String, String)]) -> (std::process::Child, String, Duration) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -366,10 +366,6 @@ async fn start_server(settings: &[(String, String)]) -> (std::process::Child, St
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-}
-
-fn stop(mut server: std::process::Child) {
-    terminate(&mut server);
 }
 
 /// SIGTERM, and the wait for the server's graceful exit.
@@ -652,9 +648,9 @@ async fn main() {
     // 0. Start-up on an empty store, then the store prepared without the server: the engine's
     // own rate and the challenges of phase 3 (this process opens it, so it is shut meanwhile).
     eprintln!("0/6 start-up on an empty store; the engine's own rate…");
-    let (empty, _, startup_empty) = start_server(&settings(&root.join("empty"), sms)).await;
+    let (mut empty, _, startup_empty) = start_server(&settings(&root.join("empty"), sms)).await;
     let (empty_idle, _) = memory_mib(empty.id());
-    stop(empty);
+    terminate(&mut empty);
     let settings = settings(&root.join("main"), sms);
     let config = load_config(&settings, "127.0.0.1:0");
     let workers = 3 * cores;

@@ -18,8 +18,7 @@ const MAX_LINE: u64 = 64 * 1024;
 /// The embedded store's folder, when the store is one held by one process (the case the socket
 /// exists for).
 fn store_path(config: &Config) -> Option<&str> {
-    let path = config.database.url.strip_prefix("surrealkv://")?;
-    Some(path.split('?').next().unwrap_or(path).trim_end_matches('/'))
+    Some(config.database.disk_path()?.trim_end_matches('/'))
 }
 
 pub fn store_is_embedded(config: &Config) -> bool {

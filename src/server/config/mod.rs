@@ -64,10 +64,16 @@ impl DatabaseConfig {
         })
     }
 
+    /// The embedded on-disk store's path (`surrealkv://PATH?options`), if that is the store.
+    pub fn disk_path(&self) -> Option<&str> {
+        let rest = self.url.strip_prefix("surrealkv://")?;
+        rest.split('?').next()
+    }
+
     /// Whether the store lives in this process (on disk or in memory), so no other process
     /// writes to it.
     pub fn is_embedded(&self) -> bool {
-        self.url.starts_with("surrealkv://") || self.url.starts_with("mem://")
+        self.disk_path().is_some() || self.url.starts_with("mem://")
     }
 
     /// The URL the engine opens. For the embedded store it carries the memory bounds, which
@@ -75,7 +81,7 @@ impl DatabaseConfig {
     /// to 1 GiB of write buffer that fills before it is flushed); a bound already in the URL
     /// wins.
     pub fn engine_url(&self) -> String {
-        if !self.url.starts_with("surrealkv://") {
+        if self.disk_path().is_none() {
             return self.url.clone();
         }
         let mut url = self.url.clone();
@@ -164,5 +170,13 @@ mod tests {
         );
         assert_eq!(config("ws://db:8000").engine_url(), "ws://db:8000");
         assert_eq!(config("mem://").engine_url(), "mem://");
+        // Which store is whose: the path of the on-disk one, and which ones this process owns.
+        assert_eq!(
+            config("surrealkv://data/app.db?x=1").disk_path(),
+            Some("data/app.db")
+        );
+        assert_eq!(config("mem://").disk_path(), None);
+        assert!(config("mem://").is_embedded());
+        assert!(!config("ws://db:8000").is_embedded());
     }
 }

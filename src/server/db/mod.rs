@@ -101,8 +101,7 @@ impl From<surrealdb::Error> for DbError {
 /// Connects by URL (`surrealkv://`, `mem://`, `ws://`), signs in if credentials are given, and
 /// applies the schema.
 pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
-    if let Some(path) = config.url.strip_prefix("surrealkv://") {
-        let path = path.split('?').next().unwrap_or(path);
+    if let Some(path) = config.disk_path() {
         if let Some(parent) = std::path::Path::new(path).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|source| DbError::Dir {
