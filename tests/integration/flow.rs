@@ -347,7 +347,6 @@ async fn security_events_are_audited_without_secrets_and_shown_to_the_user() {
         [
             ActivityKind::SignInFailed,
             ActivityKind::SignedIn,
-            ActivityKind::CodeVerified,
             ActivityKind::CodeSent,
             ActivityKind::Registered
         ]

@@ -132,30 +132,38 @@ async fn create_row(
     current_phone_mac: Option<String>,
     sends: i64,
 ) -> Result<(), DbError> {
-    let account = challenge.account.clone();
-    let id = record(&challenge.key);
-    let purpose = purpose_name(challenge.purpose);
-    db.query(
-        "BEGIN TRANSACTION;
-         DELETE otp_challenge WHERE account = $account AND consumed = false \
-             AND purpose = $purpose;
-         CREATE $id CONTENT $row;
-         COMMIT TRANSACTION;",
-    )
-    .bind(("account", account))
-    .bind(("purpose", purpose))
-    .bind(("id", id))
-    .bind((
-        "row",
-        ChallengeContent {
-            current_phone_mac,
-            sends,
-            ..challenge.into_row()
-        },
-    ))
-    .await?
-    .check()?;
+    let sql = format!("BEGIN TRANSACTION;\n{REPLACE}COMMIT TRANSACTION;");
+    let query = db.query(sql);
+    bind_replacement(query, challenge, current_phone_mac, sends)
+        .await?
+        .check()?;
     Ok(())
+}
+
+/// `create`'s two statements, for a transaction that writes the challenge along with other
+/// records (`transactions::count_send`); `bind_replacement` gives them their values.
+pub(super) const REPLACE: &str = "DELETE otp_challenge WHERE account = $challenge_account \
+         AND consumed = false AND purpose = $challenge_purpose;\n\
+     CREATE $challenge_id CONTENT $challenge_row;\n";
+
+pub(super) fn bind_replacement<'a>(
+    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    challenge: NewChallenge,
+    current_phone_mac: Option<String>,
+    sends: i64,
+) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+    query
+        .bind(("challenge_account", challenge.account.clone()))
+        .bind(("challenge_purpose", purpose_name(challenge.purpose)))
+        .bind(("challenge_id", record(&challenge.key)))
+        .bind((
+            "challenge_row",
+            ChallengeContent {
+                current_phone_mac,
+                sends,
+                ..challenge.into_row()
+            },
+        ))
 }
 
 pub async fn get(db: &Db, key: &str) -> Result<Option<ChallengeRow>, DbError> {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Db, DbError};
+use super::{audit_event, Db, DbError};
 
 #[derive(Debug, Clone, Serialize, SurrealValue)]
 pub struct SmsRecord {
@@ -101,24 +101,30 @@ pub async fn start(db: &Db, sms: NewSms<'_>) -> Result<(), DbError> {
 }
 
 /// The provider took the message: keep its id, and its status if that is further along.
+/// `events` are recorded in the same commit: what the acceptance means (a code sent).
 pub async fn accepted(
     db: &Db,
     key: &str,
     message_id: Option<String>,
     status: DeliveryStatus,
     now: i64,
+    events: Vec<audit_event::Event>,
 ) -> Result<(), DbError> {
-    // One statement, one commit; an earlier receipt may already have moved the status on.
+    // One commit; an earlier receipt may already have moved the status on.
     db.query(
-        "UPDATE $id SET provider_message_id = $message_id ?? provider_message_id, updated_at = $now,
+        "BEGIN TRANSACTION;
+         UPDATE $id SET provider_message_id = $message_id ?? provider_message_id, updated_at = $now,
              status = IF status_rank < $rank THEN $status ELSE status END,
-             status_rank = IF status_rank < $rank THEN $rank ELSE status_rank END",
+             status_rank = IF status_rank < $rank THEN $rank ELSE status_rank END;
+         INSERT INTO audit_event $events;
+         COMMIT TRANSACTION;",
     )
     .bind(("id", record(key)))
     .bind(("message_id", message_id))
     .bind(("now", now))
     .bind(("status", status.as_str()))
     .bind(("rank", status.rank()))
+    .bind(("events", events))
     .await?
     .check()?;
     Ok(())
@@ -239,9 +245,16 @@ mod tests {
     async fn receipts_move_forward_only_and_duplicates_change_nothing() {
         let db = crate::server::db::memory().await;
         started(&db, "m1").await;
-        accepted(&db, "m1", Some("SM1".into()), DeliveryStatus::Queued, 2)
-            .await
-            .unwrap();
+        accepted(
+            &db,
+            "m1",
+            Some("SM1".into()),
+            DeliveryStatus::Queued,
+            2,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
         let by_id = |s| receipt(&db, "twilio", MessageRef::Provider("SM1"), s, None, 3);
         assert!(by_id(DeliveryStatus::Sent).await.unwrap());
         assert!(by_id(DeliveryStatus::Delivered).await.unwrap());

@@ -122,16 +122,17 @@ impl AuthService {
                     let device = user.as_ref().map(|u| self.device_token(&u.username));
                     if let Some(user) = user {
                         let who = Who::user(&user);
-                        let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
-                        let mut entered = self.event(audit_event::Kind::SignedIn, who, "", client);
-                        // Written together, they could share a millisecond; the activity list
-                        // must still show the sign-in after the accepted code.
-                        entered.at = entered.at.max(verified.at + 1);
+                        let entered = self.event(
+                            audit_event::Kind::SignedIn,
+                            who,
+                            spent.method.stored(),
+                            client,
+                        );
                         let outcome = transactions::SignedIn {
                             username: &user.username,
                             used: Some((&user.id, spent.method.stored())),
                             range: &self.range_of(&user.phone),
-                            events: vec![verified, entered],
+                            events: vec![entered],
                             now,
                         };
                         transactions::signed_in(&self.db, outcome, limits::HOUR)
@@ -236,6 +237,11 @@ impl AuthService {
         let last_carrier = sms_message::last_carrier(&self.db, challenge_key)
             .await
             .or_internal("resend: last carrier")?;
+        let who = Who {
+            account: Some(&updated.account),
+            username: "",
+            phone: Some(&updated.phone),
+        };
         let sms = CodeSms {
             purpose,
             to: &updated.phone,
@@ -243,24 +249,14 @@ impl AuthService {
             language: updated.language.as_deref().unwrap_or(FALLBACK),
             challenge: challenge_key,
             after: last_carrier.as_deref(),
+            event: Some(self.event(audit_event::Kind::CodeSent, who, "", client)),
         };
-        let provider = match self.deliver(sms, now).await {
-            Ok(provider) => provider,
-            Err(error) => {
-                if let Err(e) = otp_challenge::allow_resend_now(&self.db, challenge_key, now).await
-                {
-                    tracing::error!("resend: reset cooldown: {e}");
-                }
-                return Err(error);
+        if let Err(error) = self.deliver(sms, now).await {
+            if let Err(e) = otp_challenge::allow_resend_now(&self.db, challenge_key, now).await {
+                tracing::error!("resend: reset cooldown: {e}");
             }
-        };
-        let who = Who {
-            account: Some(&updated.account),
-            username: "",
-            phone: Some(&updated.phone),
-        };
-        self.audit(audit_event::Kind::CodeSent, who, provider, client)
-            .await;
+            return Err(error);
+        }
         self.pending_of(&updated, now).ok_or(AppError::CodeExpired)
     }
 }

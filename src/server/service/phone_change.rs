@@ -93,6 +93,7 @@ impl AuthService {
             language,
             challenge: &challenge_key,
             after: None,
+            event: None,
         };
         let to_current = match &current_code {
             Some(code) => self.deliver(sms(&user.phone, code), now).await.map(drop),

@@ -72,22 +72,19 @@ impl AuthService {
         client: ClientInfo,
         now: i64,
     ) {
+        let (key, language) = (challenge.key.clone(), challenge.language.clone());
         if let Err(e) = self
-            .may_send(
+            .may_send_challenge(
                 &user.phone,
                 CodePurpose::ResetPassword,
                 user.phone_verified,
                 &client,
                 now,
+                Some(&challenge),
             )
             .await
         {
             tracing::warn!("reset code not sent: {e}");
-            return;
-        }
-        let (key, language) = (challenge.key.clone(), challenge.language.clone());
-        if let Err(e) = otp_challenge::create(&self.db, challenge).await {
-            tracing::error!("reset: challenge: {e}");
             return;
         }
         let sms = CodeSms {
@@ -97,22 +94,17 @@ impl AuthService {
             language: &language,
             challenge: &key,
             after: None,
+            event: Some(self.event(
+                audit_event::Kind::ResetRequested,
+                Who::user(&user),
+                "",
+                &client,
+            )),
         };
-        match self.deliver(sms, now).await {
-            Ok(provider) => {
-                self.audit(
-                    audit_event::Kind::ResetRequested,
-                    Who::user(&user),
-                    provider,
-                    &client,
-                )
-                .await
-            }
-            Err(e) => {
-                tracing::warn!("reset code not sent: {e}");
-                if let Err(e) = otp_challenge::delete(&self.db, &key).await {
-                    tracing::error!("reset: cleanup after failed send: {e}");
-                }
+        if let Err(e) = self.deliver(sms, now).await {
+            tracing::warn!("reset code not sent: {e}");
+            if let Err(e) = otp_challenge::delete(&self.db, &key).await {
+                tracing::error!("reset: cleanup after failed send: {e}");
             }
         }
     }

@@ -8,6 +8,7 @@ use crate::server::auth::limits::{self, Window};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{otp, pumping, test_numbers};
 use crate::server::client::ClientInfo;
+use crate::server::db::otp_challenge::{self, NewChallenge};
 use crate::server::db::transactions::{self, Limit, SendCounts};
 use crate::server::db::{audit_event, rate_counter};
 use crate::server::sms::{CodeSms, SmsError};
@@ -66,7 +67,8 @@ impl AuthService {
     }
 
     /// Sends the code by SMS and names the provider that took it; test numbers get none
-    /// (their code is fixed and known).
+    /// (their code is fixed and known). The SMS's event is recorded either way once it counts
+    /// as sent.
     pub(super) async fn deliver(
         &self,
         sms: CodeSms<'_>,
@@ -74,6 +76,15 @@ impl AuthService {
     ) -> Result<&'static str, AppError> {
         if test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
             tracing::info!("Test number {}: no SMS sent", mask_e164(sms.to));
+            if let Some(event) = sms.event {
+                let event = audit_event::Event {
+                    detail: "test_number".into(),
+                    ..event
+                };
+                if let Err(e) = audit_event::record(&self.db, event).await {
+                    tracing::error!("audit: {e}");
+                }
+            }
             return Ok("test_number");
         }
         self.sms.send_code(sms, now).await.map_err(|e| match e {
@@ -93,6 +104,21 @@ impl AuthService {
         proven: bool,
         client: &ClientInfo,
         now: i64,
+    ) -> Result<(), AppError> {
+        self.may_send_challenge(phone, purpose, proven, client, now, None)
+            .await
+    }
+
+    /// `may_send`, and when it may, `challenge` replaces the account's earlier one of its
+    /// purpose in the same commit as the counts; when it may not, no challenge is left.
+    pub(super) async fn may_send_challenge(
+        &self,
+        phone: &str,
+        purpose: CodePurpose,
+        proven: bool,
+        client: &ClientInfo,
+        now: i64,
+        challenge: Option<&NewChallenge>,
     ) -> Result<(), AppError> {
         let range = self.range_of(phone);
         let block_key = format!("pumping|{range}");
@@ -122,10 +148,11 @@ impl AuthService {
                 }
             })
             .collect();
-        // The limits, and the range's sends with this one counted, in one commit.
-        let counted = transactions::count_send(&self.db, &counters, &range, limits::HOUR, now)
-            .await
-            .or_internal("send counters")?;
+        // The limits, the range's sends with this one counted, and the challenge, in one commit.
+        let counted =
+            transactions::count_send(&self.db, &counters, &range, limits::HOUR, now, challenge)
+                .await
+                .or_internal("send counters")?;
         let (sends, verified) = match counted {
             SendCounts::Counted {
                 range_sends,
@@ -137,6 +164,11 @@ impl AuthService {
             }
         };
         if !proven && pumping::is_pumped(&self.config.pumping, sends, verified) {
+            if let Some(challenge) = challenge {
+                otp_challenge::delete(&self.db, &challenge.key)
+                    .await
+                    .or_internal("pumping: challenge")?;
+            }
             let until = now + Self::ms(limits::HOUR);
             for key in [&block_key, &source_key] {
                 rate_counter::block(&self.db, key, until)

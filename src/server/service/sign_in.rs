@@ -98,17 +98,22 @@ impl AuthService {
         if !others.is_empty() && !sms_last {
             return self.offer_methods(&user, others, client, now).await;
         }
-        self.may_send(&user.phone, purpose, user.phone_verified, client, now)
-            .await?;
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
+        // Counted and stored in one commit: the challenge exists only if the code may leave.
+        self.may_send_challenge(
+            &user.phone,
+            purpose,
+            user.phone_verified,
+            client,
+            now,
+            Some(&challenge),
+        )
+        .await?;
         let challenge_key = challenge.key.clone();
         let pending = pending_of_new(&challenge, now);
-        otp_challenge::create(&self.db, challenge)
-            .await
-            .or_internal("sign-in: challenge")?;
         let sms = CodeSms {
             purpose,
             to: &user.phone,
@@ -116,19 +121,14 @@ impl AuthService {
             language,
             challenge: &challenge_key,
             after: None,
+            event: Some(self.event(audit_event::Kind::CodeSent, Who::user(&user), "", client)),
         };
-        let provider = match self.deliver(sms, now).await {
-            Ok(provider) => provider,
-            Err(error) => {
-                if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
-                    tracing::error!("sign-in: cleanup after failed send: {e}");
-                }
-                return Err(error);
+        if let Err(error) = self.deliver(sms, now).await {
+            if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
+                tracing::error!("sign-in: cleanup after failed send: {e}");
             }
-        };
-        let who = Who::user(&user);
-        self.audit(audit_event::Kind::CodeSent, who, provider, client)
-            .await;
+            return Err(error);
+        }
         Ok(CodeSent {
             pending: PendingCode { others, ..pending },
             challenge_key,

@@ -38,11 +38,13 @@ impl AuthService {
             return Err(AppError::CodeExpired);
         };
         let who = Who::user(&user);
-        let verified = self.event(audit_event::Kind::CodeVerified, who, "", client);
-        let mut entered = self.event(audit_event::Kind::SignedIn, who, "", client);
-        // Written together, they could share a millisecond; the activity list must still show
-        // the sign-in after the accepted code.
-        entered.at = entered.at.max(verified.at + 1);
+        // One row says both that the code was right and that it signed in, as a passkey's does.
+        let entered = self.event(
+            audit_event::Kind::SignedIn,
+            who,
+            SignInMethod::Sms.stored(),
+            client,
+        );
         let session_token = token::new_token();
         let checked = transactions::check_code(
             &self.db,
@@ -57,7 +59,7 @@ impl AuthService {
                 username: &user.username,
                 range: &self.range_of(&user.phone),
                 range_window_secs: limits::HOUR,
-                events: vec![verified, entered],
+                events: vec![entered],
                 redemption: self.redemption(&session_token, SignInMethod::Sms, client, now),
             },
         )

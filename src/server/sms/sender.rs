@@ -3,7 +3,8 @@
 //! gets one line per dispatch with a masked number, never the text.
 
 use crate::model::CodePurpose;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::breaker::{circuit, Circuit, Health};
 use super::settings::{BreakerPolicy, ProviderKind, SmsSettings};
@@ -14,7 +15,7 @@ use super::{
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
 use crate::server::db::sms_message::{self, NewSms};
-use crate::server::db::{sms_breaker, Db};
+use crate::server::db::{audit_event, sms_breaker, Db};
 use crate::server::metrics;
 
 #[derive(Clone)]
@@ -27,7 +28,17 @@ pub struct SmsSender {
     /// The site's address as phones see it, for links in notices.
     public_url: String,
     ttl_minutes: u64,
+    /// The breakers as last read and when (ms): a sign-in need not read them again within
+    /// `HEALTH_FRESH_MS`. Only a copy; the state itself stays in the database.
+    health: Arc<Mutex<Option<HealthRead>>>,
 }
+
+/// The breakers' state and when it was read (ms).
+type HealthRead = (i64, HashMap<String, Health>);
+
+/// How long a read of the breakers serves later sends. Another instance's failures reach this
+/// one at most this late; this instance's own change the copy at once.
+const HEALTH_FRESH_MS: i64 = 1_000;
 
 /// A code to send.
 pub struct CodeSms<'a> {
@@ -40,6 +51,8 @@ pub struct CodeSms<'a> {
     /// The provider that carried the previous code of this challenge: a resend starts with the
     /// one after it, since the user did not get that one.
     pub after: Option<&'a str>,
+    /// Recorded in the same commit as a provider's acceptance, naming it as the detail.
+    pub event: Option<audit_event::Event>,
 }
 
 impl SmsSender {
@@ -108,6 +121,7 @@ impl SmsSender {
             host: host_of(public_url),
             public_url: public.to_string(),
             ttl_minutes: code_ttl_secs.div_ceil(60).max(1),
+            health: Arc::default(),
         })
     }
 
@@ -151,6 +165,7 @@ impl SmsSender {
             text: &text,
             code: Some(sms.code),
             challenge: Some(sms.challenge),
+            event: sms.event,
         };
         self.dispatch(message, sms.after, now).await
     }
@@ -171,6 +186,7 @@ impl SmsSender {
             text: &text,
             code: None,
             challenge: None,
+            event: None,
         };
         self.dispatch(message, None, now).await
     }
@@ -200,6 +216,7 @@ impl SmsSender {
             text: &text,
             code: Some(&link),
             challenge: None,
+            event: None,
         };
         self.dispatch(message, None, now).await
     }
@@ -222,11 +239,7 @@ impl SmsSender {
         now: i64,
     ) -> Result<&'static str, SmsError> {
         let masked = mask_e164(message.to);
-        // Unreadable breaker state must not stop codes going out: treat every circuit as closed.
-        let health = sms_breaker::all(&self.db).await.unwrap_or_else(|e| {
-            tracing::error!("SMS circuit breakers: {e}");
-            Default::default()
-        });
+        let health = self.health(now).await;
         let mut last_error = SmsError::AllOpen;
         let mut attempt = 0;
         for provider in self.order(after) {
@@ -253,6 +266,7 @@ impl SmsSender {
             {
                 Ok(()) => {
                     if health.get(name).is_some_and(|h| h.failures > 0) {
+                        self.forget_health();
                         if let Err(e) = sms_breaker::succeeded(&self.db, name).await {
                             tracing::error!("SMS circuit breaker {name}: {e}");
                         }
@@ -262,6 +276,7 @@ impl SmsSender {
                 Err(error) => {
                     tracing::warn!("SMS via {name} to {masked} failed: {error}");
                     if error.counts_against_provider() {
+                        self.forget_health();
                         match sms_breaker::failed(
                             &self.db,
                             name,
@@ -290,19 +305,53 @@ impl SmsSender {
         Err(last_error)
     }
 
+    /// The breakers' state, read from the database at most once a second. Unreadable state
+    /// must not stop codes going out: then every circuit counts as closed.
+    async fn health(&self, now: i64) -> HashMap<String, Health> {
+        if let Some((read_at, health)) = self.health_copy().as_ref() {
+            if (*read_at..*read_at + HEALTH_FRESH_MS).contains(&now) {
+                return health.clone();
+            }
+        }
+        match sms_breaker::all(&self.db).await {
+            Ok(health) => {
+                *self.health_copy() = Some((now, health.clone()));
+                health
+            }
+            Err(e) => {
+                tracing::error!("SMS circuit breakers: {e}");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// The copy; a panic while it was held left nothing half-written in it.
+    fn health_copy(&self) -> std::sync::MutexGuard<'_, Option<HealthRead>> {
+        self.health
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn forget_health(&self) {
+        *self.health_copy() = None;
+    }
+
     async fn may_try(&self, name: &str, health: Health, now: i64) -> bool {
         match circuit(health, self.breaker, now) {
             Circuit::Closed => true,
             Circuit::Open => false,
-            Circuit::HalfOpen => sms_breaker::claim_trial(
-                &self.db,
-                name,
-                self.breaker.failures,
-                self.breaker.cooldown_secs,
-                now,
-            )
-            .await
-            .unwrap_or(true),
+            Circuit::HalfOpen => {
+                self.forget_health();
+                sms_breaker::claim_trial(
+                    &self.db,
+                    name,
+                    self.breaker.failures,
+                    self.breaker.cooldown_secs,
+                    now,
+                )
+                .await
+                .unwrap_or(true)
+            }
         }
     }
 
@@ -348,12 +397,21 @@ impl SmsSender {
         );
         let recorded = match &result {
             Ok(accepted) => {
+                let events = message
+                    .event
+                    .iter()
+                    .cloned()
+                    .map(|event| audit_event::Event {
+                        detail: provider.name().to_string(),
+                        ..event
+                    });
                 sms_message::accepted(
                     &self.db,
                     &key,
                     accepted.message_id.clone(),
                     accepted.status,
                     now,
+                    events.collect(),
                 )
                 .await
             }
@@ -373,6 +431,7 @@ struct Message<'a> {
     text: &'a str,
     code: Option<&'a str>,
     challenge: Option<&'a str>,
+    event: Option<audit_event::Event>,
 }
 
 /// The host name browsers match the WebOTP line against: `public_url` without scheme, port

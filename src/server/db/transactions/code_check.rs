@@ -91,7 +91,8 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
              INSERT INTO session [{ id: $session_id, account: $account, created_at: $now, \
                  last_seen: $now, proven_at: $now, expires_at: $expires, ip: $ip, \
                  user_agent: $agent, methods: $methods }][WHERE $right];
-             UPDATE $guard SET failures = 0, retry_at = 0 WHERE $right AND locked = false;
+             UPDATE $guard SET failures = 0, retry_at = 0 \
+                 WHERE $right AND locked = false AND (failures > 0 OR retry_at > 0);
              INSERT INTO rate_counter [{ id: $range_counter, count: 1, expires_at: $range_ends }][WHERE $right] \
                  ON DUPLICATE KEY UPDATE count += 1;
              INSERT INTO audit_event $events[WHERE $right];

@@ -1,11 +1,13 @@
 //! The counters a code about to be sent adds to, in one transaction: its limits in order (the
 //! phone's hour and day, the client's address) and its number range's sends, which the
-//! SMS-pumping alarm weighs against the range's verified codes. One commit instead of four.
+//! SMS-pumping alarm weighs against the range's verified codes; and, when given, the challenge
+//! whose code is about to leave. One commit instead of five.
 
 use std::future::IntoFuture;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
+use super::super::otp_challenge::{self, NewChallenge};
 use super::super::{errors_mention, first_error, rate_counter, until_settled, Db, DbError};
 
 /// A limit's counter in its current window.
@@ -20,7 +22,8 @@ pub struct Limit {
 pub enum SendCounts {
     /// The limit at this index was already used up; nothing was counted.
     Over(usize),
-    /// Every limit had room; this send is counted in each, and in the range's sends.
+    /// Every limit had room; this send is counted in each, and in the range's sends; the
+    /// challenge, if any, replaced the account's earlier one of its purpose.
     Counted {
         range_sends: u32,
         range_verified: u32,
@@ -39,6 +42,7 @@ pub async fn count_send(
     range: &str,
     range_window_secs: u64,
     now: i64,
+    challenge: Option<&NewChallenge>,
 ) -> Result<SendCounts, DbError> {
     // One statement pair per limit, so the first one used up stops the rest: a refused send
     // leaves no count behind in any of them.
@@ -48,6 +52,9 @@ pub async fn count_send(
             "LET $n{i} = (UPSERT $c{i} SET count = (count ?? 0) + 1, expires_at = $e{i} RETURN VALUE count)[0];\n\
              IF $n{i} > $m{i} {{ THROW 'over_limit:{i}:' }};\n"
         ));
+    }
+    if challenge.is_some() {
+        sql.push_str(otp_challenge::REPLACE);
     }
     sql.push_str(
         "UPSERT $sends SET count = (count ?? 0) + 1, expires_at = $range_ends;\n\
@@ -72,6 +79,9 @@ pub async fn count_send(
                 .bind((format!("e{i}"), limit.window_ends_at))
                 .bind((format!("m{i}"), i64::from(limit.max)));
         }
+        if let Some(challenge) = challenge {
+            query = otp_challenge::bind_replacement(query, challenge.clone(), None, 1);
+        }
         query.into_future()
     })
     .await?;
@@ -83,8 +93,10 @@ pub async fn count_send(
     if !errors.is_empty() {
         return Err(first_error(errors, "send counters"));
     }
-    // BEGIN, a LET and an IF per limit, the range's UPSERT, then the RETURN.
-    let counts: Option<RangeCounts> = res.take(2 * limits.len() + 2)?;
+    // BEGIN, a LET and an IF per limit, the challenge's DELETE and CREATE, the range's UPSERT,
+    // then the RETURN.
+    let replaced = if challenge.is_some() { 2 } else { 0 };
+    let counts: Option<RangeCounts> = res.take(2 * limits.len() + replaced + 2)?;
     let counts = counts.unwrap_or(RangeCounts {
         sends: None,
         verified: None,
@@ -122,7 +134,7 @@ mod tests {
                         limit("phone_hour", "+919876543210", 5),
                         limit("ip_hour", &format!("10.0.0.{i}"), 1),
                     ];
-                    count_send(&db, &limits, "919876", 3600, 5).await
+                    count_send(&db, &limits, "919876", 3600, 5, None).await
                 })
             })
             .collect();
@@ -153,7 +165,7 @@ mod tests {
             limit("phone_hour", "+919812345678", 5),
             limit("ip_hour", "10.0.9.9", 1),
         ];
-        let first = count_send(&db, &same_address, "919812", 3600, 5)
+        let first = count_send(&db, &same_address, "919812", 3600, 5, None)
             .await
             .unwrap();
         assert_eq!(
@@ -164,7 +176,7 @@ mod tests {
             },
             "the range's sends are counted apart from other ranges"
         );
-        let second = count_send(&db, &same_address, "919812", 3600, 5)
+        let second = count_send(&db, &same_address, "919812", 3600, 5, None)
             .await
             .unwrap();
         assert_eq!(
@@ -178,5 +190,37 @@ mod tests {
             1,
             "the phone's count went back with the refusal"
         );
+    }
+
+    fn challenge(key: &str) -> NewChallenge {
+        NewChallenge {
+            key: key.into(),
+            account: crate::server::db::user::record("u1"),
+            purpose: crate::model::CodePurpose::SignIn,
+            phone: "+919876543210".into(),
+            code_mac: "mac".into(),
+            now: 5,
+            expires_at: 300_005,
+            resend_after: 30_005,
+            language: "en".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_counted_send_replaces_the_challenge_and_a_refused_one_writes_none() {
+        let db = memory().await;
+        let limits = [limit("phone_hour", "+919876543210", 2)];
+        for key in ["first", "second", "third"] {
+            count_send(&db, &limits, "919876", 3600, 5, Some(&challenge(key)))
+                .await
+                .unwrap();
+        }
+        let stored = |key: &'static str| {
+            let db = db.clone();
+            async move { otp_challenge::get(&db, key).await.unwrap().is_some() }
+        };
+        assert!(!stored("first").await, "replaced by the second");
+        assert!(stored("second").await);
+        assert!(!stored("third").await, "over the limit: not written");
     }
 }
