@@ -208,7 +208,7 @@ impl AuthService {
         // Sign-in codes only ever go to a verified phone.
         let proven = row.purpose() == Some(CodePurpose::SignIn);
         let purpose = row.purpose().ok_or(AppError::CodeExpired)?;
-        self.may_send(&row.phone, purpose, proven, client, now)
+        self.may_send(&row.phone, purpose, proven, client, now, None)
             .await?;
         let code = self.code_for(&row.phone, now);
         let code_mac = self.code_key.mac(challenge_key, &code);

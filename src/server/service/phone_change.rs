@@ -62,10 +62,17 @@ impl AuthService {
         // The number being replaced proves itself too: a password alone must not move the
         // second factor to a phone an attacker holds.
         if ask_current {
-            self.may_send(&user.phone, CodePurpose::ChangePhone, true, client, now)
-                .await?;
+            self.may_send(
+                &user.phone,
+                CodePurpose::ChangePhone,
+                true,
+                client,
+                now,
+                None,
+            )
+            .await?;
         }
-        self.may_send(&phone, CodePurpose::ChangePhone, false, client, now)
+        self.may_send(&phone, CodePurpose::ChangePhone, false, client, now, None)
             .await?;
         let language = self.language_of(&user, client).await;
         let language = language.as_str();

@@ -148,7 +148,14 @@ impl AuthService {
             event: Some(code_sent),
         };
         let sent = match self
-            .may_send(phone.e164(), CodePurpose::VerifyPhone, false, client, now)
+            .may_send(
+                phone.e164(),
+                CodePurpose::VerifyPhone,
+                false,
+                client,
+                now,
+                None,
+            )
             .await
         {
             Ok(()) => self.deliver(sms, now).await,

@@ -74,7 +74,7 @@ impl AuthService {
     ) {
         let (key, language) = (challenge.key.clone(), challenge.language.clone());
         if let Err(e) = self
-            .may_send_challenge(
+            .may_send(
                 &user.phone,
                 CodePurpose::ResetPassword,
                 user.phone_verified,

@@ -97,21 +97,9 @@ impl AuthService {
     /// (`proven`: it has returned a code before) not in a paused range nor asked for by an
     /// address that set off the pumping alarm. Pumpers need fresh numbers; a number with a
     /// verified history keeps getting codes, so the alarm cannot lock a range's real users out.
+    /// When it may, `challenge` replaces the account's earlier one of its purpose in the same
+    /// commit as the counts; when it may not, no challenge is left.
     pub(super) async fn may_send(
-        &self,
-        phone: &str,
-        purpose: CodePurpose,
-        proven: bool,
-        client: &ClientInfo,
-        now: i64,
-    ) -> Result<(), AppError> {
-        self.may_send_challenge(phone, purpose, proven, client, now, None)
-            .await
-    }
-
-    /// `may_send`, and when it may, `challenge` replaces the account's earlier one of its
-    /// purpose in the same commit as the counts; when it may not, no challenge is left.
-    pub(super) async fn may_send_challenge(
         &self,
         phone: &str,
         purpose: CodePurpose,

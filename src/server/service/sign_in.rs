@@ -103,7 +103,7 @@ impl AuthService {
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
         // Counted and stored in one commit: the challenge exists only if the code may leave.
-        self.may_send_challenge(
+        self.may_send(
             &user.phone,
             purpose,
             user.phone_verified,
