@@ -540,6 +540,14 @@ async fn when_every_provider_fails_the_user_is_told_and_nothing_is_left_behind()
     assert_eq!(error_of(res).await, (502, AppError::SmsFailed));
     assert_eq!(pending().await, 0, "no orphan challenge");
     assert_eq!((webhook.tried().len(), twilio.tried().len()), (3, 2));
+    // The sign-up's one code is the only one on record as sent: a code no provider took is not.
+    let mut res = app
+        .db
+        .query("SELECT VALUE detail FROM audit_event WHERE kind = 'code_sent'")
+        .await
+        .unwrap();
+    let sent: Vec<String> = res.take(0).unwrap();
+    assert_eq!(sent, ["webhook"]);
 }
 
 #[tokio::test]
