@@ -16,6 +16,17 @@ fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {
         .is_some_and(|path| path.is_file())
 }
 
+/// With `RUST_BACKTRACE=1`, as many machines and images set it, every `anyhow` error captures a
+/// backtrace, and SurrealDB's engine makes such errors in the course of ordinary queries: 3% of
+/// the server's CPU during sign-ins here, in stack unwinding. Errors leave theirs off; panics
+/// still print one. An operator's own `RUST_LIB_BACKTRACE` wins. Called before any thread
+/// exists, as changing the environment requires.
+pub fn no_backtraces_for_errors() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 /// Two rustls crypto providers (ring, aws-lc-rs) end up in the tree through different crates;
 /// with both, rustls cannot choose and a `wss://` database connection panics. Name one.
 pub fn use_one_tls_provider() {
