@@ -2,6 +2,7 @@
 //! sender that tries the providers in order, skips broken ones and records every message.
 
 pub mod breaker;
+mod chain;
 pub mod console;
 pub mod fast2sms;
 pub mod msg91;

@@ -4,14 +4,12 @@
 
 use crate::model::CodePurpose;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use super::breaker::{circuit, Circuit, Health};
-use super::settings::{BreakerPolicy, ProviderKind, SmsSettings};
+use super::breaker::{circuit, Circuit, Health, HealthCopy};
+use super::settings::{BreakerPolicy, SmsSettings};
 use super::templates::{Fill, Templates};
-use super::{
-    console, fast2sms, msg91, twilio, vonage, webhook, MessageKind, Outgoing, SmsError, SmsProvider,
-};
+use super::{chain, MessageKind, Outgoing, SmsError, SmsProvider};
 use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
 use crate::server::db::sms_message::{self, NewSms};
@@ -28,17 +26,9 @@ pub struct SmsSender {
     /// The site's address as phones see it, for links in notices.
     public_url: String,
     ttl_minutes: u64,
-    /// The breakers as last read and when (ms): a sign-in need not read them again within
-    /// `HEALTH_FRESH_MS`. Only a copy; the state itself stays in the database.
-    health: Arc<Mutex<Option<HealthRead>>>,
+    /// The breakers as last read, so a sign-in need not read them again at once.
+    health: Arc<HealthCopy>,
 }
-
-/// The breakers' state and when it was read (ms).
-type HealthRead = (i64, HashMap<String, Health>);
-
-/// How long a read of the breakers serves later sends. Another instance's failures reach this
-/// one at most this late; this instance's own change the copy at once.
-const HEALTH_FRESH_MS: i64 = 1_000;
 
 /// A code to send.
 pub struct CodeSms<'a> {
@@ -65,53 +55,7 @@ impl SmsSender {
         db: Db,
     ) -> Result<Self, String> {
         let public = public_url.trim_end_matches('/');
-        let secret_url = |provider: &str| {
-            (!settings.callback_secret.is_empty()).then(|| {
-                format!(
-                    "{public}/sms/status/{provider}/{}",
-                    settings.callback_secret.expose()
-                )
-            })
-        };
-        let mut providers: Vec<Arc<dyn SmsProvider>> = Vec::new();
-        for provider in &settings.providers {
-            let timeout = provider.timeout;
-            providers.push(match provider.kind.clone() {
-                ProviderKind::Console => Arc::new(console::Console::new(db.clone())),
-                ProviderKind::Webhook { url, token } => {
-                    Arc::new(webhook::Webhook::new(url, token, timeout)?)
-                }
-                ProviderKind::Twilio {
-                    account_sid,
-                    auth_token,
-                    from,
-                    api_base,
-                } => Arc::new(twilio::Twilio::new(
-                    account_sid,
-                    auth_token,
-                    from,
-                    api_base,
-                    Some(format!("{public}/sms/status/twilio")),
-                    timeout,
-                )?),
-                ProviderKind::Msg91 {
-                    authkey,
-                    templates,
-                    api_base,
-                } => Arc::new(msg91::Msg91::new(authkey, templates, api_base, timeout)?),
-                ProviderKind::Fast2Sms {
-                    api_key,
-                    sender_id,
-                    messages,
-                    api_base,
-                } => Arc::new(fast2sms::Fast2Sms::new(
-                    api_key, sender_id, messages, api_base, timeout,
-                )?),
-                ProviderKind::Vonage(account) => {
-                    Arc::new(vonage::Vonage::new(account, secret_url("vonage"), timeout)?)
-                }
-            });
-        }
+        let providers = chain::build(settings, public, &db)?;
         let templates = Templates::load(settings.templates_dir.as_deref())?;
         Ok(SmsSender {
             providers,
@@ -266,7 +210,7 @@ impl SmsSender {
             {
                 Ok(()) => {
                     if health.get(name).is_some_and(|h| h.failures > 0) {
-                        self.forget_health();
+                        self.health.forget();
                         if let Err(e) = sms_breaker::succeeded(&self.db, name).await {
                             tracing::error!("SMS circuit breaker {name}: {e}");
                         }
@@ -276,7 +220,7 @@ impl SmsSender {
                 Err(error) => {
                     tracing::warn!("SMS via {name} to {masked} failed: {error}");
                     if error.counts_against_provider() {
-                        self.forget_health();
+                        self.health.forget();
                         match sms_breaker::failed(
                             &self.db,
                             name,
@@ -305,17 +249,15 @@ impl SmsSender {
         Err(last_error)
     }
 
-    /// The breakers' state, read from the database at most once a second. Unreadable state
+    /// The breakers' state, read from the database unless the copy is fresh. Unreadable state
     /// must not stop codes going out: then every circuit counts as closed.
     async fn health(&self, now: i64) -> HashMap<String, Health> {
-        if let Some((read_at, health)) = self.health_copy().as_ref() {
-            if (*read_at..*read_at + HEALTH_FRESH_MS).contains(&now) {
-                return health.clone();
-            }
+        if let Some(health) = self.health.fresh(now) {
+            return health;
         }
         match sms_breaker::all(&self.db).await {
             Ok(health) => {
-                *self.health_copy() = Some((now, health.clone()));
+                self.health.keep(now, health.clone());
                 health
             }
             Err(e) => {
@@ -325,23 +267,12 @@ impl SmsSender {
         }
     }
 
-    /// The copy; a panic while it was held left nothing half-written in it.
-    fn health_copy(&self) -> std::sync::MutexGuard<'_, Option<HealthRead>> {
-        self.health
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn forget_health(&self) {
-        *self.health_copy() = None;
-    }
-
     async fn may_try(&self, name: &str, health: Health, now: i64) -> bool {
         match circuit(health, self.breaker, now) {
             Circuit::Closed => true,
             Circuit::Open => false,
             Circuit::HalfOpen => {
-                self.forget_health();
+                self.health.forget();
                 sms_breaker::claim_trial(
                     &self.db,
                     name,
