@@ -60,7 +60,28 @@ pub fn hash(pool: &BlockPool, params: &Params, password: &str) -> Result<String,
                 .map_err(|_| argon2::password_hash::Error::Crypto)
         })
     });
-    let output = output.map_err(|e| e.to_string())?;
+    phc(params, &salt, output.map_err(|e| e.to_string())?)
+}
+
+/// A PHC string with `params` that no password matches: random bytes where the hash goes.
+/// Checking a password against it costs one full hash, like a real one, without spending a
+/// hash (and 19 MiB) at start-up to make it.
+pub fn unmatchable(params: &Params) -> Result<String, String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let mut random = vec![0u8; len];
+    argon2::password_hash::rand_core::RngCore::fill_bytes(
+        &mut argon2::password_hash::rand_core::OsRng,
+        &mut random,
+    );
+    phc(
+        params,
+        &salt,
+        Output::new(&random).map_err(|e| e.to_string())?,
+    )
+}
+
+fn phc(params: &Params, salt: &SaltString, output: Output) -> Result<String, String> {
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -144,6 +165,24 @@ mod tests {
             1,
             "one caller at a time, one set"
         );
+    }
+
+    #[test]
+    fn an_unmatchable_hash_looks_like_a_real_one_and_costs_a_full_hash_to_refuse() {
+        let params = Params::new(1024, 2, 1, None).unwrap();
+        let real = hash(&BlockPool::default(), &params, "x").unwrap();
+        let dummy = unmatchable(&params).unwrap();
+        assert_ne!(dummy, unmatchable(&params).unwrap(), "random each time");
+        assert!(
+            dummy.starts_with("$argon2id$v=19$m=1024,t=2,p=1$"),
+            "{dummy}"
+        );
+        assert_eq!(dummy.len(), real.len(), "same salt and output lengths");
+        let pool = BlockPool::default();
+        assert!(!verify(&pool, &dummy, "x"));
+        assert!(!verify(&pool, &dummy, ""));
+        // Refused after hashing, not at parsing: the hash took a set of blocks from the pool.
+        assert_eq!(pool.0.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -80,13 +80,7 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| PasswordError::Params(e.to_string()))?;
-        // Made in memory of its own, freed at once: an idle server holds no hashing memory.
-        let dummy_hash = argon2_memory::hash(
-            &BlockPool::default(),
-            &params,
-            "dummy password for unknown users",
-        )
-        .map_err(PasswordError::Hash)?;
+        let dummy_hash = argon2_memory::unmatchable(&params).map_err(PasswordError::Hash)?;
         let concurrent = config.max_concurrent.max(1);
         Ok(PasswordHasher {
             params,
