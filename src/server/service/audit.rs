@@ -41,7 +41,11 @@ impl AuthService {
         detail: &str,
         client: &ClientInfo,
     ) {
-        let event = self.event(kind, who, detail, client);
+        self.record(self.event(kind, who, detail, client)).await;
+    }
+
+    /// Writes an event made earlier (`event`); failing is logged, never shown.
+    pub(super) async fn record(&self, event: audit_event::Event) {
         if let Err(e) = audit_event::record(&self.db, event).await {
             tracing::error!("audit: {e}");
         }

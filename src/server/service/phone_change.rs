@@ -103,7 +103,7 @@ impl AuthService {
             event: None,
         };
         let to_current = match &current_code {
-            Some(code) => self.deliver(sms(&user.phone, code), now).await.map(drop),
+            Some(code) => self.deliver(sms(&user.phone, code), now).await,
             None => Ok(()),
         };
         let sent = match to_current {

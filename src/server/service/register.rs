@@ -161,24 +161,19 @@ impl AuthService {
             Ok(()) => self.deliver(sms, now).await,
             Err(refused) => Err(refused),
         };
-        match sent {
-            Ok(_) => {}
-            Err(error) => {
-                // Leave nothing half-made: the account only exists once its phone can be verified.
-                if let Err(e) = user::delete_unverified(&self.db, &account).await {
-                    tracing::error!("register: cleanup after unsent code: {e}");
-                }
-                return Err(match error {
-                    AppError::NumberCannotReceiveSms => {
-                        AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
-                    }
-                    other => other,
-                });
+        if let Err(error) = sent {
+            // Leave nothing half-made: the account only exists once its phone can be verified.
+            if let Err(e) = user::delete_unverified(&self.db, &account).await {
+                tracing::error!("register: cleanup after unsent code: {e}");
             }
-        };
-        if let Err(e) = audit_event::record(&self.db, registered).await {
-            tracing::error!("audit: {e}");
+            return Err(match error {
+                AppError::NumberCannotReceiveSms => {
+                    AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
+                }
+                other => other,
+            });
         }
+        self.record(registered).await;
         Ok(CodeSent {
             pending,
             challenge_key,

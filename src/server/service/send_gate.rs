@@ -66,31 +66,22 @@ impl AuthService {
             .unwrap_or_else(otp::generate_code)
     }
 
-    /// Sends the code by SMS and names the provider that took it; test numbers get none
-    /// (their code is fixed and known). The SMS's event is recorded either way once it counts
-    /// as sent.
-    pub(super) async fn deliver(
-        &self,
-        sms: CodeSms<'_>,
-        now: i64,
-    ) -> Result<&'static str, AppError> {
+    /// Sends the code by SMS; test numbers get none (their code is fixed and known). The SMS's
+    /// event, naming the provider that took it, is recorded either way once it counts as sent.
+    pub(super) async fn deliver(&self, sms: CodeSms<'_>, now: i64) -> Result<(), AppError> {
         if test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
             tracing::info!("Test number {}: no SMS sent", mask_e164(sms.to));
             if let Some(event) = sms.event {
-                let event = audit_event::Event {
-                    detail: "test_number".into(),
-                    ..event
-                };
-                if let Err(e) = audit_event::record(&self.db, event).await {
-                    tracing::error!("audit: {e}");
-                }
+                let detail = "test_number".into();
+                self.record(audit_event::Event { detail, ..event }).await;
             }
-            return Ok("test_number");
+            return Ok(());
         }
-        self.sms.send_code(sms, now).await.map_err(|e| match e {
-            SmsError::BadNumber { .. } => AppError::NumberCannotReceiveSms,
-            _ => AppError::SmsFailed,
-        })
+        match self.sms.send_code(sms, now).await {
+            Ok(_provider) => Ok(()),
+            Err(SmsError::BadNumber { .. }) => Err(AppError::NumberCannotReceiveSms),
+            Err(_) => Err(AppError::SmsFailed),
+        }
     }
 
     /// Whether a code may go to `phone` now: within every limit, and for a number never proven
