@@ -15,7 +15,6 @@ use crate::pages::{
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csp = content_security_policy(&options);
-    let scripts = hydrates().then(|| view! { <HydrationScripts options=options.clone() /> });
     view! {
         <!DOCTYPE html>
         // `lang` is set by App to the language this page is rendered in.
@@ -27,7 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                {scripts}
+                // Every page loads the islands: only its interactive parts hydrate.
+                <HydrationScripts options=options.clone() islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -35,21 +35,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// Pages served as plain HTML, without the app's script: the sign-in form works as it is
-/// (server-rendered, posted without script), so the first page of a visit on a slow phone
-/// network costs no JS or WASM at all. The next step, the code, loads the app.
-#[cfg(feature = "ssr")]
-const HTML_ONLY: [&str; 1] = ["/login"];
-
-/// Whether this response's page loads the app's script and hydrates.
-fn hydrates() -> bool {
-    #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        return !HTML_ONLY.contains(&parts.uri.path());
-    }
-    true
 }
 
 /// Only our own scripts run: the hydration script by this response's nonce, the bundle from our
@@ -72,12 +57,6 @@ fn content_security_policy(options: &LeptosOptions) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the page as interactive; browser tests wait for it before typing.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     let locale = provide_locale();
     view! {
         <Html attr:lang=leptos_i18n::Locale::as_str(locale) />

@@ -1,6 +1,6 @@
 //! The language a page is rendered in. Chosen once per page load: the server reads the
 //! switcher's cookie, then Accept-Language; the browser takes the server's choice from
-//! `<html lang>`, so hydration renders the very same words. Switching languages is a page load
+//! `<html lang>`, so its islands render the very same words. Switching languages is a page load
 //! through /lang, so no page ever changes language while it is open.
 
 use leptos::prelude::*;
@@ -11,11 +11,12 @@ use crate::i18n::Locale;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct PageLanguage(Locale);
 
-/// The language of the page being rendered (the default outside the app).
+/// The language of the page being rendered. An island in the browser has no context from the
+/// page around it, so it reads the page's `<html lang>`.
 pub fn use_locale() -> Locale {
     use_context::<PageLanguage>()
         .map(|l| l.0)
-        .unwrap_or_default()
+        .unwrap_or_else(page_locale)
 }
 
 /// Decides this page's language and provides it to every component below.

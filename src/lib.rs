@@ -27,7 +27,17 @@ pub mod server;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     remember_time_zone();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    // The loader hydrates the page's islands right after this returns, each in a microtask;
+    // a timer runs after all of them. Browser tests wait for the mark before typing.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 /// Tells the server the browser's offset from UTC (a cookie), so times on later pages read in

@@ -4,6 +4,9 @@ fn main() -> std::process::ExitCode {
     dynamic_otp::server::startup::no_backtraces_for_errors();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // A code check's future (middleware, service, store transaction) nests deep; in a debug
+        // build it overflowed tokio's 2 MiB. Untouched stack costs address space, not memory.
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
     {
         Ok(runtime) => runtime.block_on(dynamic_otp::server::run::main()),

@@ -37,9 +37,8 @@ export async function codeFor(request: APIRequestContext, e164: string, seen: nu
   return (await smsTo(request, e164, seen)).code;
 }
 
-/** Ready for typing: hydrated, or a plain-HTML page (/login) that loads no app script. */
+/** Ready for typing: the page's islands have hydrated. */
 export async function hydrated(page: Page) {
-  if ((await page.locator('script[type="module"]').count()) === 0) return;
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
 }
 

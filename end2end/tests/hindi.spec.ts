@@ -127,6 +127,7 @@ test.describe("a browser that asks for Hindi", () => {
     await page.getByRole("button", { name: "पासवर्ड बदलें" }).click();
     await expect(page.locator("#field-current_password-error")).toHaveText("यह आपका मौजूदा पासवर्ड नहीं है।");
     await page.getByLabel("मौजूदा पासवर्ड").fill(asha.password);
+    await page.getByLabel("नया पासवर्ड").fill("asha-new-password-9");
     await page.getByRole("button", { name: "पासवर्ड बदलें" }).click();
     await expect(page.getByRole("status")).toHaveText(
       "आपका पासवर्ड बदल गया है। दूसरे डिवाइस से साइन आउट कर दिया गया है।",

@@ -60,6 +60,7 @@ test("every page is accessible at 375 and 1280 px", async ({ page, request }) =>
 
   await page.getByLabel("Username").fill(you.username);
   await page.getByLabel("Phone number").fill(you.phone);
+  await page.getByLabel("Password").fill(you.password);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await check(page, "verify");

@@ -132,44 +132,21 @@ pub async fn login(
     let auth = ssr::auth()?;
     let client = ssr::client(&auth);
     let secure = auth.config.cookie_secure;
-    match auth.sign_in(&username, password, &client).await {
-        Ok(sent) => {
-            cookies::clear(cookies::TYPED_USERNAME, secure);
-            match next.as_deref().and_then(crate::model::return_page) {
-                Some(page) => cookies::set(cookies::NEXT, &page, 600, secure),
-                None => cookies::clear(cookies::NEXT, secure),
-            }
-            ssr::go_to_code_step(&auth, &sent);
-            Ok(())
-        }
-        Err(error) => {
-            // /login is plain HTML: after a refusal the page loads again, and this puts the
-            // username back in its field (the same for every refusal, so it tells nothing).
-            let typed: String = username.trim().chars().take(64).collect();
-            cookies::set(
-                cookies::TYPED_USERNAME,
-                &typed_cookie_value(&typed),
-                300,
-                secure,
-            );
-            Err(error)
-        }
+    let sent = auth.sign_in(&username, password, &client).await?;
+    match next.as_deref().and_then(crate::model::return_page) {
+        Some(page) => cookies::set(cookies::NEXT, &page, 600, secure),
+        None => cookies::clear(cookies::NEXT, secure),
     }
+    ssr::go_to_code_step(&auth, &sent);
+    Ok(())
 }
 
-/// A username as a cookie value: only the characters usernames may have.
+/// What was typed into `name` before the refusal this page comes back from (no secrets: see
+/// server::http::typed_fields), to put back in its field.
 #[cfg(feature = "ssr")]
-fn typed_cookie_value(typed: &str) -> String {
-    typed
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .collect()
-}
-
-/// The username typed before the last refusal on this browser, to put back in the field.
-#[cfg(feature = "ssr")]
-pub fn typed_username() -> Option<String> {
-    crate::server::cookies::read(crate::server::cookies::TYPED_USERNAME).filter(|u| !u.is_empty())
+pub fn typed_value(name: &str) -> Option<String> {
+    use crate::server::cookies;
+    cookies::form_field(&cookies::read(cookies::TYPED)?, name)
 }
 
 /// Where the pending code went and how long it lasts; None if there is no code step.
@@ -216,7 +193,9 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
 #[server(endpoint = "resend_code")]
 pub async fn resend_code() -> Result<PendingCode, AppError> {
     let auth = ssr::auth()?;
-    auth.resend(&ssr::challenge(), &ssr::client(&auth)).await
+    let pending = auth.resend(&ssr::challenge(), &ssr::client(&auth)).await?;
+    leptos_axum::redirect("/verify?resent=1");
+    Ok(pending)
 }
 
 #[server(endpoint = "current_user")]

@@ -20,6 +20,9 @@ pub fn Field(
     value: Option<String>,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {
+    // Back from a refused post: what was typed (never a secret) goes back in.
+    #[cfg(feature = "ssr")]
+    let value = crate::api::typed_value(name).or(value);
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -74,7 +77,7 @@ pub fn Field(
 pub fn CodeField(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(default = "code")] name: &'static str,
-    #[prop(optional, into)] label: Option<Signal<String>>,
+    #[prop(optional_no_strip, into)] label: Option<Signal<String>>,
 ) -> impl IntoView {
     let locale = use_locale();
     let label =

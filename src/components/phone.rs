@@ -16,33 +16,55 @@ pub fn PhoneField(
 ) -> impl IntoView {
     let countries = OnceResource::new(phone_countries());
     let waiting = label.clone();
+    // Back from a refused post: the number and country as they were typed.
+    #[cfg(feature = "ssr")]
+    let typed = (
+        crate::api::typed_value("phone"),
+        crate::api::typed_value("country"),
+    );
+    #[cfg(not(feature = "ssr"))]
+    let typed: (Option<String>, Option<String>) = (None, None);
+    let again = typed.clone();
     view! {
         // Until the list is here (a client-side visit), the number alone.
         <Suspense fallback=move || {
-            view! { <PhoneInputs countries=Vec::new() label=waiting.clone() error /> }
+            view! {
+                <PhoneInputs
+                    countries=Vec::new()
+                    label=waiting.get().to_string()
+                    error=error.get_untracked()
+                    typed=again.clone()
+                />
+            }
         }>
             {move || {
-                let label = label.clone();
+                let (label, typed) = (label.get().to_string(), typed.clone());
                 Suspend::new(async move {
                     let countries = countries.await.unwrap_or_default();
-                    view! { <PhoneInputs countries label error /> }
+                    view! { <PhoneInputs countries label error=error.get_untracked() typed /> }
                 })
             }}
         </Suspense>
     }
 }
 
-#[component]
+/// The part that acts in the browser: the picked country's grouping follows the picker.
+/// `typed` is the number and country from before a refusal.
+#[island]
 fn PhoneInputs(
     countries: Vec<PhoneCountry>,
-    label: TextProp,
-    error: Signal<Option<String>>,
+    label: String,
+    error: Option<String>,
+    typed: (Option<String>, Option<String>),
 ) -> impl IntoView {
     let locale = use_locale();
+    let error = Signal::stored(error);
+    let (number, country) = typed;
     let picked = RwSignal::new(
         countries
             .iter()
-            .find(|c| c.is_default)
+            .find(|c| Some(&c.region) == country.as_ref())
+            .or_else(|| countries.iter().find(|c| c.is_default))
             .or(countries.first())
             .map(|c| c.region.clone()),
     );
@@ -69,7 +91,7 @@ fn PhoneInputs(
     let picker = (!countries.is_empty()).then(|| view! { <CountryPicker list=countries picked /> });
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
-            <label for="field-phone">{move || label.get()}</label>
+            <label for="field-phone">{label}</label>
             <p class="hint" id="field-phone-hint">
                 {move || td_string!(locale, field.phone_hint, example = pattern.get())}
             </p>
@@ -82,6 +104,7 @@ fn PhoneInputs(
                     autocomplete="tel"
                     inputmode="tel"
                     required=true
+                    value=number
                     aria-invalid=move || error.get().is_some().then_some("true")
                     aria-describedby=described_by
                     on:input=move |ev| group_as_typed(&ev, &pattern.get_untracked())
@@ -105,6 +128,7 @@ fn PhoneInputs(
 #[component]
 fn CountryPicker(list: Vec<PhoneCountry>, picked: RwSignal<Option<String>>) -> impl IntoView {
     let locale = use_locale();
+    let initial = picked.get_untracked();
     view! {
         <select
             name="country"
@@ -116,7 +140,7 @@ fn CountryPicker(list: Vec<PhoneCountry>, picked: RwSignal<Option<String>>) -> i
                 .into_iter()
                 .map(|c| {
                     view! {
-                        <option value=c.region.clone() selected=c.is_default>
+                        <option value=c.region.clone() selected=Some(&c.region) == initial.as_ref()>
                             {format!("{} +{}", c.region, c.calling_code)}
                         </option>
                     }

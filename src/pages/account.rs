@@ -123,7 +123,7 @@ pub fn PasswordPage() -> impl IntoView {
                 />
                 <FormError error=form_error(failure, |_| false) />
                 <StepUpLink failures=Signal::derive(move || vec![failure.get()]) page="/account/password" />
-                <button type="submit" disabled=move || change.pending().get()>
+                <button type="submit">
                     {td_string!(locale, password.submit)}
                 </button>
             </ActionForm>
@@ -178,7 +178,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     />
                                     <FormError error=form_error(failure, |_| false) />
                                     <StepUpLink failures=Signal::derive(move || vec![failure.get()]) page="/account/profile" />
-                                    <button type="submit" disabled=move || save.pending().get()>
+                                    <button type="submit">
                                         {td_string!(locale, profile.save)}
                                     </button>
                                 </ActionForm>

@@ -22,11 +22,6 @@ pub fn LoginPage() -> impl IntoView {
         .as_deref()
         .and_then(crate::model::step_up_page)
         .is_some();
-    // Rendered on the server after a refusal: the username goes back into its field.
-    #[cfg(feature = "ssr")]
-    let typed = crate::api::typed_username();
-    #[cfg(not(feature = "ssr"))]
-    let typed: Option<String> = None;
     view! {
         <section class="card">
             <h1>{td_string!(locale, login.title)}</h1>
@@ -41,7 +36,6 @@ pub fn LoginPage() -> impl IntoView {
                     label=move || td_string!(locale, field.username)
                     name="username"
                     autocomplete="username webauthn"
-                    value=typed
                 />
                 <Field
                     label=move || td_string!(locale, field.password)
@@ -50,7 +44,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                 />
                 <FormError error />
-                <button type="submit" disabled=move || login.pending().get()>
+                <button type="submit">
                     {td_string!(locale, login.submit)}
                 </button>
             </ActionForm>

@@ -66,7 +66,7 @@ pub fn PhonePage() -> impl IntoView {
                                     )}
                                 </p>
                                 <ActionForm action=cancel>
-                                    <button type="submit" disabled=move || cancel.pending().get()>
+                                    <button type="submit">
                                         {td_string!(locale, phone.cancel)}
                                     </button>
                                 </ActionForm>
@@ -97,7 +97,7 @@ pub fn PhonePage() -> impl IntoView {
                                     </div>
                                     <FormError error=form_error(start_failure, |_| false) />
                                     <StepUpLink failures=Signal::derive(move || vec![start_failure.get()]) page="/account/phone" />
-                                    <button type="submit" disabled=move || start.pending().get()>
+                                    <button type="submit">
                                         {td_string!(locale, send_code)}
                                     </button>
                                 </ActionForm>
@@ -156,7 +156,7 @@ fn CodesStep(
                 />
             })}
             <FormError error=field_error(confirm_failure, |f| f.phone) />
-            <button type="submit" disabled=move || confirm.pending().get()>
+            <button type="submit">
                 {td_string!(locale, verify_button)}
             </button>
         </ActionForm>
@@ -183,7 +183,7 @@ pub fn CancelPhoneChangePage() -> impl IntoView {
                     <ActionForm action=cancel>
                         <input type="hidden" name="t" value=link_token />
                         <FormError error=form_error(failure, |_| false) />
-                        <button type="submit" disabled=move || cancel.pending().get()>
+                        <button type="submit">
                             {td_string!(locale, cancel_change.submit)}
                         </button>
                     </ActionForm>

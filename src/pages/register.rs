@@ -50,7 +50,7 @@ pub fn RegisterPage() -> impl IntoView {
                     error=field(|f| f.password)
                 />
                 <FormError error=form_error />
-                <button type="submit" disabled=move || register.pending().get()>
+                <button type="submit">
                     {td_string!(locale, register.submit)}
                 </button>
             </ActionForm>

@@ -28,7 +28,7 @@ pub fn ForgotPage() -> impl IntoView {
                     error=username_error
                 />
                 <FormError error=form_error />
-                <button type="submit" disabled=move || forgot.pending().get()>
+                <button type="submit">
                     {td_string!(locale, send_code)}
                 </button>
             </ActionForm>
@@ -65,7 +65,7 @@ pub fn ResetPage() -> impl IntoView {
                     error=field_error(failure, |f| f.password)
                 />
                 <FormError error=form_error />
-                <button type="submit" disabled=move || reset.pending().get()>
+                <button type="submit">
                     {td_string!(locale, reset.submit)}
                 </button>
             </ActionForm>

@@ -13,6 +13,8 @@ pub fn VerifyPage() -> impl IntoView {
     let locale = use_locale();
     // The way to answer is picked by `?with=`: a new pick renders the step afresh.
     let query = leptos_router::hooks::use_query_map();
+    // Back from a resend: say the new code is on its way.
+    let resent = query.read_untracked().get("resent").is_some();
     let pending = Resource::new(
         move || query.read().get("with"),
         |with| async move { code_status().await.map(|p| p.map(|p| (p, with))) },
@@ -21,7 +23,7 @@ pub fn VerifyPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match pending.await {
-                    Ok(Some((code, with))) => view! { <CodeForm pending=code with /> }.into_any(),
+                    Ok(Some((code, with))) => view! { <CodeForm pending=code with resent /> }.into_any(),
                     Ok(None) => {
                         view! {
                             <section class="card">
@@ -51,12 +53,15 @@ pub fn VerifyPage() -> impl IntoView {
 /// Submits the code form once its field holds six digits, however they were separated.
 fn submit_when_complete(event: leptos::ev::Event) {
     use leptos::wasm_bindgen::JsCast;
-    let Some(input) = event
+    if let Some(input) = event
         .target()
         .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
+    {
+        submit_if_complete(&input);
+    }
+}
+
+fn submit_if_complete(input: &leptos::web_sys::HtmlInputElement) {
     let digits = input.value().chars().filter(char::is_ascii_digit).count();
     if digits == 6 {
         if let Some(form) = input.form() {
@@ -85,36 +90,13 @@ fn method_of(pending: &PendingCode, with: Option<&str>) -> SignInMethod {
 }
 
 #[component]
-fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
+fn CodeForm(pending: PendingCode, with: Option<String>, resent: bool) -> impl IntoView {
     let locale = use_locale();
     let method = method_of(&pending, with.as_deref());
     let others = pending.others.clone();
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<ResendCode>::new();
-    let resend_in = RwSignal::new(pending.resend_in_secs);
-    let expires_in = RwSignal::new(pending.expires_in_secs);
-    Effect::new(move |_| {
-        if let Some(Ok(fresh)) = resend.value().get() {
-            resend_in.set(fresh.resend_in_secs);
-            expires_in.set(fresh.expires_in_secs);
-        }
-    });
-    // The countdowns tick in the browser only; the server enforces both either way.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                resend_in.update(|s| *s = s.saturating_sub(1));
-                expires_in.update(|s| *s = s.saturating_sub(1));
-            },
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-
+    let (resend_in, expires_in) = (pending.resend_in_secs, pending.expires_in_secs);
     let (verify_failure, resend_failure) = (failure_of(verify), failure_of(resend));
     // An expired code has its own notice below, with the way back to sign-in.
     let unless_expired = |failure: Signal<Option<AppError>>| {
@@ -128,11 +110,9 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
         verify_failure.get() == Some(AppError::CodeExpired)
             || resend_failure.get() == Some(AppError::CodeExpired)
     });
-    let resent = Signal::derive(move || matches!(resend.value().get(), Some(Ok(_))));
-    let resend_note =
-        move || (resent.get() && pending.sms_sent).then(|| td_string!(locale, verify.resent));
+    let resend_note = (resent && pending.sms_sent).then(|| td_string!(locale, verify.resent));
     // No SMS went yet (the account has an app): the SMS way starts with asking for one.
-    let sms_waits = Signal::derive(move || !pending.sms_sent && !resent.get());
+    let sms_waits = !pending.sms_sent;
     let masked = pending.masked_phone.clone();
     let purpose = pending.purpose;
     let heading = move || match purpose {
@@ -155,13 +135,13 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
             {match method {
                 SignInMethod::App => view! {
                     <p class="lead">{td_string!(locale, verify.app_lead)}</p>
-                    <ActionForm action=verify on:input=submit_when_complete>
+                    <ActionForm action=verify>
                         <input type="hidden" name="method" value="app" />
-                        <CodeField
-                            error=code_error
-                            label=Signal::derive(move || td_string!(locale, field.app_code).to_string())
+                        <CodeInput
+                            error=code_error.get_untracked()
+                            label=td_string!(locale, field.app_code).to_string()
                         />
-                        <button type="submit" disabled=move || verify.pending().get()>
+                        <button type="submit">
                             {td_string!(locale, verify_button)}
                         </button>
                     </ActionForm>
@@ -190,7 +170,7 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
                             maxlength=20
                             error=code_error
                         />
-                        <button type="submit" disabled=move || verify.pending().get()>
+                        <button type="submit">
                             {td_string!(locale, verify_button)}
                         </button>
                     </ActionForm>
@@ -198,11 +178,11 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
                     .into_any(),
                 _ => view! {
                     <Show
-                        when=move || !sms_waits.get()
+                        when=move || !sms_waits
                         fallback=move || view! {
                             <p class="lead">{td_string!(locale, verify.will_text)} " " <strong>{masked.clone()}</strong></p>
                             <ActionForm action=resend>
-                                <button type="submit" disabled=move || resend.pending().get()>
+                                <button type="submit">
                                     {td_string!(locale, verify.send_sms)}
                                 </button>
                             </ActionForm>
@@ -219,23 +199,13 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
                     <a href="/login">{td_string!(locale, verify.sign_in_again)}</a>
                 </p>
             </Show>
-            <Show when=move || method == SignInMethod::Sms && !sms_waits.get()>
+            <Show when=move || method == SignInMethod::Sms && !sms_waits>
             <div class="resend">
                 <span class="hint">{td_string!(locale, verify.didnt_get)}</span>
                 <ActionForm action=resend>
-                    <button
-                        type="submit"
-                        class="link"
-                        disabled=move || { resend.pending().get() || resend_in.get() > 0 }
-                    >
-                        {td_string!(locale, verify.resend)}
-                    </button>
+                    <ResendButton wait_secs=resend_in />
                 </ActionForm>
-                <Show when=move || { resend_in.get() > 0 }>
-                    <span class="hint countdown">
-                        {move || td_string!(locale, verify.resend_in, secs = resend_in.get())}
-                    </span>
-                </Show>
+                <ResendCountdown wait_secs=resend_in />
                 <p class="hint" role="status">{resend_note}</p>
                 <FormError error=resend_error />
             </div>
@@ -253,7 +223,7 @@ fn CodeForm(pending: PendingCode, with: Option<String>) -> impl IntoView {
 fn SmsCodeForm(
     pending: PendingCode,
     verify: ServerAction<VerifyCode>,
-    expires_in: RwSignal<u64>,
+    expires_in: u64,
     code_error: Signal<Option<String>>,
 ) -> impl IntoView {
     let locale = use_locale();
@@ -262,23 +232,91 @@ fn SmsCodeForm(
             {td_string!(locale, verify.sent_to)} " "
             <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
         </p>
-        // Six digits typed, pasted or filled in by the phone: send them without a click.
-        <ActionForm action=verify on:input=submit_when_complete>
-            <CodeField error=code_error />
-            <p class="hint" data-testid="expires">
-                {move || match expires_in.get() {
-                    0 => td_string!(locale, verify.expired).to_string(),
-                    s => {
-                        let time = format!("{}:{:02}", s / 60, s % 60);
-                        td_string!(locale, verify.expires_in, time)
-                    }
-                }}
-            </p>
-            <button type="submit" disabled=move || verify.pending().get()>
-                {td_string!(locale, verify_button)}
-            </button>
+        <ActionForm action=verify>
+            <CodeInput error=code_error.get_untracked() />
+            <ExpiresIn secs=expires_in />
+            <button type="submit">{td_string!(locale, verify_button)}</button>
         </ActionForm>
     }
+}
+
+/// The code field, sending its form by itself once six digits are in: typed, pasted or filled
+/// in by the phone, however they were separated.
+#[island]
+fn CodeInput(error: Option<String>, #[prop(optional)] label: Option<String>) -> impl IntoView {
+    let label = label.map(Signal::stored);
+    // Digits typed before the script arrived (a slow network) go as soon as it has.
+    Effect::new(|_| {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id("field-code")
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        {
+            submit_if_complete(&input);
+        }
+    });
+    view! { <CodeField error=Signal::stored(error) label=label on:input=submit_when_complete /> }
+}
+
+/// How long the code lasts, counting down in the browser; the server enforces it either way.
+#[island]
+fn ExpiresIn(secs: u64) -> impl IntoView {
+    let locale = use_locale();
+    let left = countdown(secs);
+    view! {
+        <p class="hint" data-testid="expires">
+            {move || match left.get() {
+                0 => td_string!(locale, verify.expired).to_string(),
+                s => {
+                    let time = format!("{}:{:02}", s / 60, s % 60);
+                    td_string!(locale, verify.expires_in, time)
+                }
+            }}
+        </p>
+    }
+}
+
+/// The resend button, held until the server's wait is over.
+#[island]
+fn ResendButton(wait_secs: u64) -> impl IntoView {
+    let locale = use_locale();
+    let left = countdown(wait_secs);
+    view! {
+        <button type="submit" class="link" disabled=move || left.get() > 0>
+            {td_string!(locale, verify.resend)}
+        </button>
+    }
+}
+
+/// The seconds until a code may be sent again.
+#[island]
+fn ResendCountdown(wait_secs: u64) -> impl IntoView {
+    let locale = use_locale();
+    let left = countdown(wait_secs);
+    view! {
+        <Show when=move || { left.get() > 0 }>
+            <span class="hint countdown">
+                {move || td_string!(locale, verify.resend_in, secs = left.get())}
+            </span>
+        </Show>
+    }
+}
+
+/// Seconds from `secs` down to zero, one a second, while the page is open.
+fn countdown(secs: u64) -> RwSignal<u64> {
+    let left = RwSignal::new(secs);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || left.update(|s| *s = s.saturating_sub(1)),
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+    left
 }
 
 /// Links to the account's other ways of answering (plain links: they work without JavaScript).

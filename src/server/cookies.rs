@@ -10,8 +10,8 @@ use leptos_axum::ResponseOptions;
 pub const SESSION: &str = "sid";
 /// The code challenge of this browser's sign-in or registration in progress.
 pub const CHALLENGE: &str = "otp_challenge";
-/// The username of the last refused sign-in, put back into the plain-HTML /login form.
-pub const TYPED_USERNAME: &str = "typed_username";
+/// The fields (no secrets) of the last refused form, put back into it (http::typed_fields).
+pub const TYPED: &str = "typed";
 /// Where to return after signing in again to make a sensitive change (model::STEP_UP_PAGES).
 pub const NEXT: &str = "next";
 /// The browser's offset from UTC in minutes, written by the app's script (see lib.rs).
@@ -57,6 +57,15 @@ pub fn read_from(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
+/// One field of a cookie that holds form fields, form-encoded (TYPED).
+pub fn form_field(value: &str, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(value)
+        .ok()?
+        .into_iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
 /// HttpOnly always; Secure (and `__Host-`) unless turned off for plain-HTTP development.
 pub fn set(name: &str, value: &str, max_age_secs: u64, secure: bool) {
     write(header_value(name, value, max_age_secs, secure));
@@ -69,6 +78,11 @@ pub fn clear(name: &str, secure: bool) {
 /// The `Set-Cookie` value that removes a cookie, for handlers outside Leptos.
 pub fn clearing(name: &str, secure: bool) -> String {
     header_value(name, "", 0, secure)
+}
+
+/// The `Set-Cookie` value that sets a cookie, for handlers outside Leptos.
+pub fn setting(name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {
+    header_value(name, value, max_age_secs, secure)
 }
 
 fn header_value(name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {

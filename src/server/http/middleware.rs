@@ -35,7 +35,8 @@ pub async fn asset_caching(
 }
 
 /// Headers every response carries. Script rules live in the page's own CSP (see `app::shell`),
-/// which needs the per-response nonce; these directives only work as a header.
+/// which needs the per-response nonce; these directives only work as a header. Where forms may
+/// lead is a policy of its own (http::form_action).
 pub async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
@@ -44,12 +45,21 @@ pub async fn security_headers(mut response: Response) -> Response {
         ("x-frame-options", "DENY"),
         (
             "content-security-policy",
-            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'",
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
         ),
     ] {
         headers.insert(name, header::HeaderValue::from_static(value));
     }
     response
+}
+
+/// Whether the response is a page (HTML), not an asset or a server function's answer.
+pub fn is_page(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"))
 }
 
 /// With Secure cookies (the site is served over HTTPS): marks the request so cookies go by

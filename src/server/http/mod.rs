@@ -1,6 +1,7 @@
 //! The HTTP side: the router and what it mounts besides the Leptos pages and server functions.
 
 pub mod dev_outbox;
+mod form_action;
 pub mod language_switch;
 pub mod middleware;
 pub mod oidc;
@@ -8,6 +9,7 @@ mod oidc_logout;
 pub mod probes;
 pub mod receipts;
 pub mod request_log;
+pub mod typed_fields;
 
 use axum::routing::get;
 use axum::Router;
@@ -40,8 +42,16 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(middleware::server_fn_status))
         // Brotli or gzip, whichever the browser takes; the WASM bundle shrinks about 3×.
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.config.cookie_secure,
+            typed_fields::keep,
+        ))
         .layer(axum::middleware::from_fn(middleware::same_origin_posts))
         .layer(axum::middleware::map_response(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            form_action::policy,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.auth.config.cookie_secure,
             middleware::secure_transport,
