@@ -12,6 +12,7 @@ compile_error!(
 
 pub mod api;
 pub mod app;
+pub mod browser;
 pub mod components;
 pub mod error;
 pub mod language;

@@ -82,6 +82,13 @@ test("a wrong code and a wrong password show clear errors", async ({ page, reque
   await hydrated(page);
   const code = await codeFor(request, raj.e164, before);
   await expect(page.getByTestId("expires")).toHaveText(/^The code expires in [45]:\d\d\.$/);
+  // The island counts both waits down in the browser; the resend button waits for its turn.
+  const expires = await page.getByTestId("expires").textContent();
+  const resendIn = await page.locator("#resend-in").textContent();
+  expect(resendIn).toMatch(/^You can ask for a new code in \d+ s\.$/);
+  await expect(page.getByTestId("expires")).not.toHaveText(expires ?? "");
+  await expect(page.locator("#resend-in")).not.toHaveText(resendIn ?? "");
+  await expect(page.getByRole("button", { name: "Resend code" })).toBeDisabled();
   await expect(page.getByRole("link", { name: "Start again" })).toHaveAttribute("href", "/login");
   const wrong = code === "000000" ? "111111" : "000000";
   await enterCode(page, wrong);

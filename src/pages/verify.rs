@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::{code_status, ResendCode, VerifyCode};
+use crate::browser::{expires_text, resend_in_text, EXPIRES_ID, RESEND_ID, RESEND_IN_ID};
 use crate::components::{error_message, failure_of, CodeField, Field, FormError, Loading};
 use crate::error::AppError;
 use crate::language::use_locale;
@@ -47,26 +48,6 @@ pub fn VerifyPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-/// Submits the code form once its field holds six digits, however they were separated.
-fn submit_when_complete(event: leptos::ev::Event) {
-    use leptos::wasm_bindgen::JsCast;
-    if let Some(input) = event
-        .target()
-        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
-    {
-        submit_if_complete(&input);
-    }
-}
-
-fn submit_if_complete(input: &leptos::web_sys::HtmlInputElement) {
-    let digits = input.value().chars().filter(char::is_ascii_digit).count();
-    if digits == 6 {
-        if let Some(form) = input.form() {
-            let _ = form.request_submit();
-        }
     }
 }
 
@@ -132,14 +113,18 @@ fn CodeForm(pending: PendingCode, with: Option<String>, resent: bool) -> impl In
     view! {
         <section class="card">
             <h1>{heading}</h1>
+            // The SMS and app codes are six digits that send themselves; a recovery code is not.
+            {matches!(method, SignInMethod::Sms | SignInMethod::App).then(|| view! {
+                <CodeStepInBrowser expires_in resend_in />
+            })}
             {match method {
                 SignInMethod::App => view! {
                     <p class="lead">{td_string!(locale, verify.app_lead)}</p>
                     <ActionForm action=verify>
                         <input type="hidden" name="method" value="app" />
-                        <CodeInput
-                            error=code_error.get_untracked()
-                            label=td_string!(locale, field.app_code).to_string()
+                        <CodeField
+                            error=code_error
+                            label=Signal::derive(move || td_string!(locale, field.app_code).to_string())
                         />
                         <button type="submit">
                             {td_string!(locale, verify_button)}
@@ -203,9 +188,14 @@ fn CodeForm(pending: PendingCode, with: Option<String>, resent: bool) -> impl In
             <div class="resend">
                 <span class="hint">{td_string!(locale, verify.didnt_get)}</span>
                 <ActionForm action=resend>
-                    <ResendButton wait_secs=resend_in />
+                    // Held until the server's wait is over; the island lets it go.
+                    <button type="submit" class="link" id=RESEND_ID disabled=resend_in > 0>
+                        {td_string!(locale, verify.resend)}
+                    </button>
                 </ActionForm>
-                <ResendCountdown wait_secs=resend_in />
+                <span class="hint countdown" id=RESEND_IN_ID hidden=resend_in == 0>
+                    {resend_in_text(locale, resend_in)}
+                </span>
                 <p class="hint" role="status">{resend_note}</p>
                 <FormError error=resend_error />
             </div>
@@ -233,90 +223,26 @@ fn SmsCodeForm(
             <strong data-testid="masked-phone">{pending.masked_phone.clone()}</strong>
         </p>
         <ActionForm action=verify>
-            <CodeInput error=code_error.get_untracked() />
-            <ExpiresIn secs=expires_in />
+            <CodeField error=code_error />
+            <p class="hint" id=EXPIRES_ID data-testid="expires">
+                {expires_text(locale, expires_in)}
+            </p>
             <button type="submit">{td_string!(locale, verify_button)}</button>
         </ActionForm>
     }
 }
 
-/// The code field, sending its form by itself once six digits are in: typed, pasted or filled
-/// in by the phone, however they were separated.
+/// In the browser: the code field sends its form once six digits are in, and the waits tick
+/// (the server enforces both either way).
 #[island]
-fn CodeInput(error: Option<String>, #[prop(optional)] label: Option<String>) -> impl IntoView {
-    let label = label.map(Signal::stored);
-    // Digits typed before the script arrived (a slow network) go as soon as it has.
-    Effect::new(|_| {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id("field-code")
-            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
-        {
-            submit_if_complete(&input);
-        }
-    });
-    view! { <CodeField error=Signal::stored(error) label=label on:input=submit_when_complete /> }
-}
-
-/// How long the code lasts, counting down in the browser; the server enforces it either way.
-#[island]
-fn ExpiresIn(secs: u64) -> impl IntoView {
-    let locale = use_locale();
-    let left = countdown(secs);
-    view! {
-        <p class="hint" data-testid="expires">
-            {move || match left.get() {
-                0 => td_string!(locale, verify.expired).to_string(),
-                s => {
-                    let time = format!("{}:{:02}", s / 60, s % 60);
-                    td_string!(locale, verify.expires_in, time)
-                }
-            }}
-        </p>
+fn CodeStepInBrowser(expires_in: u64, resend_in: u64) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        crate::browser::send_code_when_complete("field-code");
+        crate::browser::tick_code_waits(use_locale(), expires_in, resend_in);
     }
-}
-
-/// The resend button, held until the server's wait is over.
-#[island]
-fn ResendButton(wait_secs: u64) -> impl IntoView {
-    let locale = use_locale();
-    let left = countdown(wait_secs);
-    view! {
-        <button type="submit" class="link" disabled=move || left.get() > 0>
-            {td_string!(locale, verify.resend)}
-        </button>
-    }
-}
-
-/// The seconds until a code may be sent again.
-#[island]
-fn ResendCountdown(wait_secs: u64) -> impl IntoView {
-    let locale = use_locale();
-    let left = countdown(wait_secs);
-    view! {
-        <Show when=move || { left.get() > 0 }>
-            <span class="hint countdown">
-                {move || td_string!(locale, verify.resend_in, secs = left.get())}
-            </span>
-        </Show>
-    }
-}
-
-/// Seconds from `secs` down to zero, one a second, while the page is open.
-fn countdown(secs: u64) -> RwSignal<u64> {
-    let left = RwSignal::new(secs);
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || left.update(|s| *s = s.saturating_sub(1)),
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-    left
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (expires_in, resend_in);
 }
 
 /// Links to the account's other ways of answering (plain links: they work without JavaScript).
