@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::same_origin_posts))
         .layer(axum::middleware::map_response(middleware::security_headers))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            form_action::FormTargets::new(state.auth.db.clone()),
             form_action::policy,
         ))
         .layer(axum::middleware::from_fn_with_state(
