@@ -55,7 +55,7 @@ pub fn LoginPage() -> impl IntoView {
                     {td_string!(locale, login.passkey)}
                 </button>
                 <p class="hint" id="passkey-status" aria-live="polite" data-failed=move || td_string!(locale, passkey.failed)></p>
-                // Through the meta context, so a client-side visit to this page loads it too.
+                // Through the meta context: into the head, with the page's nonce.
                 <leptos_meta::Script src="/passkey.js" defer="true" />
             </div>
             <p class="switch">
