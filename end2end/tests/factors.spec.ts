@@ -93,6 +93,9 @@ test("an authenticator app set up from its QR page signs in without SMS, and a r
   await page.getByRole("link", { name: "Get a code by SMS instead" }).click();
   const before = await messagesTo(request, anu.e164);
   await page.getByRole("button", { name: "Text me a code" }).click();
+  await expect(page.getByTestId("masked-phone")).toBeVisible();
+  // The first SMS of this sign-in: no "new code" note, as there was no earlier one.
+  await expect(page.getByText("A new code is on its way")).toHaveCount(0);
   await enterCode(page, await codeFor(request, anu.e164, before));
   await expectSignedIn(page, anu);
 });

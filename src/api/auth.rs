@@ -190,11 +190,17 @@ pub async fn verify_code(code: String, method: Option<String>) -> Result<(), App
     Ok(())
 }
 
+/// Sends a new code for the pending step. `first` is set by the form that asks for the first
+/// SMS (the account had offered its app first): there is no earlier code to speak of then.
 #[server(endpoint = "resend_code")]
-pub async fn resend_code() -> Result<PendingCode, AppError> {
+pub async fn resend_code(first: Option<String>) -> Result<PendingCode, AppError> {
     let auth = ssr::auth()?;
     let pending = auth.resend(&ssr::challenge(), &ssr::client(&auth)).await?;
-    leptos_axum::redirect("/verify?resent=1");
+    leptos_axum::redirect(if first.is_some() {
+        "/verify"
+    } else {
+        "/verify?resent=1"
+    });
     Ok(pending)
 }
 

@@ -167,6 +167,7 @@ fn CodeForm(pending: PendingCode, with: Option<String>, resent: bool) -> impl In
                         fallback=move || view! {
                             <p class="lead">{td_string!(locale, verify.will_text)} " " <strong>{masked.clone()}</strong></p>
                             <ActionForm action=resend>
+                                <input type="hidden" name="first" value="1" />
                                 <button type="submit">
                                     {td_string!(locale, verify.send_sms)}
                                 </button>
