@@ -60,6 +60,8 @@ export default defineConfig({
       // The relying party tests/oidc.spec.ts plays.
       DOTP_OIDC_CLIENTS_FILE: "end2end/oidc-clients.toml",
       RUST_LOG: "info",
+      // Short, so a test can wait out the first resend wait.
+      DOTP_OTP_RESEND_COOLDOWN_SECS: "5",
       // One person signs in many times across the tests; the real limits are tested in Rust.
       DOTP_LIMIT_PHONE_PER_HOUR: "100",
       DOTP_LIMIT_PHONE_PER_DAY: "100",

@@ -80,7 +80,7 @@ test("a wrong code and a wrong password show clear errors", async ({ page, reque
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/verify$/);
   await hydrated(page);
-  const code = await codeFor(request, raj.e164, before);
+  const first = await codeFor(request, raj.e164, before);
   await expect(page.getByTestId("expires")).toHaveText(/^The code expires in [45]:\d\d\.$/);
   // The island counts both waits down in the browser; the resend button waits for its turn.
   const expires = await page.getByTestId("expires").textContent();
@@ -88,9 +88,18 @@ test("a wrong code and a wrong password show clear errors", async ({ page, reque
   expect(resendIn).toMatch(/^You can ask for a new code in \d+ s\.$/);
   await expect(page.getByTestId("expires")).not.toHaveText(expires ?? "");
   await expect(page.locator("#resend-in")).not.toHaveText(resendIn ?? "");
-  await expect(page.getByRole("button", { name: "Resend code" })).toBeDisabled();
+  const resend = page.getByRole("button", { name: "Resend code" });
+  await expect(resend).toBeDisabled();
+  // The wait is 5 s in these tests: then the island lets the button go, and a resend comes back
+  // with its note and a new code.
+  await expect(resend).toBeEnabled();
+  await expect(page.locator("#resend-in")).toBeHidden();
+  await resend.click();
+  await expect(page.locator(".resend [role=status]")).toContainText("A new code is on its way");
+  const code = await codeFor(request, raj.e164, before + 1);
+  expect(code).not.toBe(first);
   await expect(page.getByRole("link", { name: "Start again" })).toHaveAttribute("href", "/login");
-  const wrong = code === "000000" ? "111111" : "000000";
+  const wrong = [code, first].includes("000000") ? ([code, first].includes("111111") ? "222222" : "111111") : "000000";
   await enterCode(page, wrong);
   await expect(page.getByRole("alert")).toHaveText("That code is not right. 4 tries left.");
   await expect(page.getByLabel("Code")).toHaveAttribute("aria-invalid", "true");
