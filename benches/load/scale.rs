@@ -12,8 +12,8 @@ use dynamic_otp::server::auth::password::PasswordHasher;
 use serde_json::{json, Value};
 
 use super::{
-    argon2_rate, code_checks, cpu_seconds, engine_rate, load_config, memory_mib, now_ms, settings,
-    sign_ins, start_server, Bench, IDLE_WAIT, PASSWORD,
+    argon2_rate, code_checks, cpu_seconds, engine_rate, load_config, memory_mib, now_ms,
+    resident_split, settings, sign_ins, start_server, Bench, IDLE_WAIT, PASSWORD,
 };
 
 /// Records per statement: one transaction each, big enough that commits do not dominate.
@@ -136,6 +136,8 @@ pub async fn run(
     let settle = settled(bench.pid()).await;
     tokio::time::sleep(IDLE_WAIT).await;
     let (idle_rss, _) = memory_mib(bench.pid());
+    // Its own memory against pages of mapped files (the binary, and whatever the store maps).
+    let (idle_own, idle_files) = resident_split(bench.pid());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (hash_rate, _) = argon2_rate(&config, cores, Duration::from_secs(5));
     // Accounts spread over the whole table, each from its own address.
@@ -146,7 +148,7 @@ pub async fn run(
     json!({
         "users": users, "open_challenges": challenges, "seed_secs": seed_secs,
         "startup_ms": startup.as_secs_f64() * 1000.0, "settle_secs": settle.as_secs_f64(),
-        "idle_rss_mib": idle_rss,
+        "idle_rss_mib": idle_rss, "idle_own_mib": idle_own, "idle_files_mib": idle_files,
         "argon2_raw_per_sec": hash_rate, "signins_per_sec": signin_rate,
         "signin_ratio": signin_rate / hash_rate,
         "engine_updates_per_sec": engine, "verifications_per_sec": verify_rate,
