@@ -124,8 +124,9 @@ pub async fn run(
         let engine = engine_rate(&db, workers, Duration::from_secs(5)).await;
         (seed_secs, engine, keys)
     };
-    // The embedded store shuts down in the background once its last handle is gone.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The embedded store shuts down in the background once its last handle is gone; the server
+    // opens it once that is over (it has written out what it held), as after an import.
+    store_closed(&root.join("scale/app.db/LOCK")).await;
     let (server, base, startup) = start_server(&settings).await;
     let bench = Arc::new(Bench {
         base,
@@ -154,4 +155,26 @@ pub async fn run(
         "engine_updates_per_sec": engine, "verifications_per_sec": verify_rate,
         "verify_ratio": verify_rate / engine,
     })
+}
+
+/// Waits until no one holds the store's lock file: the store shuts down in the background, and
+/// releases it last.
+async fn store_closed(lock: &Path) {
+    use std::os::fd::AsRawFd;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        if let Ok(file) = std::fs::File::open(lock) {
+            // SAFETY: flock on a descriptor this function owns; the lock goes with the file.
+            let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+            if free {
+                eprintln!(
+                    "    store closed after {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the seeded store is still open after 120 s");
 }
