@@ -12,6 +12,16 @@ pub const EXPIRES_ID: &str = "code-expires";
 pub const RESEND_ID: &str = "resend";
 pub const RESEND_IN_ID: &str = "resend-in";
 
+/// The ids of the phone field's elements.
+pub const PHONE_ID: &str = "field-phone";
+pub const COUNTRY_ID: &str = "field-country";
+pub const PHONE_HINT_ID: &str = "field-phone-hint";
+
+/// "Mobile number, e.g. 81234 56789", for the server and the picker alike.
+pub fn phone_hint_text(locale: Locale, example: String) -> String {
+    td_string!(locale, field.phone_hint, example = example)
+}
+
 /// "The code expires in 4:59." (or that it has expired), for the server and the ticking alike.
 pub fn expires_text(locale: Locale, secs: u64) -> String {
     match secs {
@@ -54,25 +64,30 @@ mod live {
     use leptos::prelude::{document, set_interval_with_handle, window_event_listener};
     use leptos::wasm_bindgen::JsCast;
     use leptos::web_sys::{Element, HtmlInputElement};
-    use leptos_i18n::td_string;
     use std::cell::Cell;
     use std::rc::Rc;
     use std::time::Duration;
 
-    use super::{expires_text, resend_in_text, EXPIRES_ID, RESEND_ID, RESEND_IN_ID};
+    use super::{
+        expires_text, phone_hint_text, resend_in_text, COUNTRY_ID, EXPIRES_ID, PHONE_HINT_ID,
+        PHONE_ID, RESEND_ID, RESEND_IN_ID,
+    };
+
+    /// The id `Field` gives the code step's field (named `code`).
+    const CODE_FIELD_ID: &str = "field-code";
     use crate::i18n::Locale;
 
     /// The code field sends its form once it holds six digits: typed, pasted or filled in by the
     /// phone, however they were separated, or typed before the script arrived.
-    pub fn send_code_when_complete(field_id: &'static str) {
-        if let Some(input) = by_id::<HtmlInputElement>(field_id) {
+    pub fn send_code_when_complete() {
+        if let Some(input) = by_id::<HtmlInputElement>(CODE_FIELD_ID) {
             submit_if_complete(&input);
         }
         window_event_listener(leptos::ev::input, move |event| {
             if let Some(input) = event
                 .target()
                 .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                .filter(|input| input.id() == field_id)
+                .filter(|input| input.id() == CODE_FIELD_ID)
             {
                 submit_if_complete(&input);
             }
@@ -111,24 +126,21 @@ mod live {
     /// and the hint shows that example. `examples` pairs each region with its example number.
     pub fn group_phone_as_typed(locale: Locale, examples: Vec<(String, String)>) {
         let examples = Rc::new(examples);
-        let picked_example = {
-            let examples = Rc::clone(&examples);
-            move || {
-                let region = by_id::<leptos::web_sys::HtmlSelectElement>("field-country")
-                    .map(|select| select.value());
-                examples
-                    .iter()
-                    .find(|(r, _)| Some(r) == region.as_ref())
-                    .map(|(_, example)| example.clone())
-                    .unwrap_or_default()
-            }
+        let picked_example = move || {
+            let region = by_id::<leptos::web_sys::HtmlSelectElement>(COUNTRY_ID)
+                .map(|select| select.value());
+            examples
+                .iter()
+                .find(|(r, _)| Some(r) == region.as_ref())
+                .map(|(_, example)| example.clone())
+                .unwrap_or_default()
         };
         let example = picked_example.clone();
         window_event_listener(leptos::ev::input, move |event| {
             if let Some(input) = event
                 .target()
                 .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                .filter(|input| input.id() == "field-phone")
+                .filter(|input| input.id() == PHONE_ID)
             {
                 group_as_typed(&input, &example());
             }
@@ -137,13 +149,9 @@ mod live {
             let on_picker = event
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
-                .is_some_and(|e| e.id() == "field-country");
+                .is_some_and(|e| e.id() == COUNTRY_ID);
             if on_picker {
-                let example = picked_example();
-                set_text(
-                    "field-phone-hint",
-                    &td_string!(locale, field.phone_hint, example = example),
-                );
+                set_text(PHONE_HINT_ID, &phone_hint_text(locale, picked_example()));
             }
         });
     }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::td_string;
 
 use crate::api::phone_countries;
+use crate::browser::{phone_hint_text, COUNTRY_ID, PHONE_HINT_ID, PHONE_ID};
 use crate::language::use_locale;
 use crate::model::PhoneCountry;
 
@@ -56,13 +57,13 @@ fn PhoneInputs(
         .map(|c| (c.region.clone(), c.example.clone()))
         .collect();
     let described_by = match error {
-        Some(_) => "field-phone-hint field-phone-error",
-        None => "field-phone-hint",
+        Some(_) => format!("{PHONE_HINT_ID} field-phone-error"),
+        None => PHONE_HINT_ID.to_string(),
     };
     let has_error = error.is_some();
     let picker = (!countries.is_empty()).then(|| {
         view! {
-            <select name="country" id="field-country" aria-label=td_string!(locale, field.country)>
+            <select name="country" id=COUNTRY_ID aria-label=td_string!(locale, field.country)>
                 {countries
                     .into_iter()
                     .map(|c| {
@@ -78,14 +79,14 @@ fn PhoneInputs(
     });
     view! {
         <div class="field" class:has-error=has_error>
-            <label for="field-phone">{label}</label>
-            <p class="hint" id="field-phone-hint">
-                {td_string!(locale, field.phone_hint, example = example)}
+            <label for=PHONE_ID>{label}</label>
+            <p class="hint" id=PHONE_HINT_ID>
+                {phone_hint_text(locale, example)}
             </p>
             <div class="phone-row">
                 {picker}
                 <input
-                    id="field-phone"
+                    id=PHONE_ID
                     name="phone"
                     type="tel"
                     autocomplete="tel"

@@ -239,7 +239,7 @@ fn SmsCodeForm(
 fn CodeStepInBrowser(expires_in: u64, resend_in: u64) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
-        crate::browser::send_code_when_complete("field-code");
+        crate::browser::send_code_when_complete();
         crate::browser::tick_code_waits(use_locale(), expires_in, resend_in);
     }
     #[cfg(not(feature = "hydrate"))]

@@ -9,7 +9,7 @@ mod oidc_logout;
 pub mod probes;
 pub mod receipts;
 pub mod request_log;
-pub mod typed_fields;
+mod typed_fields;
 
 use axum::routing::get;
 use axum::Router;
