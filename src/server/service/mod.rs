@@ -239,6 +239,16 @@ fn pending(
     }
 }
 
+/// A number the user has just typed that no provider can text is a problem of the phone field.
+fn at_phone_field(error: AppError) -> AppError {
+    match error {
+        AppError::NumberCannotReceiveSms => {
+            AppError::invalid(|f| f.phone = Some(crate::error::Problem::CannotReceiveSms))
+        }
+        other => other,
+    }
+}
+
 fn secs_until(at_ms: i64, now_ms: i64) -> u64 {
     ((at_ms - now_ms).max(0) as u64).div_ceil(1000)
 }

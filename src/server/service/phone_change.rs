@@ -115,12 +115,7 @@ impl AuthService {
                 tracing::error!("change phone: cleanup after failed send: {e}");
             }
             // The new number is the user's own typing: show its problem at the field.
-            return Err(match error {
-                AppError::NumberCannotReceiveSms => {
-                    AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
-                }
-                other => other,
-            });
+            return Err(super::at_phone_field(error));
         }
         Ok(CodeSent {
             challenge_key,

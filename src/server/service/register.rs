@@ -166,12 +166,7 @@ impl AuthService {
             if let Err(e) = user::delete_unverified(&self.db, &account).await {
                 tracing::error!("register: cleanup after unsent code: {e}");
             }
-            return Err(match error {
-                AppError::NumberCannotReceiveSms => {
-                    AppError::invalid(|f| f.phone = Some(Problem::CannotReceiveSms))
-                }
-                other => other,
-            });
+            return Err(super::at_phone_field(error));
         }
         self.record(registered).await;
         Ok(CodeSent {
