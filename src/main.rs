@@ -1,3 +1,9 @@
+// What SurrealDB's own server runs on (see Cargo.toml); its background threads give freed pages
+// back to the OS while the server idles.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
     // Before the runtime starts its threads.

@@ -12,7 +12,6 @@ use crate::server::startup::{configuration, init_logging, use_one_tls_provider};
 use crate::server::state::build_state;
 
 pub async fn main() -> ExitCode {
-    crate::server::memory::keep_large_allocations_mapped();
     use_one_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("admin") {
