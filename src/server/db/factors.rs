@@ -14,19 +14,28 @@ pub struct Held {
     pub recovery_codes: bool,
 }
 
+/// The three reads behind [`Held`], for `$account`; [`held_from`] takes their results.
+pub(super) const HELD_BY: &str = "SELECT VALUE id FROM passkey WHERE account = $account LIMIT 1;
+     SELECT VALUE id FROM totp WHERE account = $account AND enabled = true LIMIT 1;
+     SELECT VALUE id FROM recovery_set
+        WHERE account = $account AND array::len(unused) > 0 LIMIT 1;";
+
 pub async fn held_by(db: &Db, account: &RecordId) -> Result<Held, DbError> {
     let mut res = db
-        .query(
-            "SELECT VALUE id FROM passkey WHERE account = $account LIMIT 1;
-             SELECT VALUE id FROM totp WHERE account = $account AND enabled = true LIMIT 1;
-             SELECT VALUE id FROM recovery_set
-                WHERE account = $account AND array::len(unused) > 0 LIMIT 1;",
-        )
+        .query(HELD_BY)
         .bind(("account", account.clone()))
         .await?
         .check()?;
+    held_from(&mut res, 0)
+}
+
+/// [`HELD_BY`]'s answer, its first statement at `first`.
+pub(super) fn held_from(
+    res: &mut surrealdb::IndexedResults,
+    first: usize,
+) -> Result<Held, DbError> {
     let mut any = |statement| -> Result<bool, DbError> {
-        let ids: Vec<RecordId> = res.take(statement)?;
+        let ids: Vec<RecordId> = res.take(first + statement)?;
         Ok(!ids.is_empty())
     };
     Ok(Held {

@@ -17,6 +17,7 @@ pub mod phone_wait;
 pub mod rate_counter;
 pub mod recovery_set;
 pub mod session;
+pub mod sign_in_read;
 pub mod sms_breaker;
 pub mod sms_message;
 pub mod sms_outbox;

@@ -200,16 +200,21 @@ impl AuthService {
         let held = factors::held_by(&self.db, &user.id)
             .await
             .or_internal("factors held")?;
-        let mut methods: Vec<SignInMethod> = [
-            held.passkey.then_some(SignInMethod::Passkey),
-            held.app.then_some(SignInMethod::App),
-            held.recovery_codes.then_some(SignInMethod::RecoveryCode),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let last = user.last_method.as_deref();
-        methods.sort_by_key(|m| Some(m.stored()) != last);
-        Ok(methods)
+        Ok(methods_besides_sms(held, user))
     }
+}
+
+/// What [`AuthService::other_methods`] answers, from factors already read.
+pub(super) fn methods_besides_sms(held: factors::Held, user: &user::UserRow) -> Vec<SignInMethod> {
+    let mut methods: Vec<SignInMethod> = [
+        held.passkey.then_some(SignInMethod::Passkey),
+        held.app.then_some(SignInMethod::App),
+        held.recovery_codes.then_some(SignInMethod::RecoveryCode),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let last = user.last_method.as_deref();
+    methods.sort_by_key(|m| Some(m.stored()) != last);
+    methods
 }

@@ -1,12 +1,14 @@
 //! Password sign-in: the password, then a fresh code to the phone stored for *this* user;
 //! and the failure count behind the lockout.
 
+use super::second_factor::methods_besides_sms;
 use super::{hashing, pending_of_new, secs_until, AuthService, CodeSent, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode, SignInMethod};
 use crate::server::auth::lockout;
 use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
+use crate::server::db::sign_in_read::{sign_in_read, SignInRead};
 use crate::server::db::{audit_event, login_guard, otp_challenge, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
@@ -35,9 +37,21 @@ impl AuthService {
     ) -> Result<CodeSent, AppError> {
         self.count_attempt_from_ip("signin_ip", client).await?;
         let username = username.trim().to_lowercase();
-        let guard = login_guard::get(&self.db, &username)
-            .await
-            .or_internal("sign-in: guard")?;
+        // No account can have such a name: only its guard is read.
+        let read = if validate::username(&username).is_ok() {
+            sign_in_read(&self.db, &username)
+                .await
+                .or_internal("sign-in: read")?
+        } else {
+            SignInRead {
+                guard: login_guard::get(&self.db, &username)
+                    .await
+                    .or_internal("sign-in: guard")?,
+                user: None,
+                held: Default::default(),
+            }
+        };
+        let SignInRead { guard, user, held } = read;
         let now = self.clock.now_ms();
         let device = self
             .trusted_device(client.device.as_deref(), &username, now)
@@ -48,13 +62,6 @@ impl AuthService {
                 wait_secs: secs_until(guard.retry_at, now),
             });
         }
-        let user = if validate::username(&username).is_ok() {
-            user::find_by_username(&self.db, &username)
-                .await
-                .or_internal("sign-in: lookup")?
-        } else {
-            None
-        };
         let matched = self
             .hasher
             .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
@@ -89,7 +96,7 @@ impl AuthService {
             CodePurpose::VerifyPhone
         };
         let others = match purpose {
-            CodePurpose::SignIn => self.other_methods(&user).await?,
+            CodePurpose::SignIn => methods_besides_sms(held, &user),
             _ => Vec::new(),
         };
         // The last factor used comes first: after an app, no SMS leaves until asked for; after

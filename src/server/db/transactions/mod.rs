@@ -14,9 +14,9 @@ pub use send_counts::{count_send, Limit, SendCounts};
 pub use signed_in::{signed_in, SignedIn};
 
 /// An unverified account `u<key>` with one challenge `key` of `purpose` whose stored MAC is
-/// `code_mac`, as a registration leaves them; for the tests of the redeeming transactions.
+/// `code_mac`, as a registration leaves them; for the tests of the store's sign-in steps.
 #[cfg(test)]
-async fn account_with_challenge(
+pub(in crate::server::db) async fn account_with_challenge(
     db: &super::Db,
     key: &str,
     purpose: crate::model::CodePurpose,
