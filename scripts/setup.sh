@@ -20,14 +20,15 @@ say() {
 }
 
 need_rust_tools() {
-  # Passkeys (webauthn-rs) build against the system OpenSSL.
-  if ! pkg-config --exists openssl 2>/dev/null; then
-    say "Installing OpenSSL headers and pkg-config (passkeys build against them)"
+  # Passkeys (webauthn-rs) build against the system OpenSSL; the server's allocator (jemalloc)
+  # is built from C with make.
+  if ! pkg-config --exists openssl 2>/dev/null || ! command -v make >/dev/null; then
+    say "Installing OpenSSL headers, pkg-config and make (passkeys and jemalloc build with them)"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libssl-dev pkg-config
+      libssl-dev pkg-config make
   fi
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "Adding the wasm32 target"
