@@ -343,8 +343,6 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         database: "main".into(),
         user: None,
         pass: Default::default(),
-        store_cache_mib: 8,
-        store_memtable_mib: 16,
     })
     .await
     .unwrap();

@@ -21,9 +21,6 @@ pub struct DatabaseConfig {
     pub database: String,
     pub user: Option<String>,
     pub pass: Secret,
-    /// The embedded store's block cache and write buffer, in MiB (surrealkv:// only).
-    pub store_cache_mib: u64,
-    pub store_memtable_mib: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -59,8 +56,6 @@ impl DatabaseConfig {
             database: sources.raw_setting("database_db").trim().to_string(),
             user: sources.optional("database_user"),
             pass: sources.secret("database_pass")?,
-            store_cache_mib: sources.parse("store_cache_mib")?,
-            store_memtable_mib: sources.parse("store_memtable_mib")?,
         })
     }
 
@@ -74,32 +69,6 @@ impl DatabaseConfig {
     /// writes to it.
     pub fn is_embedded(&self) -> bool {
         self.disk_path().is_some() || self.url.starts_with("mem://")
-    }
-
-    /// The URL the engine opens. For the embedded store it carries the memory bounds, which
-    /// SurrealKV otherwise sizes from the machine's memory (half of it for the cache, and up
-    /// to 1 GiB of write buffer that fills before it is flushed); a bound already in the URL
-    /// wins.
-    pub fn engine_url(&self) -> String {
-        if self.disk_path().is_none() {
-            return self.url.clone();
-        }
-        let mut url = self.url.clone();
-        const MIB: u64 = 1024 * 1024;
-        let bounds = [
-            ("surrealkv_block_cache_capacity", self.store_cache_mib * MIB),
-            ("surrealkv_max_memtable_size", self.store_memtable_mib * MIB),
-            // A read copies the whole block that holds its key: 4 KiB, not the default 64 KiB,
-            // once the records no longer all fit in the write buffer.
-            ("surrealkv_block_size", 4096),
-        ];
-        for (key, bytes) in bounds {
-            if !url.contains(&format!("{key}=")) {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                url.push_str(&format!("{separator}{key}={bytes}"));
-            }
-        }
-        url
     }
 }
 
@@ -148,28 +117,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_store_gets_memory_bounds_unless_the_url_sets_them() {
+    fn which_store_is_on_disk_and_which_this_process_owns() {
         let config = |url: &str| DatabaseConfig {
             url: url.into(),
             namespace: "n".into(),
             database: "d".into(),
             user: None,
             pass: Secret::default(),
-            store_cache_mib: 8,
-            store_memtable_mib: 16,
         };
-        assert_eq!(
-            config("surrealkv://data/app.db").engine_url(),
-            "surrealkv://data/app.db?surrealkv_block_cache_capacity=8388608\
-             &surrealkv_max_memtable_size=16777216&surrealkv_block_size=4096"
-        );
-        assert_eq!(
-            config("surrealkv://x?surrealkv_max_memtable_size=1").engine_url(),
-            "surrealkv://x?surrealkv_max_memtable_size=1&surrealkv_block_cache_capacity=8388608\
-             &surrealkv_block_size=4096"
-        );
-        assert_eq!(config("ws://db:8000").engine_url(), "ws://db:8000");
-        assert_eq!(config("mem://").engine_url(), "mem://");
         // Which store is whose: the path of the on-disk one, and which ones this process owns.
         assert_eq!(
             config("surrealkv://data/app.db?x=1").disk_path(),

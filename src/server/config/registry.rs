@@ -11,8 +11,6 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("database_db", "main", "SurrealDB database"),
     ("database_user", "", "root user for a remote SurrealDB server (empty: no sign-in)"),
     ("database_pass", "", "password for database_user"),
-    ("store_cache_mib", "8", "embedded store (surrealkv://): block cache in MiB; reads of hot records come from here"),
-    ("store_memtable_mib", "16", "embedded store (surrealkv://): write buffer in MiB, flushed to disk when full; bounds the largest transaction"),
     ("data_dir", "data", "where the embedded store and the generated code secret live"),
     ("dev_mode", "", "true enables /dev/outbox and the console provider (loopback addresses only); empty means: on in a debug build unless LEPTOS_ENV=PROD, off in a release binary unless LEPTOS_ENV=DEV"),
     ("cookie_secure", "", "Secure flag on cookies; empty means: on unless dev_mode"),

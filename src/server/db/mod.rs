@@ -112,7 +112,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
             }
         }
     }
-    let db = surrealdb::engine::any::connect(config.engine_url()).await?;
+    let db = surrealdb::engine::any::connect(config.url.as_str()).await?;
     if let Some(user) = &config.user {
         db.signin(Root {
             username: user.clone(),
@@ -233,8 +233,6 @@ pub(crate) async fn memory() -> Db {
         database: "test".into(),
         user: None,
         pass: Default::default(),
-        store_cache_mib: 8,
-        store_memtable_mib: 16,
     })
     .await
     .expect("in-memory database")
