@@ -1,5 +1,5 @@
-//! Giving memory back to the OS once the server is idle: the hashing blocks nobody has used for
-//! a while, and whatever the allocator holds freed. Without it a server keeps its peak for good.
+//! Giving memory back once the server is idle: the hashing blocks nobody has used for a while.
+//! The pool keeps them for the next hash otherwise, and a server would keep its peak for good.
 
 use std::time::Duration;
 

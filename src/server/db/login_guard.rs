@@ -20,10 +20,13 @@ pub(crate) fn record(username: &str) -> RecordId {
     RecordId::new("login_guard", key)
 }
 
+/// A username's guard, at `$guard`.
+pub(super) const GET: &str = "SELECT failures, retry_at, locked FROM $guard;";
+
 pub async fn get(db: &Db, username: &str) -> Result<Guard, DbError> {
     let mut res = db
-        .query("SELECT failures, retry_at, locked FROM $id")
-        .bind(("id", record(username)))
+        .query(GET)
+        .bind(("guard", record(username)))
         .await?
         .check()?;
     let rows: Vec<Guard> = res.take(0)?;

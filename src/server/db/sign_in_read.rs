@@ -3,8 +3,8 @@
 //! task; these were three.
 
 use super::factors::{held_from, Held, HELD_BY};
-use super::login_guard::{self, Guard};
-use super::user::UserRow;
+use super::login_guard::{self, Guard, GET as GUARD};
+use super::user::{UserRow, BY_USERNAME};
 use super::{Db, DbError};
 
 pub struct SignInRead {
@@ -20,8 +20,8 @@ const HELD_FROM: usize = 4;
 pub async fn sign_in_read(db: &Db, username: &str) -> Result<SignInRead, DbError> {
     let mut res = db
         .query(format!(
-            "SELECT failures, retry_at, locked FROM $guard;
-             LET $user = (SELECT * FROM user WHERE username = $username LIMIT 1)[0];
+            "{GUARD}
+             LET $user = ({BY_USERNAME})[0];
              LET $account = $user.id;
              RETURN $user;
              {HELD_BY}"

@@ -57,9 +57,12 @@ pub fn record(key: &str) -> RecordId {
     RecordId::new("user", key)
 }
 
+/// The account named `$username`, as a one-row list.
+pub(super) const BY_USERNAME: &str = "SELECT * FROM user WHERE username = $username LIMIT 1";
+
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRow>, DbError> {
     let mut res = db
-        .query("SELECT * FROM user WHERE username = $username LIMIT 1")
+        .query(BY_USERNAME)
         .bind(("username", username.to_string()))
         .await?
         .check()?;

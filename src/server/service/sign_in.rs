@@ -37,12 +37,12 @@ impl AuthService {
     ) -> Result<CodeSent, AppError> {
         self.count_attempt_from_ip("signin_ip", client).await?;
         let username = username.trim().to_lowercase();
-        // No account can have such a name: only its guard is read.
         let read = if validate::username(&username).is_ok() {
             sign_in_read(&self.db, &username)
                 .await
                 .or_internal("sign-in: read")?
         } else {
+            // No account can have such a name: only its guard is read.
             SignInRead {
                 guard: login_guard::get(&self.db, &username)
                     .await
