@@ -279,3 +279,56 @@ async fn registrations_past_the_ip_limit_are_refused_before_any_hash() {
     }
     assert_eq!(hashes().await, 2.0, "no hash past the limit");
 }
+
+/// Pages and files served at the same moment, by the binary: each answer carries its own
+/// status and headers (leptos_axum's file handler once applied another request's, so a page's
+/// redirect lost its Location and files went out as that redirect).
+#[tokio::test]
+async fn concurrent_pages_and_files_keep_their_own_headers() {
+    let site = std::env::temp_dir().join(format!("dotp-site-race-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("passkey.js"), "// script\n".repeat(50)).unwrap();
+    std::fs::write(site.join("pkg/dynamic_otp.css"), "body { margin: 0; }\n").unwrap();
+    let server = ServerBuilder::new()
+        .env("LEPTOS_SITE_ROOT", site.display().to_string())
+        .env("SMS_PROVIDER", "webhook")
+        .env("SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms")
+        .start()
+        .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    // Twelve clients at once, each asking for the home page and the two files in turn.
+    let mut clients = tokio::task::JoinSet::new();
+    for first in 0..12 {
+        let (client, base) = (client.clone(), server.base.clone());
+        clients.spawn(async move {
+            let mut wrong = Vec::new();
+            for i in first..first + 25 {
+                let path = ["/", "/passkey.js", "/pkg/dynamic_otp.css"][i % 3];
+                let res = client
+                    .get(format!("{base}{path}"))
+                    .header(ACCEPT, "text/html,*/*")
+                    .send()
+                    .await
+                    .unwrap();
+                let location = res.headers().get("location").cloned();
+                let location = location.as_ref().and_then(|l| l.to_str().ok());
+                let expected = match path {
+                    "/" => (302, Some("/login")),
+                    _ => (200, None),
+                };
+                if (res.status().as_u16(), location) != expected {
+                    wrong.push(format!("{path}: {} {location:?}", res.status()));
+                }
+            }
+            wrong
+        });
+    }
+    let wrong: Vec<String> = clients.join_all().await.concat();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&site);
+    assert!(wrong.is_empty(), "{} of 300 wrong: {wrong:?}", wrong.len());
+}

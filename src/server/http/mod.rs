@@ -1,5 +1,6 @@
 //! The HTTP side: the router and what it mounts besides the Leptos pages and server functions.
 
+mod assets;
 pub mod dev_outbox;
 mod form_action;
 pub mod language_switch;
@@ -33,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc_logout::routes())
         .merge(language_switch::routes())
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(assets::service(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.leptos_options.hash_files,
             middleware::asset_caching,
