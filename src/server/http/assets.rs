@@ -2,10 +2,11 @@
 //! for any other address.
 //!
 //! Files are served here rather than by leptos_axum's `file_and_error_handler`: for a file it
-//! finds, that handler makes a reactive owner which inherits whatever owner the worker thread
-//! last left current, and applies *that* request's response options to the file. Under load a
-//! page's redirect lost its Location to a script, and scripts went out as the redirect. Its
-//! not-found page renders under a fresh root owner of its own, so it is still used for that.
+//! finds, that handler makes a child of the thread's current reactive owner, which is the root
+//! of whichever page that thread rendered last (`Owner::new_root` leaves it current), and
+//! applies *that* page's response options to the file. Under load a page's redirect lost its
+//! Location to a script, and scripts went out as the redirect. Its not-found page renders under
+//! a root owner of its own, so it is still used for that.
 
 use axum::handler::Handler;
 use axum::routing::MethodRouter;
