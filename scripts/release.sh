@@ -9,9 +9,9 @@
 #
 # `--check` is what the tests build to try the release pages: the shipped WASM (same profile,
 # same wasm-opt) and a server in the release configuration (no debug assertions, so it renders
-# the very HTML the shipped one does) left unoptimised, all under target/check: about half the
-# CPU time of the full build (its WASM half is 6 minutes cold here); it never touches
-# target/release.
+# the very HTML the shipped one does) left unoptimised and not linked as one unit, all under
+# target/check: a fraction of the CPU time of the full build (its WASM half is 6 minutes cold
+# here); it never touches target/release.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 need_rust_tools
 need_wasm_opt
@@ -19,8 +19,9 @@ cd "$ROOT"
 if [ "${1:-}" = "--check" ]; then
   say "Release-configuration build for the tests into target/check (shipped WASM, unoptimised server)"
   CARGO_TARGET_DIR="$ROOT/target/check" CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/check/site cargo leptos build --release
   exit
 fi
-say "Release build into target/site-release (about 35 minutes cold on 2 cores)"
+say "Release build into target/site-release (about 50 minutes cold on 2 cores: the server is linked as one unit)"
 LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/site-release cargo leptos build --release
