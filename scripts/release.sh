@@ -23,5 +23,5 @@ if [ "${1:-}" = "--check" ]; then
     LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/check/site cargo leptos build --release
   exit
 fi
-say "Release build into target/site-release (about 50 minutes cold on 2 cores: the server is linked as one unit)"
+say "Release build into target/site-release (about 45 minutes cold on 2 cores; the server alone, linked as one unit, took 32)"
 LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT=target/site-release cargo leptos build --release
