@@ -491,15 +491,16 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
             // The account `seed_challenges` made for this challenge.
             let account = user::record(&format!("bv{}", CHALLENGES + i));
             let username = format!("bench_verify_{}", CHALLENGES + i);
-            let event = |kind: &str| audit_event::Event {
+            // One row, as the service writes (`service::sms_code`).
+            let signed_in = audit_event::Event {
                 at: now,
-                kind: kind.into(),
+                kind: "signed_in".into(),
                 account: Some(account.clone()),
                 username: username.clone(),
                 masked_phone: "+91******0000".into(),
                 ip: address(i),
                 user_agent: "bench".into(),
-                detail: String::new(),
+                detail: "sms".into(),
             };
             let check = transactions::CodeCheck {
                 key,
@@ -512,7 +513,7 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
                 username: &username,
                 range: "9197",
                 range_window_secs: 3600,
-                events: vec![event("code_verified"), event("signed_in")],
+                events: vec![signed_in],
                 redemption: transactions::Redemption {
                     session_key: format!("{:064x}", (i + 1) << 40),
                     session_expires_at: now + 3_600_000,

@@ -35,17 +35,29 @@ pub async fn hit(
 ) -> Result<Hit, DbError> {
     let (id, window_ends_at) = window(scope, key, window_secs, now);
     let mut res = retry_conflicts("counter update", 20, || {
-        db.query("UPSERT $id SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count")
-            .bind(("id", id.clone()))
+        db.query(HIT)
+            .bind(("counter", id.clone()))
             .bind(("ends", window_ends_at))
             .into_future()
     })
     .await?;
-    let counts: Vec<i64> = res.take(0)?;
     Ok(Hit {
-        count: counts.first().copied().unwrap_or(1).max(0) as u32,
+        count: count_from(&mut res, 0)?,
         window_ends_at,
     })
+}
+
+/// One event counted on `$counter`, its window ending at `$ends`; answers the count so far.
+pub(super) const HIT: &str =
+    "UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count;";
+
+/// [`HIT`]'s answer, the statement at `index`.
+pub(super) fn count_from(
+    res: &mut surrealdb::IndexedResults,
+    index: usize,
+) -> Result<u32, DbError> {
+    let counts: Vec<i64> = res.take(index)?;
+    Ok(counts.first().copied().unwrap_or(1).max(0) as u32)
 }
 
 /// Takes back one `hit` of the same window: what a limit on failures does for an attempt that

@@ -1,41 +1,77 @@
-//! What a password sign-in reads, in one query: the username's failure guard, the account, and
-//! which other factors it holds. Each query is a trip through the store's executor and its
-//! task; these were three.
+//! What a password sign-in counts and reads, in one query: the client address's attempt, the
+//! username's failure guard, the account, and which other factors it holds. Each query is a
+//! trip through the store's executor and its task; these were four.
+
+use std::future::IntoFuture;
+
+use surrealdb::types::RecordId;
 
 use super::factors::{held_from, Held, HELD_BY};
 use super::login_guard::{self, Guard, GET as GUARD};
+use super::rate_counter::{count_from, HIT};
 use super::user::{UserRow, BY_USERNAME};
-use super::{Db, DbError};
+use super::{retry_conflicts, Db, DbError};
 
 pub struct SignInRead {
+    /// The address's attempts in its window, this one counted (committed before anything else
+    /// is read, so a burst cannot read past the limit).
+    pub attempts: u32,
     pub guard: Guard,
     pub user: Option<UserRow>,
     /// Read for an unknown username too (nothing matches), so both take the same trips.
     pub held: Held,
 }
 
-/// Statements before [`HELD_BY`]: the guard, the LET, the LET, the user's RETURN.
-const HELD_FROM: usize = 4;
+/// Statements before the user's RETURN: the count, the guard, the LET, the LET.
+const USER: usize = 4;
 
-pub async fn sign_in_read(db: &Db, username: &str) -> Result<SignInRead, DbError> {
-    let mut res = db
-        .query(format!(
-            "{GUARD}
+/// Counts the attempt on `counter` (its window ending at `window_ends_at`) and reads what
+/// the sign-in needs. A `username` no account can have reads only its guard.
+pub async fn sign_in_read(
+    db: &Db,
+    username: &str,
+    possible: bool,
+    counter: (RecordId, i64),
+) -> Result<SignInRead, DbError> {
+    let query = if possible {
+        format!(
+            "{HIT}
+             {GUARD}
              LET $user = ({BY_USERNAME})[0];
              LET $account = $user.id;
              RETURN $user;
              {HELD_BY}"
-        ))
-        .bind(("guard", login_guard::record(username)))
-        .bind(("username", username.to_string()))
-        .await?
-        .check()?;
-    let guards: Vec<Guard> = res.take(0)?;
-    let user: Option<UserRow> = res.take(3)?;
+        )
+    } else {
+        format!("{HIT} {GUARD}")
+    };
+    // A conflict can only be the counter's (the rest reads): the whole query runs again.
+    let mut res = retry_conflicts("sign-in read", 20, || {
+        db.query(query.as_str())
+            .bind(("counter", counter.0.clone()))
+            .bind(("ends", counter.1))
+            .bind(("guard", login_guard::record(username)))
+            .bind(("username", username.to_string()))
+            .into_future()
+    })
+    .await?;
+    let attempts = count_from(&mut res, 0)?;
+    let guards: Vec<Guard> = res.take(1)?;
+    let guard = guards.into_iter().next().unwrap_or_default();
+    if !possible {
+        return Ok(SignInRead {
+            attempts,
+            guard,
+            user: None,
+            held: Held::default(),
+        });
+    }
+    let user: Option<UserRow> = res.take(USER)?;
     Ok(SignInRead {
-        guard: guards.into_iter().next().unwrap_or_default(),
+        attempts,
+        guard,
         user,
-        held: held_from(&mut res, HELD_FROM)?,
+        held: held_from(&mut res, USER + 1)?,
     })
 }
 
@@ -43,7 +79,11 @@ pub async fn sign_in_read(db: &Db, username: &str) -> Result<SignInRead, DbError
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::memory;
+    use crate::server::db::{memory, rate_counter};
+
+    fn counter(ip: &str) -> (RecordId, i64) {
+        rate_counter::window("signin_ip", ip, 600, 1_000)
+    }
 
     #[tokio::test]
     async fn reads_the_guard_the_account_and_its_factors_or_nothing_for_a_stranger() {
@@ -57,7 +97,10 @@ mod tests {
             .unwrap()
             .check()
             .unwrap();
-        let read = sign_in_read(&db, username).await.unwrap();
+        let read = sign_in_read(&db, username, true, counter("a"))
+            .await
+            .unwrap();
+        assert_eq!(read.attempts, 1);
         assert_eq!(
             read.user.as_ref().map(|u| u.username.as_str()),
             Some(username)
@@ -72,12 +115,51 @@ mod tests {
             .unwrap()
             .check()
             .unwrap();
-        let read = sign_in_read(&db, username).await.unwrap();
+        let read = sign_in_read(&db, username, true, counter("a"))
+            .await
+            .unwrap();
+        assert_eq!(read.attempts, 2);
         assert!(read.held.app && !read.held.passkey && !read.held.recovery_codes);
 
-        let stranger = sign_in_read(&db, "nobody_here").await.unwrap();
+        let stranger = sign_in_read(&db, "nobody_here", true, counter("b"))
+            .await
+            .unwrap();
+        assert_eq!(stranger.attempts, 1);
         assert!(stranger.user.is_none());
         assert_eq!(stranger.guard, Guard::default());
         assert_eq!(stranger.held, Held::default());
+
+        // A name no account can have: counted, and only its guard read.
+        let impossible = sign_in_read(&db, username, false, counter("b"))
+            .await
+            .unwrap();
+        assert_eq!((impossible.attempts, impossible.guard.failures), (2, 2));
+        assert!(impossible.user.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_burst_from_one_address_is_counted_one_by_one() {
+        let db = memory().await;
+        let reads: Vec<_> = (0..200)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    sign_in_read(&db, "someone", true, counter("c"))
+                        .await
+                        .unwrap()
+                        .attempts
+                })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for read in reads {
+            seen.push(read.await.unwrap());
+        }
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (1..=200).collect::<Vec<u32>>(),
+            "every attempt its own count"
+        );
     }
 }

@@ -246,13 +246,22 @@ impl AuthService {
         scope: &'static str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let attempts = Window {
+        self.count(
+            self.ip_attempts(scope),
+            &client.ip_key(),
+            self.clock.now_ms(),
+            client,
+        )
+        .await
+    }
+
+    /// The limit on password attempts, registrations or reset requests (`scope`) per IP.
+    pub(super) fn ip_attempts(&self, scope: &'static str) -> Window {
+        Window {
             scope,
             max: self.config.limits.ip_signins_per_10min,
             secs: limits::TEN_MINUTES,
-        };
-        self.count(attempts, &client.ip_key(), self.clock.now_ms(), client)
-            .await
+        }
     }
 
     /// A passkey sign-in begun: a ceremony row for each, so bounded per IP, but loosely, as

@@ -9,7 +9,7 @@ use crate::server::auth::lockout;
 use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
 use crate::server::db::sign_in_read::{sign_in_read, SignInRead};
-use crate::server::db::{audit_event, login_guard, otp_challenge, user};
+use crate::server::db::{audit_event, login_guard, otp_challenge, rate_counter, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind};
@@ -35,24 +35,25 @@ impl AuthService {
         password: String,
         client: &ClientInfo,
     ) -> Result<CodeSent, AppError> {
-        self.count_attempt_from_ip("signin_ip", client).await?;
         let username = username.trim().to_lowercase();
-        let read = if validate::username(&username).is_ok() {
-            sign_in_read(&self.db, &username)
-                .await
-                .or_internal("sign-in: read")?
-        } else {
-            // No account can have such a name: only its guard is read.
-            SignInRead {
-                guard: login_guard::get(&self.db, &username)
-                    .await
-                    .or_internal("sign-in: guard")?,
-                user: None,
-                held: Default::default(),
-            }
-        };
-        let SignInRead { guard, user, held } = read;
         let now = self.clock.now_ms();
+        // The address's attempt is counted in the read's query, before the hash is spent.
+        let limit = self.ip_attempts("signin_ip");
+        let counter = rate_counter::window(limit.scope, &client.ip_key(), limit.secs, now);
+        let window_ends_at = counter.1;
+        // A name no account can have reads only its guard.
+        let possible = validate::username(&username).is_ok();
+        let SignInRead {
+            attempts,
+            guard,
+            user,
+            held,
+        } = sign_in_read(&self.db, &username, possible, counter)
+            .await
+            .or_internal("sign-in: read")?;
+        if attempts > limit.max {
+            return Err(self.limit_hit(&limit, window_ends_at, now, client).await);
+        }
         let device = self
             .trusted_device(client.device.as_deref(), &username, now)
             .await?;
