@@ -3,6 +3,7 @@
 //! tables (`transactions`). Modules here know the database and plain values, nothing above.
 
 pub mod audit_event;
+pub mod challenge_read;
 pub mod factors;
 pub mod login_guard;
 pub mod oidc_client;

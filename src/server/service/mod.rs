@@ -13,7 +13,7 @@ use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::{Clock, Zone};
 use crate::server::db::otp_challenge::{self, ChallengeRow, NewChallenge};
-use crate::server::db::{session, user, Db};
+use crate::server::db::{challenge_read, session, user, Db};
 use crate::server::settings::Config;
 use crate::server::sms::SmsSender;
 
@@ -169,6 +169,21 @@ impl AuthService {
             .await
             .or_internal("challenge: read")?;
         Ok(row.filter(|r| fits(r)))
+    }
+
+    /// [`Self::challenge`] and its account, read together.
+    async fn challenge_and_account(
+        &self,
+        key: &str,
+        fits: impl Fn(&ChallengeRow) -> bool,
+    ) -> Result<Option<(ChallengeRow, Option<user::UserRow>)>, AppError> {
+        if !token::is_well_formed(key) {
+            return Ok(None);
+        }
+        let read = challenge_read::challenge_and_account(&self.db, key)
+            .await
+            .or_internal("challenge and account: read")?;
+        Ok(read.filter(|(row, _)| fits(row)))
     }
 
     /// The code as typed or pasted, or what is wrong with it.

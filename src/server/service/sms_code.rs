@@ -22,15 +22,12 @@ impl AuthService {
         let max = self.config.otp.max_attempts;
         let per_ip = self.code_checks_per_ip();
         // Reset and phone-change codes prove a phone only; they never stand in for the password.
-        let row = self
-            .challenge(challenge_key, |r| {
+        let user = self
+            .challenge_and_account(challenge_key, |r| {
                 r.purpose().is_some_and(CodePurpose::signs_in)
             })
-            .await?;
-        let user = match &row {
-            Some(row) => self.account_of(row).await?,
-            None => None,
-        };
+            .await?
+            .and_then(|(_, user)| user);
         let Some(user) = user else {
             // Nothing to check, but counted against the address all the same, so the limit
             // answers alike for a made-up challenge.
