@@ -153,6 +153,48 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
     );
 }
 
+/// Password guesses are counted per address before any hash, in the query that reads the
+/// account: a burst of 200 from one address (names that could be accounts and names that
+/// cannot) gets exactly the limit's answers, and another address is untouched.
+#[tokio::test]
+async fn a_burst_of_password_guesses_from_one_address_gets_exactly_its_limit() {
+    let app = start_app(&[
+        ("LIMIT_IP_SIGNINS_PER_10MIN", "10"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    start_of_next_day(&app);
+    // One client for the burst, as one attacker's script would be.
+    let attacker = api_client();
+    let guess = |ip: &'static str, username: String| {
+        let request = attacker
+            .post(format!("{}/api/login", app.base))
+            .header(ACCEPT, "application/json")
+            .header("x-forwarded-for", ip)
+            .form(&[("username", username), ("password", "wrong-password".into())]);
+        tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+    };
+    let burst: Vec<_> = (0..200)
+        .map(|n| {
+            let name = if n % 2 == 0 {
+                format!("guess_{n}")
+            } else {
+                format!("not a name {n}!")
+            };
+            guess("198.51.100.9", name)
+        })
+        .collect();
+    let mut statuses = BTreeMap::new();
+    for answer in burst {
+        *statuses.entry(answer.await.unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&401), Some(&10), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&190), "{statuses:?}");
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    let elsewhere = guess("198.51.100.10", "nobody".into()).await.unwrap();
+    assert_eq!(elsewhere, 401, "another address has its own count");
+}
+
 /// A second proxy adds its own X-Forwarded-For line; an IPv6 client is counted by its /64, so
 /// it cannot step around the limit by changing its address within its network.
 #[tokio::test]
