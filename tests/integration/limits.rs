@@ -171,7 +171,10 @@ async fn a_burst_of_password_guesses_from_one_address_gets_exactly_its_limit() {
             .post(format!("{}/api/login", app.base))
             .header(ACCEPT, "application/json")
             .header("x-forwarded-for", ip)
-            .form(&[("username", username), ("password", "wrong-password".into())]);
+            .form(&[
+                ("username", username),
+                ("password", "wrong-password".into()),
+            ]);
         tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
     };
     let burst: Vec<_> = (0..200)
