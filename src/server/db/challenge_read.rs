@@ -11,17 +11,14 @@ pub async fn challenge_and_account(
     key: &str,
 ) -> Result<Option<(ChallengeRow, Option<UserRow>)>, DbError> {
     let mut res = db
-        .query(
-            "LET $c = (SELECT * FROM $id)[0];
-             RETURN $c;
-             RETURN IF $c THEN (SELECT * FROM $c.account)[0] ELSE NONE END;",
-        )
+        .query("SELECT * FROM $id; SELECT * FROM $id.account;")
         .bind(("id", otp_challenge::record(key)))
         .await?
         .check()?;
-    let challenge: Option<ChallengeRow> = res.take(1)?;
-    let account: Option<UserRow> = res.take(2)?;
-    Ok(challenge.map(|c| (c, account)))
+    let challenges: Vec<ChallengeRow> = res.take(0)?;
+    let accounts: Vec<Option<UserRow>> = res.take(1)?;
+    let account = accounts.into_iter().flatten().next();
+    Ok(challenges.into_iter().next().map(|c| (c, account)))
 }
 
 #[cfg(test)]
