@@ -68,10 +68,10 @@ impl AuthService {
         // Reset and phone-change codes prove a phone only; they never stand in for the password.
         let fits = |r: &otp_challenge::ChallengeRow| r.purpose().is_some_and(CodePurpose::signs_in);
         // The answer is counted per IP before the challenge is looked up, as `code_to_check` is.
-        let row = self.challenge(challenge_key, fits).await;
-        let user = match &row {
-            Ok(Some(row)) => self.account_of(row).await?,
-            _ => None,
+        let (row, user) = match self.challenge_and_account(challenge_key, fits).await {
+            Ok(Some((row, user))) => (Ok(Some(row)), user),
+            Ok(None) => (Ok(None), None),
+            Err(e) => (Err(e), None),
         };
         let proof = self.proof_for(method, code, user.as_ref(), client).await?;
         let row = row?.ok_or(AppError::CodeExpired)?;

@@ -29,15 +29,15 @@ impl AuthService {
     ) -> Result<PasskeyCeremony, AppError> {
         self.count_passkey_start_from_ip(client).await?;
         let now = self.clock.now_ms();
-        let row = self
-            .challenge(challenge_key, |r| {
+        let (_, user) = self
+            .challenge_and_account(challenge_key, |r| {
                 r.purpose() == Some(CodePurpose::SignIn)
                     && !r.consumed
                     && r.created_at > self.stale_before(now)
             })
             .await?
             .ok_or(AppError::CodeExpired)?;
-        let user = self.account_of(&row).await?.ok_or(AppError::CodeExpired)?;
+        let user = user.ok_or(AppError::CodeExpired)?;
         let keys: Vec<_> = self
             .passkeys_with_rows(&user.id)
             .await?

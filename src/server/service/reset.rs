@@ -137,16 +137,13 @@ impl AuthService {
         validate::password(&password).map_err(|e| AppError::invalid(|f| f.password = Some(e)))?;
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
-        let row = self
-            .challenge(challenge_key, |r| {
+        let (_, user) = self
+            .challenge_and_account(challenge_key, |r| {
                 r.purpose() == Some(CodePurpose::ResetPassword)
             })
             .await?
             .ok_or(AppError::ResetCodeRefused)?;
-        let user = self
-            .account_of(&row)
-            .await?
-            .ok_or(AppError::ResetCodeRefused)?;
+        let user = user.ok_or(AppError::ResetCodeRefused)?;
         match self
             .guess(
                 challenge_key,
