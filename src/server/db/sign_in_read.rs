@@ -25,8 +25,8 @@ pub struct SignInRead {
 /// Statements before the user's RETURN: the count, the guard, the LET, the LET.
 const USER: usize = 4;
 
-/// Counts the attempt on `counter` (its window ending at `window_ends_at`) and reads what
-/// the sign-in needs. A `username` no account can have reads only its guard.
+/// Counts the attempt on `counter` (the record, and when its window ends) and reads what the
+/// sign-in needs. A `username` no account can have (`possible` false) reads only its guard.
 pub async fn sign_in_read(
     db: &Db,
     username: &str,
