@@ -57,13 +57,16 @@
   // waiting one.
   let autofill = null;
 
-  // The signed answer to a ceremony begun at `start`, as the server reads it.
-  async function assertion(start, mediation, signal) {
+  // The signed answer to a ceremony begun at `start`, as the server reads it; `asking` runs as
+  // the browser is asked.
+  async function assertion(start, mediation, signal, asking) {
     const { key, options } = await call(start);
     const { publicKey } = JSON.parse(options);
     publicKey.challenge = bytes(publicKey.challenge);
     for (const c of publicKey.allowCredentials ?? []) c.id = bytes(c.id);
-    const got = await navigator.credentials.get(mediation ? { publicKey, mediation, signal } : { publicKey });
+    const asked = navigator.credentials.get(mediation ? { publicKey, mediation, signal } : { publicKey });
+    asking?.();
+    const got = await asked;
     const r = got.response;
     const credential = {
       id: got.id,
@@ -90,8 +93,8 @@
   // session and be cut off by the page leaving, leaving the browser signed out.
   let finishing = null;
 
-  async function passkeySignIn(mediation, signal) {
-    const answer = await assertion("passkey_sign_in_start", mediation, signal);
+  async function passkeySignIn(mediation, signal, asking) {
+    const answer = await assertion("passkey_sign_in_start", mediation, signal, asking);
     if (finishing) return finishing;
     const next = new URLSearchParams(location.search).get("next") ?? "";
     finishing = post("passkey_sign_in_finish", { ...answer, next }).then(follow, (error) => {
@@ -129,12 +132,16 @@
       field.dataset.passkeyAutofill = "unavailable";
       return;
     }
-    field.dataset.passkeyAutofill = "waiting";
     stopAutofill();
     const mine = new AbortController();
     autofill = mine;
+    // "waiting" only once the browser holds the request, so what it answers with is what the
+    // authenticator holds from then on.
+    const waiting = () => {
+      if (autofill === mine) field.dataset.passkeyAutofill = "waiting";
+    };
     try {
-      await passkeySignIn("conditional", mine.signal);
+      await passkeySignIn("conditional", mine.signal, waiting);
     } catch (error) {
       if (autofill !== mine) return; // ended on purpose
       const status = document.getElementById("passkey-status");
