@@ -75,26 +75,46 @@ pub fn record(key: &str) -> RecordId {
     RecordId::new("sms_message", key)
 }
 
-/// Written before the provider is asked, so a receipt that beats the provider's answer finds it.
-pub async fn start(db: &Db, sms: NewSms<'_>) -> Result<(), DbError> {
-    let status = DeliveryStatus::Queued;
-    let row = SmsRecord {
+fn start_row(sms: &NewSms<'_>) -> SmsRecord {
+    SmsRecord {
         provider: sms.provider.to_string(),
         provider_message_id: None,
-        masked_phone: sms.masked_phone,
+        masked_phone: sms.masked_phone.clone(),
         kind: sms.kind.to_string(),
         language: sms.language.to_string(),
         challenge: sms.challenge.map(str::to_string),
         attempt: sms.attempt,
-        status: status.as_str().to_string(),
+        status: DeliveryStatus::Queued.as_str().to_string(),
         error_code: None,
         created_at: sms.now,
         updated_at: sms.now,
-    };
-    // status_rank defaults to 0, the rank of queued.
-    db.query("CREATE $id CONTENT $row")
-        .bind(("id", record(sms.key)))
-        .bind(("row", row))
+    }
+}
+
+/// `start`'s statement, for a transaction that records an attempt along with other records
+/// (`transactions::count_send`); `bind_start` gives it its values. status_rank defaults to 0,
+/// the rank of queued.
+pub(super) const START: &str = "CREATE $sms_id CONTENT $sms_row;\n";
+
+pub(super) fn bind_start<'a>(
+    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    sms: &NewSms<'_>,
+) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+    query
+        .bind(("sms_id", record(sms.key)))
+        .bind(("sms_row", start_row(sms)))
+}
+
+/// Written before the provider is asked, so a receipt that beats the provider's answer finds it.
+pub async fn start(db: &Db, sms: NewSms<'_>) -> Result<(), DbError> {
+    bind_start(db.query(START), &sms).await?.check()?;
+    Ok(())
+}
+
+/// An attempt recorded but never made (the send was refused after it was counted).
+pub async fn discard(db: &Db, key: &str) -> Result<(), DbError> {
+    db.query("DELETE $id WHERE status = 'queued'")
+        .bind(("id", record(key)))
         .await?
         .check()?;
     Ok(())

@@ -9,7 +9,7 @@ use crate::server::auth::limits;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewCode};
-use crate::server::db::transactions::{self, Redemption};
+use crate::server::db::transactions::{self, Redemption, WithSend};
 use crate::server::db::{audit_event, sms_message};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
@@ -208,8 +208,15 @@ impl AuthService {
         // Sign-in codes only ever go to a verified phone.
         let proven = row.purpose() == Some(CodePurpose::SignIn);
         let purpose = row.purpose().ok_or(AppError::CodeExpired)?;
-        self.may_send(&row.phone, purpose, proven, client, now, None)
-            .await?;
+        self.may_send(
+            &row.phone,
+            purpose,
+            proven,
+            client,
+            now,
+            WithSend::default(),
+        )
+        .await?;
         let code = self.code_for(&row.phone, now);
         let code_mac = self.code_key.mac(challenge_key, &code);
         let sends = row.sends.unwrap_or(1).max(1) + 1;
@@ -251,7 +258,7 @@ impl AuthService {
             after: last_carrier.as_deref(),
             event: Some(self.event(audit_event::Kind::CodeSent, who, "", client)),
         };
-        if let Err(error) = self.deliver(sms, now).await {
+        if let Err(error) = self.deliver(sms, None, now).await {
             if let Err(e) = otp_challenge::allow_resend_now(&self.db, challenge_key, now).await {
                 tracing::error!("resend: reset cooldown: {e}");
             }

@@ -10,7 +10,7 @@ use crate::server::auth::phone::mask_e164;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge;
-use crate::server::db::transactions::{self, PhoneChange};
+use crate::server::db::transactions::{self, PhoneChange, WithSend};
 use crate::server::db::{audit_event, session, user};
 use crate::server::sms::templates::FALLBACK;
 use crate::server::sms::{CodeSms, MessageKind};
@@ -68,12 +68,19 @@ impl AuthService {
                 true,
                 client,
                 now,
-                None,
+                WithSend::default(),
             )
             .await?;
         }
-        self.may_send(&phone, CodePurpose::ChangePhone, false, client, now, None)
-            .await?;
+        self.may_send(
+            &phone,
+            CodePurpose::ChangePhone,
+            false,
+            client,
+            now,
+            WithSend::default(),
+        )
+        .await?;
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
         let (challenge, code) = self.new_challenge(
@@ -103,11 +110,11 @@ impl AuthService {
             event: None,
         };
         let to_current = match &current_code {
-            Some(code) => self.deliver(sms(&user.phone, code), now).await,
+            Some(code) => self.deliver(sms(&user.phone, code), None, now).await,
             None => Ok(()),
         };
         let sent = match to_current {
-            Ok(()) => self.deliver(sms(&phone, &code), now).await,
+            Ok(()) => self.deliver(sms(&phone, &code), None, now).await,
             Err(_) => Err(AppError::SmsFailed),
         };
         if let Err(error) = sent {

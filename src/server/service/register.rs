@@ -9,7 +9,7 @@ use crate::server::auth::reach::Reach;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::db::audit_event;
-use crate::server::db::transactions::{self, CreateError};
+use crate::server::db::transactions::{self, CreateError, WithSend};
 use crate::server::db::user::{self, NewUser, Taken};
 use crate::server::metrics;
 use crate::server::sms::CodeSms;
@@ -154,11 +154,11 @@ impl AuthService {
                 false,
                 client,
                 now,
-                None,
+                WithSend::default(),
             )
             .await
         {
-            Ok(()) => self.deliver(sms, now).await,
+            Ok(()) => self.deliver(sms, None, now).await,
             Err(refused) => Err(refused),
         };
         if let Err(error) = sent {

@@ -8,10 +8,11 @@ use crate::model::CodePurpose;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewChallenge};
+use crate::server::db::transactions::WithSend;
 use crate::server::db::{audit_event, login_guard, transactions, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
-use crate::server::sms::CodeSms;
+use crate::server::sms::{CodeSms, PlannedAttempt};
 
 impl AuthService {
     /// Starts a reset and returns the challenge key for the browser. Unknown usernames get a
@@ -73,20 +74,6 @@ impl AuthService {
         now: i64,
     ) {
         let (key, language) = (challenge.key.clone(), challenge.language.clone());
-        if let Err(e) = self
-            .may_send(
-                &user.phone,
-                CodePurpose::ResetPassword,
-                user.phone_verified,
-                &client,
-                now,
-                Some(&challenge),
-            )
-            .await
-        {
-            tracing::warn!("reset code not sent: {e}");
-            return;
-        }
         let sms = CodeSms {
             purpose: CodePurpose::ResetPassword,
             to: &user.phone,
@@ -101,7 +88,27 @@ impl AuthService {
                 &client,
             )),
         };
-        if let Err(e) = self.deliver(sms, now).await {
+        let planned = self.plan_send(&sms, user.phone_verified, now).await;
+        let first_attempt = planned.as_ref().map(PlannedAttempt::record);
+        let with = WithSend {
+            challenge: Some(&challenge),
+            first_attempt: first_attempt.as_ref(),
+        };
+        if let Err(e) = self
+            .may_send(
+                &user.phone,
+                CodePurpose::ResetPassword,
+                user.phone_verified,
+                &client,
+                now,
+                with,
+            )
+            .await
+        {
+            tracing::warn!("reset code not sent: {e}");
+            return;
+        }
+        if let Err(e) = self.deliver(sms, planned, now).await {
             tracing::warn!("reset code not sent: {e}");
             if let Err(e) = otp_challenge::delete(&self.db, &key).await {
                 tracing::error!("reset: cleanup after failed send: {e}");

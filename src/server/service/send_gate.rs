@@ -8,10 +8,10 @@ use crate::server::auth::limits::{self, Window};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{otp, pumping, test_numbers};
 use crate::server::client::ClientInfo;
-use crate::server::db::otp_challenge::{self, NewChallenge};
-use crate::server::db::transactions::{self, Limit, SendCounts};
-use crate::server::db::{audit_event, rate_counter};
-use crate::server::sms::{CodeSms, SmsError};
+use crate::server::db::otp_challenge;
+use crate::server::db::transactions::{self, Limit, SendCounts, WithSend};
+use crate::server::db::{audit_event, rate_counter, sms_message};
+use crate::server::sms::{CodeSms, PlannedAttempt, SmsError};
 
 impl AuthService {
     /// Counts one event against a limit; refuses once the window is full.
@@ -66,9 +66,31 @@ impl AuthService {
             .unwrap_or_else(otp::generate_code)
     }
 
+    /// The first attempt of a code to a number that has returned a code before, decided now so
+    /// its record goes in the commit that counts the send (`may_send`). None for test numbers,
+    /// which get no SMS, and for numbers never proven, which the pumping alarm may still refuse
+    /// after the count.
+    pub(super) async fn plan_send(
+        &self,
+        sms: &CodeSms<'_>,
+        proven: bool,
+        now: i64,
+    ) -> Option<PlannedAttempt> {
+        if !proven || test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
+            return None;
+        }
+        self.sms.plan_code(sms, now).await
+    }
+
     /// Sends the code by SMS; test numbers get none (their code is fixed and known). The SMS's
     /// event, naming the provider that took it, is recorded either way once it counts as sent.
-    pub(super) async fn deliver(&self, sms: CodeSms<'_>, now: i64) -> Result<(), AppError> {
+    /// `planned` is the first attempt `plan_send` decided and `may_send` recorded.
+    pub(super) async fn deliver(
+        &self,
+        sms: CodeSms<'_>,
+        planned: Option<PlannedAttempt>,
+        now: i64,
+    ) -> Result<(), AppError> {
         if test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
             tracing::info!("Test number {}: no SMS sent", mask_e164(sms.to));
             if let Some(event) = sms.event {
@@ -77,7 +99,7 @@ impl AuthService {
             }
             return Ok(());
         }
-        match self.sms.send_code(sms, now).await {
+        match self.sms.send_code(sms, planned, now).await {
             Ok(_provider) => Ok(()),
             Err(SmsError::BadNumber { .. }) => Err(AppError::NumberCannotReceiveSms),
             Err(_) => Err(AppError::SmsFailed),
@@ -88,8 +110,9 @@ impl AuthService {
     /// (`proven`: it has returned a code before) not in a paused range nor asked for by an
     /// address that set off the pumping alarm. Pumpers need fresh numbers; a number with a
     /// verified history keeps getting codes, so the alarm cannot lock a range's real users out.
-    /// When it may, `challenge` replaces the account's earlier one of its purpose in the same
-    /// commit as the counts; when it may not, no challenge is left.
+    /// When it may, `with`'s challenge replaces the account's earlier one of its purpose, and its
+    /// first attempt is recorded, in the same commit as the counts; when it may not, neither is
+    /// left.
     pub(super) async fn may_send(
         &self,
         phone: &str,
@@ -97,7 +120,7 @@ impl AuthService {
         proven: bool,
         client: &ClientInfo,
         now: i64,
-        challenge: Option<&NewChallenge>,
+        with: WithSend<'_>,
     ) -> Result<(), AppError> {
         let range = self.range_of(phone);
         let block_key = format!("pumping|{range}");
@@ -129,7 +152,7 @@ impl AuthService {
             .collect();
         // The limits, the range's sends with this one counted, and the challenge, in one commit.
         let counted =
-            transactions::count_send(&self.db, &counters, &range, limits::HOUR, now, challenge)
+            transactions::count_send(&self.db, &counters, &range, limits::HOUR, now, with)
                 .await
                 .or_internal("send counters")?;
         let (sends, verified) = match counted {
@@ -143,10 +166,15 @@ impl AuthService {
             }
         };
         if !proven && pumping::is_pumped(&self.config.pumping, sends, verified) {
-            if let Some(challenge) = challenge {
+            if let Some(challenge) = with.challenge {
                 otp_challenge::delete(&self.db, &challenge.key)
                     .await
                     .or_internal("pumping: challenge")?;
+            }
+            if let Some(attempt) = with.first_attempt {
+                sms_message::discard(&self.db, attempt.key)
+                    .await
+                    .or_internal("pumping: SMS record")?;
             }
             let until = now + Self::ms(limits::HOUR);
             for key in [&block_key, &source_key] {

@@ -9,10 +9,11 @@ use crate::server::auth::lockout;
 use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
 use crate::server::db::sign_in_read::{sign_in_read, SignInRead};
+use crate::server::db::transactions::WithSend;
 use crate::server::db::{audit_event, login_guard, otp_challenge, rate_counter, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
-use crate::server::sms::{CodeSms, MessageKind};
+use crate::server::sms::{CodeSms, MessageKind, PlannedAttempt};
 
 impl AuthService {
     /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
@@ -110,18 +111,7 @@ impl AuthService {
         let language = language.as_str();
         let (challenge, code) =
             self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
-        // Counted and stored in one commit: the challenge exists only if the code may leave.
-        self.may_send(
-            &user.phone,
-            purpose,
-            user.phone_verified,
-            client,
-            now,
-            Some(&challenge),
-        )
-        .await?;
         let challenge_key = challenge.key.clone();
-        let pending = pending_of_new(&challenge, now);
         let sms = CodeSms {
             purpose,
             to: &user.phone,
@@ -131,7 +121,18 @@ impl AuthService {
             after: None,
             event: Some(self.event(audit_event::Kind::CodeSent, Who::user(&user), "", client)),
         };
-        if let Err(error) = self.deliver(sms, now).await {
+        // Counted and stored in one commit, with the record of the first provider's attempt:
+        // the challenge exists only if the code may leave.
+        let planned = self.plan_send(&sms, user.phone_verified, now).await;
+        let first_attempt = planned.as_ref().map(PlannedAttempt::record);
+        let with = WithSend {
+            challenge: Some(&challenge),
+            first_attempt: first_attempt.as_ref(),
+        };
+        self.may_send(&user.phone, purpose, user.phone_verified, client, now, with)
+            .await?;
+        let pending = pending_of_new(&challenge, now);
+        if let Err(error) = self.deliver(sms, planned, now).await {
             if let Err(e) = otp_challenge::delete(&self.db, &challenge_key).await {
                 tracing::error!("sign-in: cleanup after failed send: {e}");
             }

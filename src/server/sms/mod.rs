@@ -18,7 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use sender::{CodeSms, SmsSender};
+pub use sender::{CodeSms, PlannedAttempt, SmsSender};
 
 /// Which message: the code, or a security notice. Each has its own template (and DLT id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

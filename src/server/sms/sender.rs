@@ -3,10 +3,9 @@
 //! gets one line per dispatch with a masked number, never the text.
 
 use crate::model::CodePurpose;
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::breaker::{circuit, Circuit, Health, HealthCopy};
+use super::breaker::HealthCopy;
 use super::settings::{BreakerPolicy, SmsSettings};
 use super::templates::{Fill, Templates};
 use super::{chain, MessageKind, Outgoing, SmsError, SmsProvider};
@@ -15,6 +14,10 @@ use crate::server::auth::token;
 use crate::server::db::sms_message::{self, NewSms};
 use crate::server::db::{audit_event, sms_breaker, Db};
 use crate::server::metrics;
+
+mod circuits;
+mod planned;
+pub use planned::PlannedAttempt;
 
 #[derive(Clone)]
 pub struct SmsSender {
@@ -96,8 +99,14 @@ impl SmsSender {
         }
     }
 
-    /// Sends a code; returns the provider that took it.
-    pub async fn send_code(&self, sms: CodeSms<'_>, now: i64) -> Result<&'static str, SmsError> {
+    /// Sends a code; returns the provider that took it. `planned` is its first attempt, already
+    /// recorded (`plan_code`).
+    pub async fn send_code(
+        &self,
+        sms: CodeSms<'_>,
+        planned: Option<PlannedAttempt>,
+        now: i64,
+    ) -> Result<&'static str, SmsError> {
         let fill = self.fill(sms.code, Some(sms.purpose));
         let text = self
             .templates
@@ -111,7 +120,7 @@ impl SmsSender {
             challenge: Some(sms.challenge),
             event: sms.event,
         };
-        self.dispatch(message, sms.after, now).await
+        self.dispatch(message, sms.after, planned, now).await
     }
 
     /// A security notice, not a code.
@@ -132,7 +141,7 @@ impl SmsSender {
             challenge: None,
             event: None,
         };
-        self.dispatch(message, None, now).await
+        self.dispatch(message, None, None, now).await
     }
 
     /// A security notice with a link into the site (`path` on the public address) and the hours
@@ -162,7 +171,7 @@ impl SmsSender {
             challenge: None,
             event: None,
         };
-        self.dispatch(message, None, now).await
+        self.dispatch(message, None, None, now).await
     }
 
     /// The providers in the order to try: configured order, or for a resend starting after
@@ -180,6 +189,7 @@ impl SmsSender {
         &self,
         message: Message<'_>,
         after: Option<&str>,
+        mut planned: Option<PlannedAttempt>,
         now: i64,
     ) -> Result<&'static str, SmsError> {
         let masked = mask_e164(message.to);
@@ -188,9 +198,12 @@ impl SmsSender {
         let mut attempt = 0;
         for provider in self.order(after) {
             let name = provider.name();
-            if !self
-                .may_try(name, health.get(name).copied().unwrap_or_default(), now)
-                .await
+            // The planned first provider was found closed when its attempt was recorded.
+            let recorded = planned.take_if(|p| p.provider == name).map(|p| p.key);
+            if recorded.is_none()
+                && !self
+                    .may_try(name, health.get(name).copied().unwrap_or_default(), now)
+                    .await
             {
                 tracing::warn!("SMS via {name} skipped: circuit open");
                 metrics::sms_skipped(name, message.kind.name());
@@ -205,7 +218,7 @@ impl SmsSender {
             }
             attempt += 1;
             match self
-                .attempt(provider.as_ref(), &message, &masked, attempt, now)
+                .attempt(provider.as_ref(), &message, &masked, attempt, recorded, now)
                 .await
             {
                 Ok(()) => {
@@ -249,66 +262,37 @@ impl SmsSender {
         Err(last_error)
     }
 
-    /// The breakers' state, read from the database unless the copy is fresh. Unreadable state
-    /// must not stop codes going out: then every circuit counts as closed.
-    async fn health(&self, now: i64) -> HashMap<String, Health> {
-        if let Some(health) = self.health.fresh(now) {
-            return health;
-        }
-        match sms_breaker::all(&self.db).await {
-            Ok(health) => {
-                self.health.keep(now, health.clone());
-                health
-            }
-            Err(e) => {
-                tracing::error!("SMS circuit breakers: {e}");
-                HashMap::new()
-            }
-        }
-    }
-
-    async fn may_try(&self, name: &str, health: Health, now: i64) -> bool {
-        match circuit(health, self.breaker, now) {
-            Circuit::Closed => true,
-            Circuit::Open => false,
-            Circuit::HalfOpen => {
-                self.health.forget();
-                sms_breaker::claim_trial(
-                    &self.db,
-                    name,
-                    self.breaker.failures,
-                    self.breaker.cooldown_secs,
-                    now,
-                )
-                .await
-                .unwrap_or(true)
-            }
-        }
-    }
-
-    /// One provider, one try, recorded before and after.
+    /// One provider, one try, recorded before (unless `recorded` names its record already
+    /// written) and after.
     async fn attempt(
         &self,
         provider: &dyn SmsProvider,
         message: &Message<'_>,
         masked: &str,
         attempt: i64,
+        recorded: Option<String>,
         now: i64,
     ) -> Result<(), SmsError> {
-        let key = token::new_token();
-        let record = NewSms {
-            key: &key,
-            provider: provider.name(),
-            masked_phone: masked.to_string(),
-            kind: message.kind.name(),
-            language: message.language,
-            challenge: message.challenge,
-            attempt,
-            now,
+        let key = match recorded {
+            Some(key) => key,
+            None => {
+                let key = token::new_token();
+                let record = NewSms {
+                    key: &key,
+                    provider: provider.name(),
+                    masked_phone: masked.to_string(),
+                    kind: message.kind.name(),
+                    language: message.language,
+                    challenge: message.challenge,
+                    attempt,
+                    now,
+                };
+                if let Err(e) = sms_message::start(&self.db, record).await {
+                    tracing::error!("SMS record: {e}");
+                }
+                key
+            }
         };
-        if let Err(e) = sms_message::start(&self.db, record).await {
-            tracing::error!("SMS record: {e}");
-        }
         let outgoing = Outgoing {
             to: message.to,
             kind: message.kind,

@@ -10,7 +10,7 @@ mod signed_in;
 pub use code_check::{check_code, Checked, CodeCheck};
 pub use redeem::{redeem, redeem_phone_change, redeem_reset, PhoneChange, Redemption};
 pub use registration::{create_with_challenge, CreateError};
-pub use send_counts::{count_send, Limit, SendCounts};
+pub use send_counts::{count_send, Limit, SendCounts, WithSend};
 pub use signed_in::{signed_in, SignedIn};
 
 /// An unverified account `u<key>` with one challenge `key` of `purpose` whose stored MAC is

@@ -1,13 +1,14 @@
 //! The counters a code about to be sent adds to, in one transaction: its limits in order (the
 //! phone's hour and day, the client's address) and its number range's sends, which the
 //! SMS-pumping alarm weighs against the range's verified codes; and, when given, the challenge
-//! whose code is about to leave. One commit instead of five.
+//! whose code is about to leave and the record of its first attempt. One commit instead of six.
 
 use std::future::IntoFuture;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::super::otp_challenge::{self, NewChallenge};
+use super::super::sms_message::{self, NewSms};
 use super::super::{errors_mention, first_error, rate_counter, until_settled, Db, DbError};
 
 /// A limit's counter in its current window.
@@ -30,6 +31,15 @@ pub enum SendCounts {
     },
 }
 
+/// What a counted send writes in the same commit as its counts.
+#[derive(Default, Clone, Copy)]
+pub struct WithSend<'a> {
+    /// Replaces the account's earlier challenge of its purpose.
+    pub challenge: Option<&'a NewChallenge>,
+    /// The first provider's attempt, recorded before that provider is asked.
+    pub first_attempt: Option<&'a NewSms<'a>>,
+}
+
 #[derive(SurrealValue)]
 struct RangeCounts {
     sends: Option<i64>,
@@ -42,7 +52,7 @@ pub async fn count_send(
     range: &str,
     range_window_secs: u64,
     now: i64,
-    challenge: Option<&NewChallenge>,
+    with: WithSend<'_>,
 ) -> Result<SendCounts, DbError> {
     // One statement pair per limit, so the first one used up stops the rest: a refused send
     // leaves no count behind in any of them.
@@ -53,8 +63,11 @@ pub async fn count_send(
              IF $n{i} > $m{i} {{ THROW 'over_limit:{i}:' }};\n"
         ));
     }
-    if challenge.is_some() {
+    if with.challenge.is_some() {
         sql.push_str(otp_challenge::REPLACE);
+    }
+    if with.first_attempt.is_some() {
+        sql.push_str(sms_message::START);
     }
     sql.push_str(
         "UPSERT $sends SET count = (count ?? 0) + 1, expires_at = $range_ends;\n\
@@ -79,8 +92,11 @@ pub async fn count_send(
                 .bind((format!("e{i}"), limit.window_ends_at))
                 .bind((format!("m{i}"), i64::from(limit.max)));
         }
-        if let Some(challenge) = challenge {
+        if let Some(challenge) = with.challenge {
             query = otp_challenge::bind_replacement(query, challenge.clone(), None, 1);
+        }
+        if let Some(sms) = with.first_attempt {
+            query = sms_message::bind_start(query, sms);
         }
         query.into_future()
     })
@@ -93,10 +109,11 @@ pub async fn count_send(
     if !errors.is_empty() {
         return Err(first_error(errors, "send counters"));
     }
-    // BEGIN, a LET and an IF per limit, the challenge's DELETE and CREATE, the range's UPSERT,
-    // then the RETURN.
-    let replaced = if challenge.is_some() { 2 } else { 0 };
-    let counts: Option<RangeCounts> = res.take(2 * limits.len() + replaced + 2)?;
+    // BEGIN, a LET and an IF per limit, the challenge's DELETE and CREATE, the attempt's
+    // CREATE, the range's UPSERT, then the RETURN.
+    let written =
+        if with.challenge.is_some() { 2 } else { 0 } + usize::from(with.first_attempt.is_some());
+    let counts: Option<RangeCounts> = res.take(2 * limits.len() + written + 2)?;
     let counts = counts.unwrap_or(RangeCounts {
         sends: None,
         verified: None,
@@ -134,7 +151,7 @@ mod tests {
                         limit("phone_hour", "+919876543210", 5),
                         limit("ip_hour", &format!("10.0.0.{i}"), 1),
                     ];
-                    count_send(&db, &limits, "919876", 3600, 5, None).await
+                    count_send(&db, &limits, "919876", 3600, 5, WithSend::default()).await
                 })
             })
             .collect();
@@ -165,7 +182,7 @@ mod tests {
             limit("phone_hour", "+919812345678", 5),
             limit("ip_hour", "10.0.9.9", 1),
         ];
-        let first = count_send(&db, &same_address, "919812", 3600, 5, None)
+        let first = count_send(&db, &same_address, "919812", 3600, 5, WithSend::default())
             .await
             .unwrap();
         assert_eq!(
@@ -176,7 +193,7 @@ mod tests {
             },
             "the range's sends are counted apart from other ranges"
         );
-        let second = count_send(&db, &same_address, "919812", 3600, 5, None)
+        let second = count_send(&db, &same_address, "919812", 3600, 5, WithSend::default())
             .await
             .unwrap();
         assert_eq!(
@@ -207,11 +224,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_counted_send_replaces_the_challenge_and_a_refused_one_writes_none() {
+    async fn a_counted_send_replaces_the_challenge_and_records_its_attempt_and_a_refused_one_writes_neither(
+    ) {
         let db = memory().await;
         let limits = [limit("phone_hour", "+919876543210", 2)];
         for key in ["first", "second", "third"] {
-            count_send(&db, &limits, "919876", 3600, 5, Some(&challenge(key)))
+            let attempt = NewSms {
+                key: &format!("sms-{key}"),
+                provider: "console",
+                masked_phone: "+91******3210".into(),
+                kind: "code",
+                language: "en",
+                challenge: Some(key),
+                attempt: 1,
+                now: 5,
+            };
+            let with = WithSend {
+                challenge: Some(&challenge(key)),
+                first_attempt: Some(&attempt),
+            };
+            count_send(&db, &limits, "919876", 3600, 5, with)
                 .await
                 .unwrap();
         }
@@ -219,8 +251,20 @@ mod tests {
             let db = db.clone();
             async move { otp_challenge::get(&db, key).await.unwrap().is_some() }
         };
+        let recorded = |key: &'static str| {
+            let db = db.clone();
+            async move { sms_message::get(&db, &format!("sms-{key}")).await.unwrap() }
+        };
         assert!(!stored("first").await, "replaced by the second");
         assert!(stored("second").await);
+        let second = recorded("second")
+            .await
+            .expect("the second's attempt is recorded");
+        assert_eq!(
+            (second.status.as_str(), second.challenge.as_deref()),
+            ("queued", Some("second"))
+        );
         assert!(!stored("third").await, "over the limit: not written");
+        assert!(recorded("third").await.is_none(), "nor its attempt");
     }
 }
