@@ -8,11 +8,10 @@ use crate::model::CodePurpose;
 use crate::server::auth::{token, validate};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewChallenge};
-use crate::server::db::transactions::WithSend;
 use crate::server::db::{audit_event, login_guard, transactions, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
-use crate::server::sms::{CodeSms, PlannedAttempt};
+use crate::server::sms::CodeSms;
 
 impl AuthService {
     /// Starts a reset and returns the challenge key for the browser. Unknown usernames get a
@@ -88,26 +87,16 @@ impl AuthService {
                 &client,
             )),
         };
-        let planned = self.plan_send(&sms, user.phone_verified, now).await;
-        let first_attempt = planned.as_ref().map(PlannedAttempt::record);
-        let with = WithSend {
-            challenge: Some(&challenge),
-            first_attempt: first_attempt.as_ref(),
-        };
-        if let Err(e) = self
-            .may_send(
-                &user.phone,
-                CodePurpose::ResetPassword,
-                user.phone_verified,
-                &client,
-                now,
-                with,
-            )
+        let planned = match self
+            .may_send_code(&sms, &challenge, user.phone_verified, &client, now)
             .await
         {
-            tracing::warn!("reset code not sent: {e}");
-            return;
-        }
+            Ok(planned) => planned,
+            Err(e) => {
+                tracing::warn!("reset code not sent: {e}");
+                return;
+            }
+        };
         if let Err(e) = self.deliver(sms, planned, now).await {
             tracing::warn!("reset code not sent: {e}");
             if let Err(e) = otp_challenge::delete(&self.db, &key).await {

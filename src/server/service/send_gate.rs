@@ -8,7 +8,7 @@ use crate::server::auth::limits::{self, Window};
 use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::{otp, pumping, test_numbers};
 use crate::server::client::ClientInfo;
-use crate::server::db::otp_challenge;
+use crate::server::db::otp_challenge::{self, NewChallenge};
 use crate::server::db::transactions::{self, Limit, SendCounts, WithSend};
 use crate::server::db::{audit_event, rate_counter, sms_message};
 use crate::server::sms::{CodeSms, PlannedAttempt, SmsError};
@@ -66,25 +66,38 @@ impl AuthService {
             .unwrap_or_else(otp::generate_code)
     }
 
-    /// The first attempt of a code to a number that has returned a code before, decided now so
-    /// its record goes in the commit that counts the send (`may_send`). None for test numbers,
-    /// which get no SMS, and for numbers never proven, which the pumping alarm may still refuse
-    /// after the count.
-    pub(super) async fn plan_send(
+    /// `may_send` for `sms` with its new `challenge`, both stored in the commit that counts the
+    /// send. For a number that has returned a code before, the first provider's attempt is
+    /// decided now and recorded there too; it is returned for `deliver`. Test numbers get no
+    /// SMS, and numbers never proven may still be refused by the pumping alarm after the count,
+    /// so neither has an attempt recorded ahead.
+    pub(super) async fn may_send_code(
         &self,
         sms: &CodeSms<'_>,
+        challenge: &NewChallenge,
         proven: bool,
+        client: &ClientInfo,
         now: i64,
-    ) -> Option<PlannedAttempt> {
-        if !proven || test_numbers::fixed_code(&self.config.test_numbers, sms.to, now).is_some() {
-            return None;
-        }
-        self.sms.plan_code(sms, now).await
+    ) -> Result<Option<PlannedAttempt>, AppError> {
+        let test_number = test_numbers::fixed_code(&self.config.test_numbers, sms.to, now);
+        let planned = if proven && test_number.is_none() {
+            self.sms.plan_code(sms, now).await
+        } else {
+            None
+        };
+        let first_attempt = planned.as_ref().map(PlannedAttempt::record);
+        let with = WithSend {
+            challenge: Some(challenge),
+            first_attempt: first_attempt.as_ref(),
+        };
+        self.may_send(sms.to, sms.purpose, proven, client, now, with)
+            .await?;
+        Ok(planned)
     }
 
     /// Sends the code by SMS; test numbers get none (their code is fixed and known). The SMS's
     /// event, naming the provider that took it, is recorded either way once it counts as sent.
-    /// `planned` is the first attempt `plan_send` decided and `may_send` recorded.
+    /// `planned` is the first attempt `may_send_code` recorded.
     pub(super) async fn deliver(
         &self,
         sms: CodeSms<'_>,

@@ -9,11 +9,10 @@ use crate::server::auth::lockout;
 use crate::server::auth::validate;
 use crate::server::client::ClientInfo;
 use crate::server::db::sign_in_read::{sign_in_read, SignInRead};
-use crate::server::db::transactions::WithSend;
 use crate::server::db::{audit_event, login_guard, otp_challenge, rate_counter, user};
 use crate::server::metrics;
 use crate::server::sms::templates::FALLBACK;
-use crate::server::sms::{CodeSms, MessageKind, PlannedAttempt};
+use crate::server::sms::{CodeSms, MessageKind};
 
 impl AuthService {
     /// Checks the password; on success sends a fresh code to the phone stored for *this* user.
@@ -123,13 +122,8 @@ impl AuthService {
         };
         // Counted and stored in one commit, with the record of the first provider's attempt:
         // the challenge exists only if the code may leave.
-        let planned = self.plan_send(&sms, user.phone_verified, now).await;
-        let first_attempt = planned.as_ref().map(PlannedAttempt::record);
-        let with = WithSend {
-            challenge: Some(&challenge),
-            first_attempt: first_attempt.as_ref(),
-        };
-        self.may_send(&user.phone, purpose, user.phone_verified, client, now, with)
+        let planned = self
+            .may_send_code(&sms, &challenge, user.phone_verified, client, now)
             .await?;
         let pending = pending_of_new(&challenge, now);
         if let Err(error) = self.deliver(sms, planned, now).await {

@@ -32,10 +32,6 @@ impl PlannedAttempt {
             now: self.now,
         }
     }
-
-    pub fn key(&self) -> &str {
-        &self.key
-    }
 }
 
 impl SmsSender {
