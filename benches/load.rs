@@ -501,6 +501,7 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
                 ip: address(i),
                 user_agent: "bench".into(),
                 detail: "sms".into(),
+                verified_range: Some("+9197".into()),
             };
             let check = transactions::CodeCheck {
                 key,
@@ -511,8 +512,6 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
                 ip_max: 100,
                 account: account.clone(),
                 username: &username,
-                range: "9197",
-                range_window_secs: 3600,
                 events: vec![signed_in],
                 redemption: transactions::Redemption {
                     session_key: format!("{:064x}", (i + 1) << 40),

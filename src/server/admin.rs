@@ -142,6 +142,7 @@ async fn record(
         ip: "admin".into(),
         user_agent: "dynamic_otp admin".into(),
         detail: String::new(),
+        verified_range: None,
     };
     audit_event::record(db, event)
         .await

@@ -39,6 +39,19 @@ pub fn is_pumped(policy: &PumpingPolicy, sends: u32, verified: u32) -> bool {
     sends >= policy.min_sends && f64::from(sends) > policy.max_ratio * f64::from(verified.max(1))
 }
 
+/// How many verified numbers clear a range with `sends`: counting further changes nothing, so
+/// the alarm reads no more than this many.
+pub fn verified_enough(policy: &PumpingPolicy, sends: u32) -> u32 {
+    // A ratio of zero or less (or not a number) judges without the verified count.
+    if policy.max_ratio.is_nan() || policy.max_ratio <= 0.0 {
+        return 1;
+    }
+    ((f64::from(sends) / policy.max_ratio)
+        .ceil()
+        .min(f64::from(u32::MAX)) as u32)
+        .max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +72,26 @@ mod tests {
             "5 sends per verification is normal"
         );
         assert!(is_pumped(&policy, 51, 10));
+    }
+
+    #[test]
+    fn counting_past_enough_never_changes_the_verdict() {
+        for max_ratio in [-1.0, 0.0, f64::NAN, 0.5, 1.0, 2.0, 3.3, 5.0] {
+            let policy = PumpingPolicy {
+                prefix_digits: 2,
+                min_sends: 1,
+                max_ratio,
+            };
+            for sends in 1..200 {
+                let enough = verified_enough(&policy, sends);
+                for verified in 0..400 {
+                    assert_eq!(
+                        is_pumped(&policy, sends, verified.min(enough)),
+                        is_pumped(&policy, sends, verified),
+                        "ratio {max_ratio}, {sends} sends, {verified} verified"
+                    );
+                }
+            }
+        }
     }
 }

@@ -110,11 +110,9 @@ mod tests {
         let outcome = SignedIn {
             used: None,
             username,
-            range: "9198",
             events: Vec::new(),
-            now: 1,
         };
-        transactions::signed_in(db, outcome, 3600).await
+        transactions::signed_in(db, outcome).await
     }
 
     #[tokio::test]

@@ -17,6 +17,13 @@ pub fn window(scope: &str, key: &str, window_secs: u64, now: i64) -> (RecordId, 
     (RecordId::new("rate_counter", key), ends)
 }
 
+/// When the window that holds `now` began: a count kept elsewhere (the range's sign-ins, in the
+/// audit log) is read over the same window as the counters it is weighed against.
+pub fn window_start(window_secs: u64, now: i64) -> i64 {
+    let window_ms = (window_secs.max(1) * 1000) as i64;
+    now.div_euclid(window_ms) * window_ms
+}
+
 fn window_key(scope: &str, key: &str, window_secs: u64, now: i64) -> (String, i64) {
     let window_ms = (window_secs.max(1) * 1000) as i64;
     let index = now.div_euclid(window_ms);
@@ -79,7 +86,7 @@ pub async fn unhit(
     Ok(())
 }
 
-/// Counters every sign-in in a number range adds to: one record would make unrelated sign-ins
+/// Counters every code sent to a number range adds to: one record would make unrelated sends
 /// collide, so each adds to one of these and readers sum them. Only for counts that feed a
 /// judgement (the pumping alarm), never for a limit that must hold exactly.
 pub(crate) const SHARDS: u32 = 16;
@@ -110,24 +117,6 @@ pub(crate) fn shards(scope: &str, key: &str, window_secs: u64, now: i64) -> Vec<
     (0..SHARDS)
         .map(|shard| shard_of(scope, key, window_secs, now, shard).0)
         .collect()
-}
-
-/// The sum of a sharded counter's current window.
-pub async fn peek_sharded(
-    db: &Db,
-    scope: &str,
-    key: &str,
-    window_secs: u64,
-    now: i64,
-) -> Result<u32, DbError> {
-    let ids = shards(scope, key, window_secs, now);
-    let mut res = db
-        .query("RETURN math::sum((SELECT VALUE count FROM $ids))")
-        .bind(("ids", ids))
-        .await?
-        .check()?;
-    let sum: Option<i64> = res.take(0)?;
-    Ok(sum.unwrap_or(0).max(0) as u32)
 }
 
 /// The current window's count without counting.

@@ -5,7 +5,6 @@ use super::guess::{Guessed, Guesser};
 use super::{secs_until, AuthService, OrInternal, SignedInTokens, Who};
 use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode, SignInMethod};
-use crate::server::auth::limits;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewCode};
@@ -121,21 +120,13 @@ impl AuthService {
                 if won {
                     let device = user.as_ref().map(|u| self.device_token(&u.username));
                     if let Some(user) = user {
-                        let who = Who::user(&user);
-                        let entered = self.event(
-                            audit_event::Kind::SignedIn,
-                            who,
-                            spent.method.stored(),
-                            client,
-                        );
+                        let entered = self.signed_in_event(&user, spent.method.stored(), client);
                         let outcome = transactions::SignedIn {
                             username: &user.username,
                             used: Some((&user.id, spent.method.stored())),
-                            range: &self.range_of(&user.phone),
                             events: vec![entered],
-                            now,
                         };
-                        transactions::signed_in(&self.db, outcome, limits::HOUR)
+                        transactions::signed_in(&self.db, outcome)
                             .await
                             .or_internal("verify: bookkeeping")?;
                     }

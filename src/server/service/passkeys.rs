@@ -7,10 +7,10 @@ use webauthn_rs::prelude::{
     PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid,
 };
 
-use super::{AuthService, OrInternal, SignedInTokens, Who};
+use super::{AuthService, OrInternal, SignedInTokens};
 use crate::error::AppError;
 use crate::model::{PasskeyCeremony, PasskeyInfo, SignInMethod};
-use crate::server::auth::{limits, token};
+use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::format_in;
 use crate::server::db::passkey::{self, NewPasskey};
@@ -172,15 +172,12 @@ impl AuthService {
         session::create(&self.db, new, now)
             .await
             .or_internal("passkey: session")?;
-        let who = Who::user(&user);
         let outcome = transactions::SignedIn {
             username: &user.username,
             used: None,
-            range: &self.range_of(&user.phone),
-            events: vec![self.event(audit_event::Kind::SignedIn, who, "passkey", client)],
-            now,
+            events: vec![self.signed_in_event(&user, "passkey", client)],
         };
-        transactions::signed_in(&self.db, outcome, limits::HOUR)
+        transactions::signed_in(&self.db, outcome)
             .await
             .or_internal("passkey: bookkeeping")?;
         Ok(SignedInTokens {

@@ -164,21 +164,19 @@ impl AuthService {
             })
             .collect();
         // The limits, the range's sends with this one counted, and the challenge, in one commit.
+        let range_window = (range.as_str(), limits::HOUR);
         let counted =
-            transactions::count_send(&self.db, &counters, &range, limits::HOUR, now, with)
+            transactions::count_send(&self.db, &counters, range_window, !proven, now, with)
                 .await
                 .or_internal("send counters")?;
-        let (sends, verified) = match counted {
-            SendCounts::Counted {
-                range_sends,
-                range_verified,
-            } => (range_sends, range_verified),
+        let sends = match counted {
+            SendCounts::Counted { range_sends } => range_sends,
             SendCounts::Over(i) => {
                 let ends = counters[i].window_ends_at;
                 return Err(self.limit_hit(&windows[i].0, ends, now, client).await);
             }
         };
-        if !proven && pumping::is_pumped(&self.config.pumping, sends, verified) {
+        if let Some((sends, verified)) = self.pumped(&range, sends, now).await? {
             if let Some(challenge) = with.challenge {
                 otp_challenge::delete(&self.db, &challenge.key)
                     .await
@@ -212,6 +210,27 @@ impl AuthService {
             });
         }
         Ok(())
+    }
+
+    /// A judged send's range counts, when they set off the pumping alarm: the sends this hour
+    /// and the sign-ins of the range's accounts in the same window (audit rows, read only as
+    /// far as the alarm needs, since a busy range has many; so when it goes off, exact).
+    async fn pumped(
+        &self,
+        range: &str,
+        sends: Option<u32>,
+        now: i64,
+    ) -> Result<Option<(u32, u32)>, AppError> {
+        let policy = &self.config.pumping;
+        let Some(sends) = sends.filter(|&sends| sends >= policy.min_sends) else {
+            return Ok(None);
+        };
+        let window_began = rate_counter::window_start(limits::HOUR, now);
+        let enough = pumping::verified_enough(policy, sends);
+        let verified = audit_event::signed_in_in_range(&self.db, range, window_began, enough)
+            .await
+            .or_internal("pumping: sign-ins")?;
+        Ok(pumping::is_pumped(policy, sends, verified).then_some((sends, verified)))
     }
 
     /// The number range the pumping alarm judges a phone by.

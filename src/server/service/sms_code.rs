@@ -5,7 +5,7 @@
 use super::{AuthService, OrInternal, SignedInTokens, Who};
 use crate::error::AppError;
 use crate::model::{CodePurpose, SignInMethod};
-use crate::server::auth::{limits, token};
+use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::db::transactions::{self, Checked, CodeCheck};
 use crate::server::db::{audit_event, rate_counter};
@@ -36,12 +36,7 @@ impl AuthService {
         };
         let who = Who::user(&user);
         // One row says both that the code was right and that it signed in, as a passkey's does.
-        let entered = self.event(
-            audit_event::Kind::SignedIn,
-            who,
-            SignInMethod::Sms.stored(),
-            client,
-        );
+        let entered = self.signed_in_event(&user, SignInMethod::Sms.stored(), client);
         let session_token = token::new_token();
         let checked = transactions::check_code(
             &self.db,
@@ -54,8 +49,6 @@ impl AuthService {
                 ip_max: per_ip.max,
                 account: user.id.clone(),
                 username: &user.username,
-                range: &self.range_of(&user.phone),
-                range_window_secs: limits::HOUR,
                 events: vec![entered],
                 redemption: self.redemption(&session_token, SignInMethod::Sms, client, now),
             },

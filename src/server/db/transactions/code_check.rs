@@ -8,8 +8,8 @@ use std::future::IntoFuture;
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::super::{
-    audit_event, first_error, is_conflict, login_guard, otp_challenge, rate_counter, session,
-    until_settled, Db, DbError,
+    audit_event, first_error, is_conflict, login_guard, otp_challenge, session, until_settled, Db,
+    DbError,
 };
 use super::Redemption;
 
@@ -28,10 +28,8 @@ pub struct CodeCheck<'a> {
     /// failure count resets when the code is right.
     pub account: RecordId,
     pub username: &'a str,
-    /// The phone's number range, whose verified count the pumping alarm reads.
-    pub range: &'a str,
-    pub range_window_secs: u64,
-    /// Recorded only when the code is right.
+    /// Recorded only when the code is right; the sign-in's row names the number range the
+    /// pumping alarm counts it in.
     pub events: Vec<audit_event::Event>,
     pub redemption: Redemption,
 }
@@ -61,18 +59,12 @@ struct Outcome {
     attempts: Option<i64>,
 }
 
-/// The statement whose value is the outcome: BEGIN, three LETs, five writes, then the RETURN.
-const OUTCOME: usize = 9;
+/// The statement whose value is the outcome: BEGIN, three LETs, four writes, then the RETURN.
+const OUTCOME: usize = 8;
 
 /// The writes after a right code are `signed_in.rs`'s bookkeeping, each guarded by `$right`; a
 /// change to one belongs in the other.
 pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbError> {
-    let (range_counter, range_ends) = rate_counter::shard_window(
-        "range_verified",
-        check.range,
-        check.range_window_secs,
-        check.now,
-    );
     let session_id = session::record(&check.redemption.session_key);
     let r = &check.redemption;
     // The MAC comparison happens in the store: it compares keyed MACs, which an attacker can
@@ -93,8 +85,6 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
                  user_agent: $agent, methods: $methods }][WHERE $right];
              UPDATE $guard SET failures = 0, retry_at = 0 \
                  WHERE $right AND locked = false AND (failures > 0 OR retry_at > 0);
-             INSERT INTO rate_counter [{ id: $range_counter, count: 1, expires_at: $range_ends }][WHERE $right] \
-                 ON DUPLICATE KEY UPDATE count += 1;
              INSERT INTO audit_event $events[WHERE $right];
              RETURN { limited: $hits > $ip_max, found: $c != NONE, right: $right, attempts: $c.attempts };
              COMMIT TRANSACTION;",
@@ -113,8 +103,6 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
         .bind(("agent", r.user_agent.clone()))
         .bind(("methods", r.methods.clone()))
         .bind(("guard", login_guard::record(check.username)))
-        .bind(("range_counter", range_counter.clone()))
-        .bind(("range_ends", range_ends))
         .bind(("events", check.events.clone()))
         .into_future()
     })
@@ -150,7 +138,7 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::{memory, user as users};
+    use crate::server::db::{memory, rate_counter, user as users};
 
     const NOW: i64 = 1_000_000;
 
@@ -168,9 +156,17 @@ mod tests {
             ip_counter: rate_counter::window("code_checks_ip", ip, 600, NOW),
             ip_max,
             username: "user",
-            range: "919876",
-            range_window_secs: 3600,
-            events: Vec::new(),
+            events: vec![audit_event::Event {
+                at: NOW,
+                kind: "signed_in".into(),
+                account: Some(users::record(&format!("u{key}"))),
+                username: "user".into(),
+                masked_phone: "+91******3210".into(),
+                ip: ip.into(),
+                user_agent: "test".into(),
+                detail: "sms".into(),
+                verified_range: Some("919876".into()),
+            }],
             redemption: Redemption {
                 session_key: session.into(),
                 session_expires_at: NOW + 3_600_000,
@@ -196,8 +192,12 @@ mod tests {
         let right = check_code(&db, check("k", "right", "10.0.0.1", 2, "s1")).await;
         assert_eq!(right.unwrap(), Checked::Right);
         assert_eq!(sessions(&db).await, 1);
-        let verified = rate_counter::peek_sharded(&db, "range_verified", "919876", 3600, NOW).await;
-        assert_eq!(verified.unwrap(), 1);
+        let verified = audit_event::signed_in_in_range(&db, "919876", NOW, 10).await;
+        assert_eq!(
+            verified.unwrap(),
+            1,
+            "the right code's row, not the wrong one's"
+        );
         // The address has used its two checks; the third is refused before the challenge.
         let limited = check_code(&db, check("k", "right", "10.0.0.1", 2, "s2")).await;
         assert!(matches!(limited.unwrap(), Checked::AddressLimited { .. }));
