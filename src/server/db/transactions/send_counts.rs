@@ -70,13 +70,17 @@ pub async fn count_send(
     sql.push_str("COMMIT TRANSACTION;");
     let (sends, range_ends) =
         rate_counter::shard_window("range_sends", range, range_window_secs, now);
-    let all_sends = rate_counter::shards("range_sends", range, range_window_secs, now);
+    let all_sends = read_range
+        .then(|| rate_counter::shards("range_sends", range, range_window_secs, now))
+        .unwrap_or_default();
     let (mut res, errors) = until_settled(50, || {
         let mut query = db
             .query(sql.as_str())
             .bind(("sends", sends.clone()))
-            .bind(("range_ends", range_ends))
-            .bind(("all_sends", all_sends.clone()));
+            .bind(("range_ends", range_ends));
+        if read_range {
+            query = query.bind(("all_sends", all_sends.clone()));
+        }
         for (i, limit) in limits.iter().enumerate() {
             query = query
                 .bind((format!("c{i}"), limit.counter.clone()))
