@@ -70,9 +70,11 @@ pub async fn count_send(
     sql.push_str("COMMIT TRANSACTION;");
     let (sends, range_ends) =
         rate_counter::shard_window("range_sends", range, range_window_secs, now);
-    let all_sends = read_range
-        .then(|| rate_counter::shards("range_sends", range, range_window_secs, now))
-        .unwrap_or_default();
+    let all_sends = if read_range {
+        rate_counter::shards("range_sends", range, range_window_secs, now)
+    } else {
+        Vec::new()
+    };
     let (mut res, errors) = until_settled(50, || {
         let mut query = db
             .query(sql.as_str())
