@@ -105,7 +105,9 @@ pub async fn run(
                          phone: '+91' + <string>(9500000000 + $i), code_mac: $macs[$n],
                          attempts: 0, consumed: false, created_at: $now,
                          expires_at: $now + 3600000, resend_after: $now, sends: 1,
-                         language: 'en'
+                         language: 'en', username: 'scale_user_' + <string>$i,
+                         guard: type::record('login_guard', 'scale_user_' + <string>$i),
+                         masked_phone: '+91******0000', phone_range: '+9195'
                      };
                  }",
             )

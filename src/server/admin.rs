@@ -183,6 +183,7 @@ mod tests {
                 expires_at: 999_999,
                 resend_after: 0,
                 language: "hi".into(),
+                sign_in_as: None,
             };
             transactions::create_with_challenge(&db, user, challenge, 1_000 + i as i64, 0)
                 .await

@@ -2,6 +2,7 @@
 //! resend, registration errors, test numbers, session lifetimes, the audit trail.
 
 use dynamic_otp::model::ActivityKind;
+use dynamic_otp::server::db::otp_challenge;
 
 use super::*;
 
@@ -81,14 +82,20 @@ async fn wrong_password_or_unknown_user_sends_nothing_and_reads_the_same() {
     assert_eq!(app.gateway.messages().len(), before, "nothing was sent");
 }
 
-#[tokio::test]
-async fn a_used_code_is_refused() {
-    let app = start_app(&[]).await;
+/// A signed-up user past her password: her browser, its challenge and the code sent to her.
+async fn priya_at_the_code_step(app: &TestApp) -> (reqwest::Client, String, String) {
     app.sign_up(&browser(), &SEED[1]).await;
     let client = browser();
     let res = app.login(&client, "priya_patel", SEED[1].password).await;
     let challenge = cookie_value(&res, "otp_challenge").expect("challenge cookie");
     let code = app.last_code_to(SEED[1].phone);
+    (client, challenge, code)
+}
+
+#[tokio::test]
+async fn a_used_code_is_refused() {
+    let app = start_app(&[]).await;
+    let (client, challenge, code) = priya_at_the_code_step(&app).await;
     assert_eq!(app.verify(&client, &code).await.status(), 200);
 
     // Replay the same challenge and code from another client.
@@ -96,6 +103,25 @@ async fn a_used_code_is_refused() {
         .await
         .unwrap();
     assert_eq!(error_of(replay).await, (410, AppError::CodeExpired));
+}
+
+#[tokio::test]
+async fn a_code_sent_by_an_older_build_still_signs_in() {
+    let app = start_app(&[]).await;
+    let (client, challenge, code) = priya_at_the_code_step(&app).await;
+    // As a build before challenges named whom they sign in wrote it.
+    app.db
+        .query(
+            "UPDATE $id SET username = NONE, guard = NONE, masked_phone = NONE, phone_range = NONE",
+        )
+        .bind(("id", otp_challenge::record(&challenge)))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+    assert_eq!(app.verify(&client, &code).await.status(), 200);
+    let me = app.me(&client).await.expect("signed in");
+    assert_eq!(me.username, "priya_patel");
 }
 
 #[tokio::test]

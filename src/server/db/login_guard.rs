@@ -14,7 +14,7 @@ pub struct Guard {
     pub locked: bool,
 }
 
-pub(crate) fn record(username: &str) -> RecordId {
+pub fn record(username: &str) -> RecordId {
     // Bounded so arbitrary input cannot make huge keys.
     let key: String = username.trim().to_lowercase().chars().take(64).collect();
     RecordId::new("login_guard", key)

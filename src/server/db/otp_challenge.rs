@@ -56,6 +56,24 @@ pub struct ChallengeContent {
     sends: i64,
     language: String,
     current_phone_mac: Option<String>,
+    username: Option<String>,
+    guard: Option<RecordId>,
+    masked_phone: Option<String>,
+    phone_range: Option<String>,
+}
+
+/// Whom a right code signs in, written with a sign-in's challenge (and a new account's phone
+/// check) so that checking the code reads nothing before its one transaction: the session, the
+/// lockout guard's reset and the audit row come from the challenge itself.
+#[derive(Clone, Debug)]
+pub struct SignInAs {
+    pub username: String,
+    /// The account's lockout guard, which a right code clears.
+    pub guard: RecordId,
+    /// The phone as the audit row shows it.
+    pub masked_phone: String,
+    /// The phone's number range, in which the pumping alarm counts the sign-in.
+    pub range: String,
 }
 
 #[derive(Clone)]
@@ -69,10 +87,20 @@ pub struct NewChallenge {
     pub expires_at: i64,
     pub resend_after: i64,
     pub language: String,
+    pub sign_in_as: Option<SignInAs>,
 }
 
 impl NewChallenge {
     pub fn into_row(self) -> ChallengeContent {
+        let (username, guard, masked_phone, phone_range) = match self.sign_in_as {
+            Some(who) => (
+                Some(who.username),
+                Some(who.guard),
+                Some(who.masked_phone),
+                Some(who.range),
+            ),
+            None => (None, None, None, None),
+        };
         ChallengeContent {
             account: self.account,
             purpose: purpose_name(self.purpose).to_string(),
@@ -86,6 +114,10 @@ impl NewChallenge {
             sends: 1,
             language: self.language,
             current_phone_mac: None,
+            username,
+            guard,
+            masked_phone,
+            phone_range,
         }
     }
 }

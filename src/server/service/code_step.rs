@@ -55,7 +55,7 @@ impl AuthService {
         result
     }
 
-    async fn verify_steps(
+    pub(super) async fn verify_steps(
         &self,
         challenge_key: &str,
         code: &str,

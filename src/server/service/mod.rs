@@ -12,8 +12,8 @@ use crate::server::auth::phone::{mask_e164, Phone};
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::{Clock, Zone};
-use crate::server::db::otp_challenge::{self, ChallengeRow, NewChallenge};
-use crate::server::db::{challenge_read, session, user, Db};
+use crate::server::db::otp_challenge::{self, ChallengeRow, NewChallenge, SignInAs};
+use crate::server::db::{challenge_read, login_guard, session, user, Db};
 use crate::server::settings::Config;
 use crate::server::sms::SmsSender;
 
@@ -131,9 +131,10 @@ impl AuthService {
         })
     }
 
+    /// A new challenge for the account `account` named `username`, its code to `phone`.
     fn new_challenge(
         &self,
-        account: surrealdb::types::RecordId,
+        (account, username): (surrealdb::types::RecordId, &str),
         purpose: CodePurpose,
         phone: &str,
         language: &str,
@@ -141,6 +142,14 @@ impl AuthService {
     ) -> (NewChallenge, String) {
         let key = token::new_token();
         let code = self.code_for(phone, now);
+        // A code that signs in goes to the account's own phone: the one its audit row shows and
+        // the alarm counts.
+        let sign_in_as = purpose.signs_in().then(|| SignInAs {
+            username: username.to_string(),
+            guard: login_guard::record(username),
+            masked_phone: mask_e164(phone),
+            range: self.range_of(phone),
+        });
         let challenge = NewChallenge {
             code_mac: self.code_key.mac(&key, &code),
             key,
@@ -151,6 +160,7 @@ impl AuthService {
             expires_at: now + Self::ms(self.config.otp.ttl_secs),
             resend_after: now + Self::ms(self.resend_wait(1)),
             language: language.to_string(),
+            sign_in_as,
         };
         (challenge, code)
     }

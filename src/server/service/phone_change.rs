@@ -84,7 +84,7 @@ impl AuthService {
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
         let (challenge, code) = self.new_challenge(
-            user.id.clone(),
+            (user.id.clone(), &user.username),
             CodePurpose::ChangePhone,
             &phone,
             language,

@@ -95,7 +95,7 @@ impl AuthService {
         let account = user::record(&user_key);
         let language = self.sms.language_for(&client.languages);
         let (challenge, code) = self.new_challenge(
-            account.clone(),
+            (account.clone(), &username),
             CodePurpose::VerifyPhone,
             phone.e164(),
             &language,

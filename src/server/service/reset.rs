@@ -46,7 +46,7 @@ impl AuthService {
         let now = self.clock.now_ms();
         let language = user.language.clone().unwrap_or_else(|| FALLBACK.into());
         let (challenge, code) = self.new_challenge(
-            user.id.clone(),
+            (user.id.clone(), &user.username),
             CodePurpose::ResetPassword,
             &user.phone,
             &language,

@@ -108,8 +108,13 @@ impl AuthService {
         }
         let language = self.language_of(&user, client).await;
         let language = language.as_str();
-        let (challenge, code) =
-            self.new_challenge(user.id.clone(), purpose, &user.phone, language, now);
+        let (challenge, code) = self.new_challenge(
+            (user.id.clone(), &user.username),
+            purpose,
+            &user.phone,
+            language,
+            now,
+        );
         let challenge_key = challenge.key.clone();
         let sms = CodeSms {
             purpose,
@@ -149,7 +154,7 @@ impl AuthService {
     ) -> Result<CodeSent, AppError> {
         let language = self.language_of(user, client).await;
         let (mut challenge, _unsent) = self.new_challenge(
-            user.id.clone(),
+            (user.id.clone(), &user.username),
             CodePurpose::SignIn,
             &user.phone,
             &language,

@@ -1,15 +1,15 @@
-//! An SMS code answering a sign-in or a new account's phone check, in one transaction: the
-//! client's address is counted, the guess is counted on the challenge, the code is compared
-//! and, when right, the challenge is used, the phone marked verified, the session created and
-//! the bookkeeping of a sign-in written. One commit (one fsync) instead of four.
+//! An SMS code answering a sign-in or a new account's phone check, in one transaction and one
+//! trip to the store: the client's address is counted, the guess is counted on the challenge,
+//! the code is compared and, when right, the challenge is used, the phone marked verified, the
+//! session created and the bookkeeping of a sign-in written. Whom it signs in comes from the
+//! challenge itself (`otp_challenge::SignInAs`), so nothing is read before.
 
 use std::future::IntoFuture;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
 use super::super::{
-    audit_event, first_error, is_conflict, login_guard, otp_challenge, session, until_settled, Db,
-    DbError,
+    audit_event, first_error, is_conflict, otp_challenge, until_settled, Db, DbError,
 };
 use super::Redemption;
 
@@ -24,13 +24,8 @@ pub struct CodeCheck<'a> {
     /// The client address's check counter, when its window ends, and how many it allows.
     pub ip_counter: (RecordId, i64),
     pub ip_max: u32,
-    /// Whose sign-in this is (as the challenge says; checked again in the transaction): their
-    /// failure count resets when the code is right.
-    pub account: RecordId,
-    pub username: &'a str,
-    /// Recorded only when the code is right; the sign-in's row names the number range the
-    /// pumping alarm counts it in.
-    pub events: Vec<audit_event::Event>,
+    /// How the sign-in's audit row names the way in.
+    pub method: &'a str,
     pub redemption: Redemption,
 }
 
@@ -45,8 +40,15 @@ pub enum Checked {
     Dead,
     Wrong {
         attempts: i64,
+        account: RecordId,
     },
-    Right,
+    /// Signed in as this account's user.
+    Right {
+        username: String,
+    },
+    /// A live challenge written before challenges named whom they sign in: nothing but the
+    /// address was counted, and the code is for the general path to check.
+    Unnamed,
     /// Kept colliding with concurrent writers of the same records; nothing was counted.
     Busy,
 }
@@ -56,16 +58,18 @@ struct Outcome {
     limited: bool,
     found: bool,
     right: bool,
+    unnamed: bool,
     attempts: Option<i64>,
+    account: Option<RecordId>,
+    username: Option<String>,
 }
 
-/// The statement whose value is the outcome: BEGIN, three LETs, four writes, then the RETURN.
-const OUTCOME: usize = 8;
+/// The statement whose value is the outcome: BEGIN, four LETs, the IF, then the RETURN.
+const OUTCOME: usize = 6;
 
-/// The writes after a right code are `signed_in.rs`'s bookkeeping, each guarded by `$right`; a
-/// change to one belongs in the other.
+/// The writes after a right code are `signed_in.rs`'s bookkeeping; a change to one belongs in
+/// the other.
 pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbError> {
-    let session_id = session::record(&check.redemption.session_key);
     let r = &check.redemption;
     // The MAC comparison happens in the store: it compares keyed MACs, which an attacker can
     // neither choose nor learn, so its timing tells nothing.
@@ -74,36 +78,43 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
             "BEGIN TRANSACTION;
              LET $hits = (UPSERT $ip_counter SET count = (count ?? 0) + 1, expires_at = $ip_ends \
                  RETURN VALUE count)[0];
-             LET $c = (UPDATE $id SET attempts += 1, consumed = code_mac IN $macs AND account = $account \
+             LET $c = (UPDATE $id SET attempts += 1, consumed = code_mac IN $macs \
                  WHERE $hits <= $ip_max AND consumed = false AND attempts < $max AND expires_at > $now \
-                 AND purpose IN ['sign_in', 'verify_phone'] RETURN AFTER)[0];
+                 AND purpose IN ['sign_in', 'verify_phone'] AND username != NONE RETURN AFTER)[0];
              LET $right = $c.consumed = true;
-             UPDATE $account SET phone_verified = true, last_method = 'sms' \
-                 WHERE $right AND (phone_verified != true OR last_method != 'sms');
-             INSERT INTO session [{ id: $session_id, account: $account, created_at: $now, \
-                 last_seen: $now, proven_at: $now, expires_at: $expires, ip: $ip, \
-                 user_agent: $agent, methods: $methods }][WHERE $right];
-             UPDATE $guard SET failures = 0, retry_at = 0 \
-                 WHERE $right AND locked = false AND (failures > 0 OR retry_at > 0);
-             INSERT INTO audit_event $events[WHERE $right];
-             RETURN { limited: $hits > $ip_max, found: $c != NONE, right: $right, attempts: $c.attempts };
+             LET $unnamed = $c = NONE AND $hits <= $ip_max AND $id.username = NONE \
+                 AND $id.consumed = false AND $id.purpose IN ['sign_in', 'verify_phone'];
+             IF $right {
+                 LET $account = $c.account;
+                 LET $guard = $c.guard;
+                 UPDATE $account SET phone_verified = true, last_method = 'sms' \
+                     WHERE phone_verified != true OR last_method != 'sms';
+                 CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, \
+                     proven_at: $now, expires_at: $expires, ip: $ip, user_agent: $agent, methods: $methods };
+                 UPDATE $guard SET failures = 0, retry_at = 0 \
+                     WHERE locked = false AND (failures > 0 OR retry_at > 0);
+                 CREATE audit_event CONTENT { at: $now, kind: $kind, account: $account, \
+                     username: $c.username, masked_phone: $c.masked_phone, ip: $ip, user_agent: $agent, \
+                     detail: $method, verified_range: $c.phone_range };
+             };
+             RETURN { limited: $hits > $ip_max, found: $c != NONE, right: $right, unnamed: $unnamed, \
+                 attempts: $c.attempts, account: $c.account, username: $c.username };
              COMMIT TRANSACTION;",
         )
         .bind(("ip_counter", check.ip_counter.0.clone()))
         .bind(("ip_ends", check.ip_counter.1))
         .bind(("ip_max", i64::from(check.ip_max)))
         .bind(("id", otp_challenge::record(check.key)))
-        .bind(("account", check.account.clone()))
         .bind(("max", i64::from(check.max_attempts)))
         .bind(("now", check.now))
         .bind(("macs", check.macs.clone()))
-        .bind(("session_id", session_id.clone()))
+        .bind(("session_id", super::super::session::record(&r.session_key)))
         .bind(("expires", r.session_expires_at))
         .bind(("ip", r.ip.clone()))
         .bind(("agent", r.user_agent.clone()))
         .bind(("methods", r.methods.clone()))
-        .bind(("guard", login_guard::record(check.username)))
-        .bind(("events", check.events.clone()))
+        .bind(("kind", audit_event::Kind::SignedIn.as_str()))
+        .bind(("method", check.method.to_string()))
         .into_future()
     })
     .await?;
@@ -119,18 +130,28 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
             "code check: no outcome".to_string(),
         )));
     };
-    Ok(if outcome.limited {
-        Checked::AddressLimited {
+    Ok(match outcome {
+        Outcome { limited: true, .. } => Checked::AddressLimited {
             window_ends_at: check.ip_counter.1,
-        }
-    } else if !outcome.found {
-        Checked::Dead
-    } else if outcome.right {
-        Checked::Right
-    } else {
-        Checked::Wrong {
-            attempts: outcome.attempts.unwrap_or(i64::from(check.max_attempts)),
-        }
+        },
+        Outcome { unnamed: true, .. } => Checked::Unnamed,
+        Outcome {
+            found: true,
+            right: true,
+            username: Some(username),
+            ..
+        } => Checked::Right { username },
+        Outcome {
+            found: true,
+            right: false,
+            account: Some(account),
+            attempts,
+            ..
+        } => Checked::Wrong {
+            attempts: attempts.unwrap_or(i64::from(check.max_attempts)),
+            account,
+        },
+        _ => Checked::Dead,
     })
 }
 
@@ -138,7 +159,7 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
 mod tests {
     use super::*;
     use crate::model::CodePurpose;
-    use crate::server::db::{memory, rate_counter, user as users};
+    use crate::server::db::{login_guard, memory, rate_counter, user as users};
 
     const NOW: i64 = 1_000_000;
 
@@ -152,21 +173,9 @@ mod tests {
             macs: vec!["old-key".into(), mac.into()],
             max_attempts: 5,
             now: NOW,
-            account: users::record(&format!("u{key}")),
             ip_counter: rate_counter::window("code_checks_ip", ip, 600, NOW),
             ip_max,
-            username: "user",
-            events: vec![audit_event::Event {
-                at: NOW,
-                kind: "signed_in".into(),
-                account: Some(users::record(&format!("u{key}"))),
-                username: "user".into(),
-                masked_phone: "+91******3210".into(),
-                ip: ip.into(),
-                user_agent: "test".into(),
-                detail: "sms".into(),
-                verified_range: Some("919876".into()),
-            }],
+            method: "sms",
             redemption: Redemption {
                 session_key: session.into(),
                 session_expires_at: NOW + 3_600_000,
@@ -188,9 +197,17 @@ mod tests {
         let db = memory().await;
         setup(&db, "k").await;
         let wrong = check_code(&db, check("k", "wrong", "10.0.0.1", 2, "s1")).await;
-        assert_eq!(wrong.unwrap(), Checked::Wrong { attempts: 1 });
+        let account = users::record("uk");
+        assert_eq!(
+            wrong.unwrap(),
+            Checked::Wrong {
+                attempts: 1,
+                account
+            }
+        );
         let right = check_code(&db, check("k", "right", "10.0.0.1", 2, "s1")).await;
-        assert_eq!(right.unwrap(), Checked::Right);
+        let username = "user_k".to_string();
+        assert_eq!(right.unwrap(), Checked::Right { username });
         assert_eq!(sessions(&db).await, 1);
         let verified = audit_event::signed_in_in_range(&db, "919876", NOW, 10).await;
         assert_eq!(
@@ -241,11 +258,79 @@ mod tests {
             .collect();
         let mut signed_in = 0;
         for right in rights {
-            if right.await.unwrap().unwrap() == Checked::Right {
+            if matches!(right.await.unwrap().unwrap(), Checked::Right { .. }) {
                 signed_in += 1;
             }
         }
         assert_eq!(signed_in, 1);
         assert_eq!(sessions(&db).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_right_code_signs_in_whom_the_challenge_names() {
+        let db = memory().await;
+        super::super::account_with_challenge(&db, "v", CodePurpose::VerifyPhone, "right", NOW)
+            .await;
+        login_guard::record_failure(&db, "user_v", NOW, |_| (30, false))
+            .await
+            .unwrap();
+        let right = check_code(&db, check("v", "right", "10.0.3.1", 10, "s")).await;
+        let username = "user_v".to_string();
+        assert_eq!(right.unwrap(), Checked::Right { username });
+
+        let account = users::record("uv");
+        let user = users::find(&db, &account).await.unwrap().unwrap();
+        assert!(user.phone_verified, "a new account's phone is proven");
+        let guard = login_guard::get(&db, "user_v").await.unwrap();
+        assert_eq!((guard.failures, guard.retry_at), (0, 0));
+        #[derive(SurrealValue, Debug, PartialEq)]
+        struct Row {
+            kind: String,
+            account: Option<RecordId>,
+            username: String,
+            masked_phone: String,
+            ip: String,
+            detail: String,
+            verified_range: Option<String>,
+        }
+        let fields = "kind, account, username, masked_phone, ip, detail, verified_range";
+        let mut res = db
+            .query(format!("SELECT {fields} FROM audit_event"))
+            .await
+            .unwrap();
+        let rows: Vec<Row> = res.take(0).unwrap();
+        let expected = Row {
+            kind: "signed_in".into(),
+            account: Some(account),
+            username: "user_v".into(),
+            masked_phone: "+91******000v".into(),
+            ip: "10.0.3.1".into(),
+            detail: "sms".into(),
+            verified_range: Some("919876".into()),
+        };
+        assert_eq!(rows, vec![expected]);
+    }
+
+    #[tokio::test]
+    async fn a_challenge_written_before_it_named_its_user_is_left_unchecked() {
+        let db = memory().await;
+        setup(&db, "o").await;
+        db.query(
+            "UPDATE $id SET username = NONE, guard = NONE, masked_phone = NONE, phone_range = NONE",
+        )
+        .bind(("id", otp_challenge::record("o")))
+        .await
+        .unwrap()
+        .check()
+        .unwrap();
+        let checked = check_code(&db, check("o", "right", "10.0.4.1", 10, "s")).await;
+        assert_eq!(checked.unwrap(), Checked::Unnamed);
+        let row = otp_challenge::get(&db, "o").await.unwrap().unwrap();
+        assert_eq!(
+            (row.attempts, row.consumed),
+            (0, false),
+            "left for the general path"
+        );
+        assert_eq!(sessions(&db).await, 0);
     }
 }

@@ -23,7 +23,7 @@ pub(in crate::server::db) async fn account_with_challenge(
     code_mac: &str,
     now: i64,
 ) -> surrealdb::types::RecordId {
-    use super::otp_challenge::NewChallenge;
+    use super::otp_challenge::{NewChallenge, SignInAs};
     use super::user::{self, NewUser};
     let user = NewUser {
         key: format!("u{key}"),
@@ -35,6 +35,12 @@ pub(in crate::server::db) async fn account_with_challenge(
         language: "hi".into(),
     };
     let account = user::record(&user.key);
+    let sign_in_as = purpose.signs_in().then(|| SignInAs {
+        username: user.username.clone(),
+        guard: super::login_guard::record(&user.username),
+        masked_phone: "+91******".to_string() + &user.phone[user.phone.len() - 4..],
+        range: "919876".into(),
+    });
     let challenge = NewChallenge {
         key: key.into(),
         account: account.clone(),
@@ -45,6 +51,7 @@ pub(in crate::server::db) async fn account_with_challenge(
         expires_at: now + 300_000,
         resend_after: now + 30_000,
         language: "hi".into(),
+        sign_in_as,
     };
     create_with_challenge(db, user, challenge, now, now - 1_800_000)
         .await

@@ -127,6 +127,7 @@ mod tests {
             expires_at: 300_000,
             resend_after: 30_000,
             language: "en".into(),
+            sign_in_as: None,
         };
         (user, challenge)
     }

@@ -213,6 +213,7 @@ mod tests {
             expires_at: 300_005,
             resend_after: 30_005,
             language: "en".into(),
+            sign_in_as: None,
         }
     }
 
