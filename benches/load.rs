@@ -505,7 +505,6 @@ async fn check_rate(db: &Db, code_key: &CodeKey, keys: Vec<String>, workers: usi
                 now,
                 ip_counter: rate_counter::window("code_checks_ip", &address(i), 600, now),
                 ip_max: 100,
-                method: "sms",
                 redemption: transactions::Redemption {
                     session_key: format!("{:064x}", (i + 1) << 40),
                     session_expires_at: now + 3_600_000,

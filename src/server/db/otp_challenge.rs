@@ -39,6 +39,21 @@ impl ChallengeRow {
             _ => None,
         }
     }
+
+    /// Whether a right code may start a session (`CodePurpose::signs_in`).
+    pub fn signs_in(&self) -> bool {
+        self.purpose().is_some_and(CodePurpose::signs_in)
+    }
+}
+
+/// The stored names of the purposes whose code may start a session, for queries that pick them.
+pub(super) fn signing_purposes() -> Vec<&'static str> {
+    use CodePurpose::*;
+    [VerifyPhone, SignIn, ResetPassword, ChangePhone]
+        .into_iter()
+        .filter(|purpose| purpose.signs_in())
+        .map(purpose_name)
+        .collect()
 }
 
 /// The stored fields of a new challenge, bound as one object.

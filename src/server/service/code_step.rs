@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode, SignInMethod};
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
-use crate::server::db::otp_challenge::{self, NewCode};
+use crate::server::db::otp_challenge::{self, ChallengeRow, NewCode};
 use crate::server::db::transactions::{self, Redemption, WithSend};
 use crate::server::db::{audit_event, sms_message};
 use crate::server::metrics;
@@ -20,9 +20,7 @@ impl AuthService {
         let now = self.clock.now_ms();
         let row = self
             .challenge(challenge_key, |r| {
-                r.purpose().is_some_and(CodePurpose::signs_in)
-                    && !r.consumed
-                    && r.created_at > self.stale_before(now)
+                r.signs_in() && !r.consumed && r.created_at > self.stale_before(now)
             })
             .await?;
         let Some(row) = row else { return Ok(None) };
@@ -65,9 +63,9 @@ impl AuthService {
         let now = self.clock.now_ms();
         let max = self.config.otp.max_attempts;
         // Reset and phone-change codes prove a phone only; they never stand in for the password.
-        let fits = |r: &otp_challenge::ChallengeRow| r.purpose().is_some_and(CodePurpose::signs_in);
         // The answer is counted per IP before the challenge is looked up, as `code_to_check` is.
-        let (row, user) = match self.challenge_and_account(challenge_key, fits).await {
+        let read = self.challenge_and_account(challenge_key, ChallengeRow::signs_in);
+        let (row, user) = match read.await {
             Ok(Some((row, user))) => (Ok(Some(row)), user),
             Ok(None) => (Ok(None), None),
             Err(e) => (Err(e), None),
@@ -181,9 +179,7 @@ impl AuthService {
     ) -> Result<PendingCode, AppError> {
         let now = self.clock.now_ms();
         let row = self
-            .challenge(challenge_key, |r| {
-                r.purpose().is_some_and(CodePurpose::signs_in)
-            })
+            .challenge(challenge_key, ChallengeRow::signs_in)
             .await?
             .ok_or(AppError::CodeExpired)?;
         // Out of tries, the sign-in starts over: a new code would not bring tries back.

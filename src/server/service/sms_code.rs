@@ -4,11 +4,12 @@
 
 use super::{AuthService, OrInternal, SignedInTokens, Who};
 use crate::error::AppError;
-use crate::model::{CodePurpose, SignInMethod};
+use crate::model::SignInMethod;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
+use crate::server::db::otp_challenge::ChallengeRow;
 use crate::server::db::transactions::{self, Checked, CodeCheck};
-use crate::server::db::{audit_event, otp_challenge, rate_counter, user};
+use crate::server::db::{audit_event, rate_counter, user};
 
 impl AuthService {
     pub(super) async fn verify_sms_code(
@@ -39,7 +40,6 @@ impl AuthService {
                 now,
                 ip_counter: rate_counter::window(per_ip.scope, &client.ip_key(), per_ip.secs, now),
                 ip_max: per_ip.max,
-                method: SignInMethod::Sms.stored(),
                 redemption: self.redemption(&session_token, SignInMethod::Sms, client, now),
             },
         )
@@ -79,11 +79,9 @@ impl AuthService {
             Checked::Busy => {
                 // Refused unchecked, and counted as a failure, as `guess` does.
                 tracing::warn!("code check refused unchecked: it kept colliding");
-                let fits = |r: &otp_challenge::ChallengeRow| {
-                    r.purpose().is_some_and(CodePurpose::signs_in)
-                };
-                if let Some((_, Some(user))) =
-                    self.challenge_and_account(challenge_key, fits).await?
+                if let Some((_, Some(user))) = self
+                    .challenge_and_account(challenge_key, ChallengeRow::signs_in)
+                    .await?
                 {
                     self.failed(Who::user(&user), now, client).await?;
                 }

@@ -12,6 +12,7 @@ use super::super::{
     audit_event, first_error, is_conflict, otp_challenge, until_settled, Db, DbError,
 };
 use super::Redemption;
+use crate::model::SignInMethod;
 
 /// One typed code for one challenge.
 pub struct CodeCheck<'a> {
@@ -24,8 +25,6 @@ pub struct CodeCheck<'a> {
     /// The client address's check counter, when its window ends, and how many it allows.
     pub ip_counter: (RecordId, i64),
     pub ip_max: u32,
-    /// How the sign-in's audit row names the way in.
-    pub method: &'a str,
     pub redemption: Redemption,
 }
 
@@ -80,15 +79,15 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
                  RETURN VALUE count)[0];
              LET $c = (UPDATE $id SET attempts += 1, consumed = code_mac IN $macs \
                  WHERE $hits <= $ip_max AND consumed = false AND attempts < $max AND expires_at > $now \
-                 AND purpose IN ['sign_in', 'verify_phone'] AND username != NONE RETURN AFTER)[0];
+                 AND purpose IN $signs_in AND username != NONE RETURN AFTER)[0];
              LET $right = $c.consumed = true;
              LET $unnamed = $c = NONE AND $hits <= $ip_max AND $id.username = NONE \
-                 AND $id.consumed = false AND $id.purpose IN ['sign_in', 'verify_phone'];
+                 AND $id.consumed = false AND $id.purpose IN $signs_in;
              IF $right {
                  LET $account = $c.account;
                  LET $guard = $c.guard;
-                 UPDATE $account SET phone_verified = true, last_method = 'sms' \
-                     WHERE phone_verified != true OR last_method != 'sms';
+                 UPDATE $account SET phone_verified = true, last_method = $method \
+                     WHERE phone_verified != true OR last_method != $method;
                  CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now, \
                      proven_at: $now, expires_at: $expires, ip: $ip, user_agent: $agent, methods: $methods };
                  UPDATE $guard SET failures = 0, retry_at = 0 \
@@ -114,7 +113,8 @@ pub async fn check_code(db: &Db, check: CodeCheck<'_>) -> Result<Checked, DbErro
         .bind(("agent", r.user_agent.clone()))
         .bind(("methods", r.methods.clone()))
         .bind(("kind", audit_event::Kind::SignedIn.as_str()))
-        .bind(("method", check.method.to_string()))
+        .bind(("method", SignInMethod::Sms.stored()))
+        .bind(("signs_in", otp_challenge::signing_purposes()))
         .into_future()
     })
     .await?;
@@ -175,7 +175,6 @@ mod tests {
             now: NOW,
             ip_counter: rate_counter::window("code_checks_ip", ip, 600, NOW),
             ip_max,
-            method: "sms",
             redemption: Redemption {
                 session_key: session.into(),
                 session_expires_at: NOW + 3_600_000,
