@@ -249,8 +249,13 @@ mod tests {
             let db = db.clone();
             async move { sms_message::get(&db, &format!("sms-{key}")).await.unwrap() }
         };
-        assert!(!stored("first").await, "replaced by the second");
-        assert!(stored("second").await);
+        let first = otp_challenge::get(&db, "first").await.unwrap();
+        assert!(first.is_some_and(|r| r.consumed), "spent by the second");
+        let second_row = otp_challenge::get(&db, "second").await.unwrap();
+        assert!(
+            second_row.is_some_and(|r| !r.consumed),
+            "the second is live"
+        );
         let second = recorded("second")
             .await
             .expect("the second's attempt is recorded");
