@@ -642,6 +642,7 @@ async fn page_bytes(bench: &Bench, path: &str) -> Value {
 
 #[tokio::main]
 async fn main() {
+    floor::serve_bare_sign_in_if_asked().await;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let short = env_secs("BENCH_SECS", 10);
     let overload_for = env_secs("BENCH_OVERLOAD_SECS", 20);
@@ -704,6 +705,8 @@ async fn main() {
     // Every sign-in answered 200 hashed once; what the server spent beyond that is the rest.
     let signin_cpu = (cpu_seconds(pid) - server_cpu_before) / signin_lat.len().max(1) as f64;
     let outside_argon2 = (signin_cpu - hash_cpu) / hash_cpu;
+    // Its floor: the same requests answered with the hash and nothing else.
+    let bare_signin = floor::bare_sign_ins(&b.http, &config.argon2, workers, short).await;
 
     // 2. Overload: three times that rate, open loop.
     eprintln!("2/6 overload at 3x…");
@@ -805,7 +808,10 @@ async fn main() {
                    "ratio": signin_rate / hash_rate, "p50_ms": percentile(&signin_lat, 0.5),
                    "p99_ms": percentile(&signin_lat, 0.99),
                    "argon2_cpu_ms": hash_cpu * 1000.0, "signin_server_cpu_ms": signin_cpu * 1000.0,
-                   "cpu_outside_argon2_share": outside_argon2},
+                   "cpu_outside_argon2_share": outside_argon2,
+                   "bare_per_sec": bare_signin.per_sec, "bare_ratio": bare_signin.per_sec / hash_rate,
+                   "bare_server_cpu_ms": bare_signin.cpu_per_request * 1000.0,
+                   "bare_cpu_outside_argon2_share": (bare_signin.cpu_per_request - hash_cpu) / hash_cpu},
         "overload": {"offered_per_sec": offered, "requests": results.len(),
                      "shed_share": shed.len() as f64 / results.len().max(1) as f64,
                      "other_answers": other,
@@ -862,6 +868,9 @@ fn print_table(r: &Value) {
         f(&s["signins_per_sec"]), f(&s["p50_ms"]), f(&s["p99_ms"]), f(&s["argon2_raw_per_sec"]), f(&s["ratio"]));
     println!("| 1b | server CPU per sign-in outside argon2id, as a share of one hash | {:.1} ms per sign-in (server's own CPU) | {:.1} ms per hash | **{:.0}%** | ≤ 10% |",
         f(&s["signin_server_cpu_ms"]), f(&s["argon2_cpu_ms"]), 100.0 * f(&s["cpu_outside_argon2_share"]));
+    println!("| 1 | its floor: a bare server that only checks the password, over the same HTTP | {:.1}/s; {:.1} ms of its CPU per sign-in, **{:.0}%** outside the hash | {:.1}/s | **{:.2}** | — |",
+        f(&s["bare_per_sec"]), f(&s["bare_server_cpu_ms"]), 100.0 * f(&s["bare_cpu_outside_argon2_share"]),
+        f(&s["argon2_raw_per_sec"]), f(&s["bare_ratio"]));
     let o = &r["overload"];
     println!("| 2 | overload at 3× capacity ({:.1}/s offered): shed with 503 + Retry-After | {:.0}% shed, shed p50 {:.1} ms / p99 **{:.1} ms**; accepted {:.1}/s, p95 {:.0} ms | p99 ≤ 50 ms | — | p99 ≤ 50 ms |",
         f(&o["offered_per_sec"]), 100.0 * f(&o["shed_share"]), f(&o["shed_p50_ms"]), f(&o["shed_p99_ms"]),
