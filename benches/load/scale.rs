@@ -76,7 +76,7 @@ pub async fn run(
                          username: 'scale_user_' + <string>$i, full_name: 'राज शर्मा',
                          phone: '+91' + <string>(9500000000 + $i), email: 'scale@example.in',
                          password_hash: $hash, phone_verified: true, created_at: $now,
-                         language: 'en'
+                         language: 'en', factors_enrolled: false
                      };
                  }",
             )

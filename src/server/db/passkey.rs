@@ -1,9 +1,12 @@
 //! The `passkey` table: an account's passkeys. `data` is webauthn-rs's record of the credential
 //! (public key, counter, backup flags): nothing in it signs anyone in.
 
+use std::future::IntoFuture;
+
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::{Db, DbError};
+use super::factors::ENROLLED;
+use super::{errors_mention, first_error, until_settled, Db, DbError};
 
 #[derive(Debug, Clone, SurrealValue)]
 pub struct PasskeyRow {
@@ -42,23 +45,31 @@ pub async fn add(
     passkey: NewPasskey,
     now: i64,
 ) -> Result<bool, DbError> {
-    let res = db
-        .query(
-            "CREATE passkey CONTENT { account: $account, cred_id: $cred_id, data: $data, \
-                 name: $name, synced: $synced, created_at: $now }",
-        )
-        .bind(("account", account.clone()))
-        .bind(("cred_id", passkey.cred_id))
-        .bind(("data", passkey.data))
-        .bind(("name", passkey.name))
-        .bind(("synced", passkey.synced))
-        .bind(("now", now))
-        .await?;
-    match res.check() {
-        Ok(_) => Ok(true),
-        Err(e) if e.to_string().contains("passkey_cred") => Ok(false),
-        Err(e) => Err(e.into()),
+    let sql = format!(
+        "BEGIN TRANSACTION;
+         CREATE passkey CONTENT {{ account: $account, cred_id: $cred_id, data: $data, \
+             name: $name, synced: $synced, created_at: $now }};
+         {ENROLLED}
+         COMMIT TRANSACTION;"
+    );
+    let (_, errors) = until_settled(20, || {
+        db.query(sql.as_str())
+            .bind(("account", account.clone()))
+            .bind(("cred_id", passkey.cred_id.clone()))
+            .bind(("data", passkey.data.clone()))
+            .bind(("name", passkey.name.clone()))
+            .bind(("synced", passkey.synced))
+            .bind(("now", now))
+            .into_future()
+    })
+    .await?;
+    if errors.is_empty() {
+        return Ok(true);
     }
+    if errors_mention(&errors, "passkey_cred") {
+        return Ok(false);
+    }
+    Err(first_error(errors, "passkey: add"))
 }
 
 /// After a sign-in: the credential's new counter and backup flags, and when it was used.

@@ -7,6 +7,7 @@ use std::future::IntoFuture;
 
 use surrealdb::types::{RecordId, SurrealValue};
 
+use super::factors::ENROLLED;
 use super::{retry_conflicts, Db, DbError};
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -36,13 +37,14 @@ pub async fn replace(
     reveal: String,
     now: i64,
 ) -> Result<(), DbError> {
-    db.query(
+    db.query(format!(
         "BEGIN TRANSACTION;
          DELETE recovery_set WHERE account = $account;
-         CREATE recovery_set CONTENT { account: $account, unused: $macs, reveal: $reveal, \
-             created_at: $now };
-         COMMIT TRANSACTION;",
-    )
+         CREATE recovery_set CONTENT {{ account: $account, unused: $macs, reveal: $reveal, \
+             created_at: $now }};
+         {ENROLLED}
+         COMMIT TRANSACTION;"
+    ))
     .bind(("account", account.clone()))
     .bind(("macs", macs))
     .bind(("reveal", reveal))

@@ -6,7 +6,7 @@ use std::future::IntoFuture;
 
 use surrealdb::types::RecordId;
 
-use super::factors::{held_from, Held, HELD_BY};
+use super::factors::{held_if_enrolled, held_of, Held};
 use super::login_guard::{self, Guard, GET as GUARD};
 use super::rate_counter::{count_from, HIT};
 use super::user::{UserRow, BY_USERNAME};
@@ -18,7 +18,8 @@ pub struct SignInRead {
     pub attempts: u32,
     pub guard: Guard,
     pub user: Option<UserRow>,
-    /// Read for an unknown username too (nothing matches), so both take the same trips.
+    /// Not read for an unknown username, nor for an account that never added a factor (most
+    /// of them), so those two take the same work.
     pub held: Held,
 }
 
@@ -40,7 +41,8 @@ pub async fn sign_in_read(
              LET $user = ({BY_USERNAME})[0];
              LET $account = $user.id;
              RETURN $user;
-             {HELD_BY}"
+             {}",
+            held_if_enrolled()
         )
     } else {
         format!("{HIT} {GUARD}")
@@ -71,7 +73,7 @@ pub async fn sign_in_read(
         attempts,
         guard,
         user,
-        held: held_from(&mut res, USER + 1)?,
+        held: held_of(&mut res, USER + 2)?,
     })
 }
 
@@ -109,12 +111,12 @@ mod tests {
         assert_eq!(read.held, Held::default());
 
         let account = read.user.unwrap().id;
-        db.query("CREATE totp SET account = $a, sealed = '', enabled = true, last_step = 0, created_at = 1")
-            .bind(("a", account))
+        assert!(super::super::totp::start(&db, &account, "sealed", 1)
             .await
-            .unwrap()
-            .check()
-            .unwrap();
+            .unwrap());
+        assert!(super::super::totp::use_step(&db, &account, 1, true, 1)
+            .await
+            .unwrap());
         let read = sign_in_read(&db, username, true, counter("a"))
             .await
             .unwrap();
@@ -135,6 +137,79 @@ mod tests {
             .unwrap();
         assert_eq!((impossible.attempts, impossible.guard.failures), (2, 2));
         assert!(impossible.user.is_none());
+    }
+
+    async fn enrolled(db: &Db, account: &RecordId) -> Option<bool> {
+        let mut res = db
+            .query("RETURN $a.factors_enrolled")
+            .bind(("a", account.clone()))
+            .await
+            .unwrap();
+        res.take(0).unwrap()
+    }
+
+    /// Accounts made before the mark was kept have none: their factors are read in full, and
+    /// one that holds nothing is marked so that its next sign-in skips the reads.
+    #[tokio::test]
+    async fn an_account_from_before_the_mark_is_read_in_full_then_marked_if_it_holds_nothing() {
+        let db = memory().await;
+        let mut old = Vec::new();
+        for key in ["a", "b"] {
+            let account = super::super::transactions::account_with_challenge(
+                &db,
+                key,
+                CodePurpose::SignIn,
+                "mac",
+                1,
+            )
+            .await;
+            assert_eq!(enrolled(&db, &account).await, Some(false), "new accounts");
+            db.query("UPDATE $a SET factors_enrolled = NONE")
+                .bind(("a", account.clone()))
+                .await
+                .unwrap()
+                .check()
+                .unwrap();
+            old.push(account);
+        }
+        // An old account's factor, written as an older build did (no mark).
+        db.query("CREATE recovery_set SET account = $a, unused = ['m'], created_at = 1")
+            .bind(("a", old[1].clone()))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+
+        let plain = sign_in_read(&db, "user_a", true, counter("a"))
+            .await
+            .unwrap();
+        assert_eq!(plain.held, Held::default());
+        assert_eq!(enrolled(&db, &old[0]).await, Some(false), "marked");
+        let holding = sign_in_read(&db, "user_b", true, counter("b"))
+            .await
+            .unwrap();
+        assert!(holding.held.recovery_codes, "read in full");
+        assert_eq!(enrolled(&db, &old[1]).await, None, "left unmarked");
+
+        // Adding a factor marks the account for good, and the reads come back.
+        assert!(super::super::passkey::add(
+            &db,
+            &old[0],
+            super::super::passkey::NewPasskey {
+                cred_id: "cred".into(),
+                data: "{}".into(),
+                name: "phone".into(),
+                synced: true,
+            },
+            2,
+        )
+        .await
+        .unwrap());
+        assert_eq!(enrolled(&db, &old[0]).await, Some(true));
+        let read = sign_in_read(&db, "user_a", true, counter("c"))
+            .await
+            .unwrap();
+        assert!(read.held.passkey);
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use std::future::IntoFuture;
 
+use super::factors::ENROLLED;
 use super::{
     errors_mention, first_error, is_conflict, retry_conflicts, until_settled, Db, DbError,
 };
@@ -34,18 +35,20 @@ pub async fn of_account(db: &Db, account: &RecordId) -> Result<Option<TotpRow>, 
 /// A new key waiting for its first code, replacing an earlier unconfirmed one. False when the
 /// account already has a confirmed app (remove it first): the unique index refuses a second.
 pub async fn start(db: &Db, account: &RecordId, sealed: &str, now: i64) -> Result<bool, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+         DELETE totp WHERE account = $account AND enabled = false;
+         CREATE totp CONTENT {{ account: $account, sealed: $sealed, enabled: false, \
+             last_step: 0, created_at: $now }};
+         {ENROLLED}
+         COMMIT TRANSACTION;"
+    );
     let (_, errors) = until_settled(20, || {
-        db.query(
-            "BEGIN TRANSACTION;
-             DELETE totp WHERE account = $account AND enabled = false;
-             CREATE totp CONTENT { account: $account, sealed: $sealed, enabled: false, \
-                 last_step: 0, created_at: $now };
-             COMMIT TRANSACTION;",
-        )
-        .bind(("account", account.clone()))
-        .bind(("sealed", sealed.to_string()))
-        .bind(("now", now))
-        .into_future()
+        db.query(sql.as_str())
+            .bind(("account", account.clone()))
+            .bind(("sealed", sealed.to_string()))
+            .bind(("now", now))
+            .into_future()
     })
     .await?;
     if errors.is_empty() {

@@ -61,7 +61,7 @@ async fn try_create(
              CREATE $user CONTENT {
                  username: $username, full_name: $full_name, phone: $phone, email: $email,
                  password_hash: $password_hash, phone_verified: false, created_at: $now,
-                 language: $language
+                 language: $language, factors_enrolled: false
              };
              CREATE $challenge CONTENT $challenge_row;
              COMMIT TRANSACTION;",
