@@ -191,6 +191,19 @@ mod tests {
         assert!(holding.held.recovery_codes, "read in full");
         assert_eq!(enrolled(&db, &old[1]).await, None, "left unmarked");
 
+        // Marked, the account's factor tables are not read at all: a row written behind the
+        // mark's back (no factor is added that way) goes unseen.
+        db.query("CREATE totp SET account = $a, sealed = '', enabled = true, last_step = 0, created_at = 1")
+            .bind(("a", old[0].clone()))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+        let skipped = sign_in_read(&db, "user_a", true, counter("c"))
+            .await
+            .unwrap();
+        assert_eq!(skipped.held, Held::default(), "not read");
+
         // Adding a factor marks the account for good, and the reads come back.
         assert!(super::super::passkey::add(
             &db,
