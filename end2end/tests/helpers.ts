@@ -96,9 +96,13 @@ export async function signUp(page: Page, request: APIRequestContext, p: Person) 
   await expectSignedIn(page, p);
 }
 
+/** Waits for the sign-in page to be reached, not to be still there: a passkey in the browser
+ * may sign in again from it at once (conditional mediation). */
 export async function signOut(page: Page) {
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  await Promise.all([
+    page.waitForURL(/\/login$/, { waitUntil: "commit" }),
+    page.getByRole("button", { name: "Sign out" }).click(),
+  ]);
 }
 
 /** RFC 4648 base32, as the security page shows an app key. */
