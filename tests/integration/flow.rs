@@ -105,6 +105,27 @@ async fn a_used_code_is_refused() {
     assert_eq!(error_of(replay).await, (410, AppError::CodeExpired));
 }
 
+/// Signing in again retires the first code step: its right code is refused as if used, from
+/// its own browser, and the second signs in.
+#[tokio::test]
+async fn a_second_sign_in_retires_the_first_code() {
+    let app = start_app(&[]).await;
+    let (first_tab, _, first_code) = priya_at_the_code_step(&app).await;
+    let second_tab = browser();
+    let res = app
+        .login(&second_tab, "priya_patel", SEED[1].password)
+        .await;
+    assert_eq!(res.status(), 200);
+    let second_code = app.last_code_to(SEED[1].phone);
+    assert_eq!(
+        error_of(app.verify(&first_tab, &first_code).await).await,
+        (410, AppError::CodeExpired)
+    );
+    assert_eq!(app.verify(&second_tab, &second_code).await.status(), 200);
+    let me = app.me(&second_tab).await.expect("signed in");
+    assert_eq!(me.username, "priya_patel");
+}
+
 #[tokio::test]
 async fn a_code_sent_by_an_older_build_still_signs_in() {
     let app = start_app(&[]).await;
