@@ -26,11 +26,11 @@ const READS: [&str; 3] = [
 pub(super) const ENROLLED: &str =
     "UPDATE $account SET factors_enrolled = true WHERE factors_enrolled != true;\n";
 
-/// The sign-in read's [`READS`], for `$user` (a row or NONE) and `$account`, as statement `first`
-/// (a LET) and `first + 1` (its value, for [`held_of`]). They are skipped for an account that
-/// never added a factor, most accounts: three tables read fewer per sign-in. An account made
-/// before the mark was kept is read in full and, holding nothing, marked — unless a factor was
-/// added since the reads, whose `true` the condition leaves alone.
+/// The sign-in read's [`READS`], for `$user` (a row or NONE) and `$account`: three statements,
+/// the second the value [`held_of`] takes. The reads are skipped for an account that never
+/// added a factor, most accounts: three tables read fewer per sign-in. An account made before
+/// the mark was kept is read in full and, holding nothing, marked — unless a factor was added
+/// since the reads, whose `true` the condition leaves alone.
 pub(super) fn held_if_enrolled() -> String {
     let [passkey, app, recovery] = READS;
     format!(
