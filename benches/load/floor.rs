@@ -117,7 +117,7 @@ pub async fn bare_sign_ins(
         let (http, url) = (http.clone(), url.clone());
         async move {
             let form = [
-                ("username", super::username(i % 16)),
+                ("username", super::username(i % super::SEEDED_USERS)),
                 ("password", PASSWORD.into()),
             ];
             http.post(url.as_str())

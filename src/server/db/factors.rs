@@ -1,9 +1,12 @@
 //! Which second factors an account holds, read across the factor tables (`passkey`, `totp`,
 //! `recovery_set`) in one round trip: the sign-in step and every signed-in page ask.
 
+use std::future::IntoFuture;
+use std::sync::LazyLock;
+
 use surrealdb::types::RecordId;
 
-use super::{Db, DbError};
+use super::{retry_conflicts, Db, DbError};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Held {
@@ -26,21 +29,28 @@ const READS: [&str; 3] = [
 pub(super) const ENROLLED: &str =
     "UPDATE $account SET factors_enrolled = true WHERE factors_enrolled != true;\n";
 
-/// The sign-in read's [`READS`], for `$user` (a row or NONE) and `$account`: three statements,
-/// the second the value [`held_of`] takes. The reads are skipped for an account that never
-/// added a factor, most accounts: three tables read fewer per sign-in. An account made before
-/// the mark was kept is read in full and, holding nothing, marked — unless a factor was added
-/// since the reads, whose `true` the condition leaves alone.
-pub(super) fn held_if_enrolled() -> String {
+/// The sign-in read's [`READS`] as one statement, for `$user` (a row or NONE) and `$account`;
+/// [`held_of`] takes its value. The reads are skipped for an unknown username and for an account
+/// that never added a factor, most accounts: three tables read fewer per sign-in.
+pub(super) static HELD_IF_ENROLLED: LazyLock<String> = LazyLock::new(|| {
     let [passkey, app, recovery] = READS;
     format!(
-        "LET $held = IF $user = NONE OR $user.factors_enrolled = false {{ [[], [], []] }} \
-             ELSE {{ [({passkey}), ({app}), ({recovery})] }};
-         RETURN $held;
-         IF $user != NONE AND $user.factors_enrolled = NONE AND array::len(array::flatten($held)) = 0 {{
-             UPDATE $account SET factors_enrolled = false WHERE factors_enrolled = NONE;
-         }};"
+        "RETURN IF $user = NONE OR $user.factors_enrolled = false {{ [[], [], []] }} \
+             ELSE {{ [({passkey}), ({app}), ({recovery})] }};"
     )
+});
+
+/// Marks an account from before [`ENROLLED`] was kept, whose reads just found no factor, as
+/// never having added one, so its next sign-in skips them. A factor added since those reads
+/// wrote `true`, which the condition leaves alone; the write is the same however often it runs.
+pub(super) async fn mark_none_added(db: &Db, account: &RecordId) -> Result<(), DbError> {
+    retry_conflicts("factor mark", 20, || {
+        db.query("UPDATE $account SET factors_enrolled = false WHERE factors_enrolled = NONE")
+            .bind(("account", account.clone()))
+            .into_future()
+    })
+    .await?;
+    Ok(())
 }
 
 pub async fn held_by(db: &Db, account: &RecordId) -> Result<Held, DbError> {
@@ -65,7 +75,7 @@ fn held_from(res: &mut surrealdb::IndexedResults, first: usize) -> Result<Held, 
     })
 }
 
-/// [`held_if_enrolled`]'s answer, the statement at `index`.
+/// [`HELD_IF_ENROLLED`]'s answer, the statement at `index`.
 pub(super) fn held_of(res: &mut surrealdb::IndexedResults, index: usize) -> Result<Held, DbError> {
     let held: Vec<Vec<RecordId>> = res.take(index)?;
     let any = |i: usize| held.get(i).is_some_and(|ids| !ids.is_empty());

@@ -3,10 +3,11 @@
 //! trip through the store's executor and its task; these were four.
 
 use std::future::IntoFuture;
+use std::sync::LazyLock;
 
 use surrealdb::types::RecordId;
 
-use super::factors::{held_if_enrolled, held_of, Held};
+use super::factors::{held_of, mark_none_added, Held, HELD_IF_ENROLLED};
 use super::login_guard::{self, Guard, GET as GUARD};
 use super::rate_counter::{count_from, HIT};
 use super::user::{UserRow, BY_USERNAME};
@@ -26,6 +27,22 @@ pub struct SignInRead {
 /// Statements before the user's RETURN: the count, the guard, the LET, the LET.
 const USER: usize = 4;
 
+/// The count, the guard, the user and its factors: the query for a name an account can have.
+static READ_ACCOUNT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{HIT}
+         {GUARD}
+         LET $user = ({BY_USERNAME})[0];
+         LET $account = $user.id;
+         RETURN $user;
+         {}",
+        *HELD_IF_ENROLLED
+    )
+});
+
+/// The count and the guard: the query for a name no account can have.
+static READ_GUARD: LazyLock<String> = LazyLock::new(|| format!("{HIT} {GUARD}"));
+
 /// Counts the attempt on `counter` (the record, and when its window ends) and reads what the
 /// sign-in needs. A `username` no account can have (`possible` false) reads only its guard.
 pub async fn sign_in_read(
@@ -34,19 +51,7 @@ pub async fn sign_in_read(
     possible: bool,
     counter: (RecordId, i64),
 ) -> Result<SignInRead, DbError> {
-    let query = if possible {
-        format!(
-            "{HIT}
-             {GUARD}
-             LET $user = ({BY_USERNAME})[0];
-             LET $account = $user.id;
-             RETURN $user;
-             {}",
-            held_if_enrolled()
-        )
-    } else {
-        format!("{HIT} {GUARD}")
-    };
+    let query = if possible { &READ_ACCOUNT } else { &READ_GUARD };
     // A conflict can only be the counter's (the rest reads): the whole query runs again.
     let mut res = retry_conflicts("sign-in read", 20, || {
         db.query(query.as_str())
@@ -69,11 +74,17 @@ pub async fn sign_in_read(
         });
     }
     let user: Option<UserRow> = res.take(USER)?;
+    let held = held_of(&mut res, USER + 1)?;
+    if let Some(user) = user.as_ref().filter(|u| u.factors_enrolled.is_none()) {
+        if held == Held::default() {
+            mark_none_added(db, &user.id).await?;
+        }
+    }
     Ok(SignInRead {
         attempts,
         guard,
         user,
-        held: held_of(&mut res, USER + 2)?,
+        held,
     })
 }
 
@@ -139,6 +150,16 @@ mod tests {
         assert!(impossible.user.is_none());
     }
 
+    /// Writes as an older build did, or behind the mark's back: `sql` about account `$a`.
+    async fn write_raw(db: &Db, sql: &str, account: &RecordId) {
+        db.query(sql)
+            .bind(("a", account.clone()))
+            .await
+            .unwrap()
+            .check()
+            .unwrap();
+    }
+
     async fn enrolled(db: &Db, account: &RecordId) -> Option<bool> {
         let mut res = db
             .query("RETURN $a.factors_enrolled")
@@ -164,21 +185,16 @@ mod tests {
             )
             .await;
             assert_eq!(enrolled(&db, &account).await, Some(false), "new accounts");
-            db.query("UPDATE $a SET factors_enrolled = NONE")
-                .bind(("a", account.clone()))
-                .await
-                .unwrap()
-                .check()
-                .unwrap();
+            write_raw(&db, "UPDATE $a SET factors_enrolled = NONE", &account).await;
             old.push(account);
         }
         // An old account's factor, written as an older build did (no mark).
-        db.query("CREATE recovery_set SET account = $a, unused = ['m'], created_at = 1")
-            .bind(("a", old[1].clone()))
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
+        write_raw(
+            &db,
+            "CREATE recovery_set SET account = $a, unused = ['m'], created_at = 1",
+            &old[1],
+        )
+        .await;
 
         let plain = sign_in_read(&db, "user_a", true, counter("a"))
             .await
@@ -193,12 +209,12 @@ mod tests {
 
         // Marked, the account's factor tables are not read at all: a row written behind the
         // mark's back (no factor is added that way) goes unseen.
-        db.query("CREATE totp SET account = $a, sealed = '', enabled = true, last_step = 0, created_at = 1")
-            .bind(("a", old[0].clone()))
-            .await
-            .unwrap()
-            .check()
-            .unwrap();
+        write_raw(
+            &db,
+            "CREATE totp SET account = $a, sealed = '', enabled = true, last_step = 0, created_at = 1",
+            &old[0],
+        )
+        .await;
         let skipped = sign_in_read(&db, "user_a", true, counter("c"))
             .await
             .unwrap();
@@ -218,6 +234,11 @@ mod tests {
         )
         .await
         .unwrap());
+        assert_eq!(enrolled(&db, &old[0]).await, Some(true));
+        // A mark that comes after a factor was added (its reads were older) leaves it alone.
+        super::super::factors::mark_none_added(&db, &old[0])
+            .await
+            .unwrap();
         assert_eq!(enrolled(&db, &old[0]).await, Some(true));
         let read = sign_in_read(&db, "user_a", true, counter("c"))
             .await

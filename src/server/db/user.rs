@@ -21,7 +21,7 @@ pub struct UserRow {
     /// The owner said "not now" to the suggestion of a factor stronger than SMS.
     pub stronger_dismissed: Option<bool>,
     /// False while the account has never had a factor besides SMS; true, for good, once one
-    /// was added; absent on accounts made before it was kept (see `factors::HELD_IF_ENROLLED`).
+    /// was added; absent on accounts made before it was kept (see `factors::HELD_IF_ENROLLED`, `factors::mark_none_added`).
     pub factors_enrolled: Option<bool>,
     /// The user handle the account's passkeys carry (a UUID), once it has one.
     pub webauthn_id: Option<String>,
