@@ -351,4 +351,58 @@ mod tests {
         assert_eq!(row("sign-in").purpose(), None);
         assert_eq!(row("").purpose(), None);
     }
+
+    /// Spent challenges stay until the janitor's sweep; a new one's search for the live one
+    /// must not read them, or every sign-in costs more the more the account signed in lately.
+    #[tokio::test]
+    async fn a_new_challenge_finds_the_live_one_without_reading_the_spent() {
+        let db = super::super::memory().await;
+        let account = RecordId::new("user", "u");
+        for i in 0..40 {
+            let new = NewChallenge {
+                key: format!("k{i}"),
+                account: account.clone(),
+                purpose: CodePurpose::SignIn,
+                phone: "+919876543210".into(),
+                code_mac: "mac".into(),
+                now: i,
+                expires_at: i + 1,
+                resend_after: i,
+                language: "en".into(),
+                sign_in_as: None,
+            };
+            create(&db, new).await.unwrap();
+        }
+        let live: Vec<RecordId> = db
+            .query(
+                "SELECT VALUE id FROM otp_challenge WHERE account = $account AND consumed = false",
+            )
+            .bind(("account", account.clone()))
+            .await
+            .unwrap()
+            .take(0)
+            .unwrap();
+        assert_eq!(live, vec![record("k39")]);
+
+        let search = REPLACE.split(';').next().unwrap();
+        let search = &search[search.find(" WHERE ").unwrap()..];
+        let mut res = db
+            .query(format!("SELECT id FROM otp_challenge{search} EXPLAIN FULL"))
+            .bind(("challenge_account", account))
+            .bind(("challenge_purpose", "sign_in"))
+            .await
+            .unwrap();
+        let plan: surrealdb::types::Value = res.take(0).unwrap();
+        let plan = format!("{plan:?}");
+        let scan = &plan[plan
+            .find("IndexScan")
+            .map(|at| plan[..at].rfind("\"metrics\"").unwrap())
+            .unwrap()..];
+        let rows = scan.find("\"output_rows\": Number(Int(").unwrap() + 26;
+        let rows: String = scan[rows..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert_eq!(rows, "1", "{plan}");
+    }
 }
