@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::model::{CodePurpose, PendingCode};
 use crate::server::auth::otp::{self, CodeKey};
 use crate::server::auth::password::{PasswordError, PasswordHasher};
-use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::phone::{mask_e164, mask_e164_for_display, Phone};
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::{Clock, Zone};
@@ -254,9 +254,7 @@ fn pending(
 ) -> PendingCode {
     PendingCode {
         purpose,
-        masked_phone: Phone::from_e164(phone)
-            .map(|p| p.masked_for_display())
-            .unwrap_or_else(|| mask_e164(phone)),
+        masked_phone: mask_e164_for_display(phone),
         expires_in_secs: secs_until(expires_at, now),
         resend_in_secs: secs_until(resend_after, now),
         sms_sent: true,

@@ -84,9 +84,7 @@ impl AuthService {
             .await
             .or_internal("phone wait: read")?;
         Ok(wait.map(|w| PhoneChangeState::Waiting {
-            masked_phone: crate::server::auth::phone::Phone::from_e164(&w.phone)
-                .map(|p| p.masked_for_display())
-                .unwrap_or_else(|| mask_e164(&w.phone)),
+            masked_phone: crate::server::auth::phone::mask_e164_for_display(&w.phone),
             moves_at: format_in(w.ready_at, zone),
         }))
     }

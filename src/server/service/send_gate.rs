@@ -5,7 +5,7 @@ use super::{secs_until, AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::CodePurpose;
 use crate::server::auth::limits::{self, Window};
-use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::phone::{calling_code, mask_e164};
 use crate::server::auth::{otp, pumping, test_numbers};
 use crate::server::client::ClientInfo;
 use crate::server::db::otp_challenge::{self, NewChallenge};
@@ -236,8 +236,8 @@ impl AuthService {
     /// The number range the pumping alarm judges a phone by.
     pub(super) fn range_of(&self, phone: &str) -> String {
         let digits = self.config.pumping.prefix_digits;
-        Phone::from_e164(phone)
-            .map(|p| pumping::prefix(p.e164(), p.country_code(), digits))
+        calling_code(phone)
+            .map(|(code, _)| pumping::prefix(phone, code, digits))
             .unwrap_or_else(|| phone.chars().take(4).collect())
     }
 

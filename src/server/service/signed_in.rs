@@ -4,7 +4,7 @@
 use super::{AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::model::{Activity, ActivityKind, PhoneCountry, SignedInUser};
-use crate::server::auth::phone::{mask_e164, Phone};
+use crate::server::auth::phone::mask_e164_for_display;
 use crate::server::auth::token;
 use crate::server::client::ClientInfo;
 use crate::server::clock::format_in;
@@ -29,9 +29,7 @@ impl AuthService {
         let suggest_stronger =
             u.stronger_dismissed != Some(true) && self.other_methods(&u).await?.is_empty();
         Ok(Some(SignedInUser {
-            masked_phone: Phone::from_e164(&u.phone)
-                .map(|p| p.masked_for_display())
-                .unwrap_or_else(|| mask_e164(&u.phone)),
+            masked_phone: mask_e164_for_display(&u.phone),
             username: u.username,
             full_name: u.full_name,
             email: u.email,
