@@ -78,21 +78,23 @@ impl Phone {
 
     /// For logs: "+91******3210".
     pub fn masked(&self) -> String {
-        let (prefix, national) = self.split();
-        format!("{prefix}{}", mask_all_but_last4(national))
+        mask_after_code(self.country_code, self.national(), "")
     }
 
     /// For people: "+91 ******3210".
     pub fn masked_for_display(&self) -> String {
-        let (prefix, national) = self.split();
-        format!("{prefix} {}", mask_all_but_last4(national))
+        mask_after_code(self.country_code, self.national(), " ")
     }
 
-    fn split(&self) -> (String, &str) {
-        let prefix = format!("+{}", self.country_code);
-        let national = self.e164.get(prefix.len()..).unwrap_or_default();
-        (prefix, national)
+    fn national(&self) -> &str {
+        let code_len = self.country_code.to_string().len();
+        self.e164.get(1 + code_len..).unwrap_or_default()
     }
+}
+
+/// "+91" and the national digits masked but the last four, `separator` between them.
+fn mask_after_code(code: u16, national: &str, separator: &str) -> String {
+    format!("+{code}{separator}{}", mask_all_but_last4(national))
 }
 
 fn mask_all_but_last4(digits: &str) -> String {
@@ -149,16 +151,17 @@ pub fn calling_code(e164: &str) -> Option<(u16, &str)> {
 
 /// Masks a stored E.164 string for a log line, without trusting it to parse.
 pub fn mask_e164(e164: &str) -> String {
-    match calling_code(e164) {
-        Some((code, national)) => format!("+{code}{}", mask_all_but_last4(national)),
-        None => mask_all_but_last4(e164.trim_start_matches('+')),
-    }
+    mask_stored(e164, "")
 }
 
 /// [`mask_e164`] for people: "+91 ******3210".
 pub fn mask_e164_for_display(e164: &str) -> String {
+    mask_stored(e164, " ")
+}
+
+fn mask_stored(e164: &str, separator: &str) -> String {
     match calling_code(e164) {
-        Some((code, national)) => format!("+{code} {}", mask_all_but_last4(national)),
+        Some((code, national)) => mask_after_code(code, national, separator),
         None => mask_all_but_last4(e164.trim_start_matches('+')),
     }
 }
