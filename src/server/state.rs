@@ -28,9 +28,14 @@ pub async fn build_state(
     config: Config,
     leptos_options: LeptosOptions,
 ) -> Result<AppState, String> {
+    // Opening the store waits mostly on the disk; the phone metadata's load is CPU.
+    let phone_metadata = tokio::task::spawn_blocking(crate::server::auth::phone::load_metadata);
     let db = db::connect(&config.database)
         .await
         .map_err(|e| e.to_string())?;
+    phone_metadata
+        .await
+        .map_err(|e| format!("loading the phone metadata: {e}"))?;
     let code_key = load_code_key(&config, crate::server::clock::now_ms() / 1000)?;
     let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
     let sms = SmsSender::new(
