@@ -28,14 +28,16 @@ pub async fn build_state(
     config: Config,
     leptos_options: LeptosOptions,
 ) -> Result<AppState, String> {
-    // Opening the store waits mostly on the disk; the phone metadata's load is CPU.
-    let phone_metadata = tokio::task::spawn_blocking(crate::server::auth::phone::load_metadata);
-    let db = db::connect(&config.database)
+    // Opening the store waits mostly on the disk, on the runtime's workers; this thread loads
+    // the phone metadata (CPU) meanwhile. On a thread of its own, the load's scratch memory
+    // stayed in an allocator arena nothing else reused: +1-5 MiB idle in the bench.
+    let database = config.database.clone();
+    let opening = tokio::spawn(async move { db::connect(&database).await });
+    crate::server::auth::phone::load_metadata();
+    let db = opening
         .await
+        .map_err(|e| format!("opening the store: {e}"))?
         .map_err(|e| e.to_string())?;
-    phone_metadata
-        .await
-        .map_err(|e| format!("loading the phone metadata: {e}"))?;
     let code_key = load_code_key(&config, crate::server::clock::now_ms() / 1000)?;
     let hasher = PasswordHasher::new(&config.argon2).map_err(|e| e.to_string())?;
     let sms = SmsSender::new(
