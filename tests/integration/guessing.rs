@@ -27,9 +27,7 @@ async fn tally(tasks: Vec<tokio::task::JoinHandle<reqwest::Response>>) -> BTreeM
 }
 
 async fn failed_checks_logged(app: &TestApp) -> i64 {
-    audit_event::count_since(&app.db, audit_event::Kind::CodeFailed, 0)
-        .await
-        .unwrap()
+    app.events(audit_event::Kind::CodeFailed).await
 }
 
 #[tokio::test]
