@@ -30,7 +30,7 @@ pub async fn build_state(
 ) -> Result<AppState, String> {
     // Opening the store waits mostly on the disk, on the runtime's workers; this thread loads
     // the phone metadata (CPU) meanwhile. On a thread of its own, the load's scratch memory
-    // stayed in an allocator arena nothing else reused: +1-5 MiB idle in the bench.
+    // stayed in an allocator arena nothing else reused: +3-6 MiB after start-up (benchmarks.md).
     let database = config.database.clone();
     let opening = tokio::spawn(async move { db::connect(&database).await });
     crate::server::auth::phone::load_metadata();
