@@ -1,8 +1,8 @@
 //! The floors under figures 1 and 3: what the machine and the engine allow before any of the
 //! app's own work.
 //!
-//! Figure 3's: the records a right code check writes (the address's counter, the challenge, the
-//! account, the session and the audit row), written bare in one transaction, on the same store
+//! Figure 3's: the records a right code check writes (the challenge, the account, the session
+//! and the audit row; the address's counter only for answers that are not right), written bare in one transaction, on the same store
 //! from the same workers: no condition, no comparison, nothing read back. What
 //! `transactions::check_code` costs above this is its logic; this much is the engine's price
 //! for the records themselves.
@@ -20,7 +20,7 @@ use axum::routing::post;
 use axum::serve::ListenerExt;
 use axum::{Form, Router};
 use dynamic_otp::server::auth::password::{Argon2Config, PasswordHasher};
-use dynamic_otp::server::db::{otp_challenge, rate_counter, session, user, Db};
+use dynamic_otp::server::db::{otp_challenge, session, user, Db};
 use reqwest::StatusCode;
 
 use super::{address, closed_loop, cpu_seconds, now_ms, PASSWORD};
@@ -37,12 +37,10 @@ pub async fn bare_writes_rate(db: &Db, keys: Vec<String>, first: usize, workers:
         let (db, keys) = (db.clone(), keys.clone());
         async move {
             let now = now_ms();
-            let (counter, ends) = rate_counter::window("code_checks_ip", &address(i), 600, now);
             let account = user::record(&format!("bv{}", first + i));
             let mut res = db
                 .query(
                     "BEGIN TRANSACTION;
-                     UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends;
                      UPDATE $challenge SET attempts += 1, consumed = true;
                      UPDATE $account SET phone_verified = true, last_method = 'sms';
                      CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now,
@@ -53,8 +51,6 @@ pub async fn bare_writes_rate(db: &Db, keys: Vec<String>, first: usize, workers:
                          user_agent: 'bench', detail: 'sms', verified_range: '+9197' };
                      COMMIT TRANSACTION;",
                 )
-                .bind(("counter", counter))
-                .bind(("ends", ends))
                 .bind(("challenge", otp_challenge::record(&keys[i])))
                 .bind(("account", account))
                 .bind(("session_id", session::record(&format!("f{i:063x}"))))

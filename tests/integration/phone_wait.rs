@@ -198,12 +198,7 @@ async fn the_owner_cancels_and_a_new_password_or_a_reset_from_the_current_phone_
     // A password reset proves the current phone: whoever asked for the wait loses it.
     begin_wait(&app, &here, raj).await;
     let owner = browser();
-    let seen = app.sent_to(raj.phone);
-    let res = app
-        .call(&owner, "forgot_password", &[("username", raj.username)])
-        .await;
-    assert_eq!(res.status(), 200);
-    let code = app.reset_code_to(raj.phone, seen).await;
+    let (_, code) = app.forgot(&owner, raj).await;
     let form = [("code", code.as_str()), ("password", "raj-new-password-42")];
     assert_eq!(
         app.call(&owner, "reset_password", &form).await.status(),

@@ -81,13 +81,8 @@ async fn a_reset_code_never_signs_anyone_in() {
     let app = start_app(&[]).await;
     let priya = &SEED[1];
     app.sign_up(&browser(), priya).await;
-    let seen = app.sent_to(priya.phone);
     let client = browser();
-    let res = app
-        .call(&client, "forgot_password", &[("username", priya.username)])
-        .await;
-    assert_eq!(res.status(), 200);
-    let code = app.reset_code_to(priya.phone, seen).await;
+    let (_, code) = app.forgot(&client, priya).await;
     assert_eq!(
         error_of(app.verify(&client, &code).await).await,
         (410, AppError::CodeExpired)

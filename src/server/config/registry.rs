@@ -40,7 +40,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("limit_ip_signins_per_10min", "30", "sign-in attempts from one client IP per 10 minutes"),
     ("limit_ip_passkey_starts_per_10min", "300", "passkey sign-ins begun for one client IP per 10 minutes (the login page begins one on every visit, for the browser's passkey autofill; each finished one counts as a sign-in attempt)"),
     ("limit_ip_oidc_client_failures_per_10min", "20", "failed app authentications (a wrong client secret) at the token, revocation and introspection endpoints from one IP per 10 minutes; beyond it that IP gets 429 until the window ends, while apps that authenticate never use any of it"),
-    ("limit_ip_code_checks_per_10min", "100", "codes checked for one client IP per 10 minutes, over all its challenges (each challenge also allows only otp_max_attempts)"),
+    ("limit_ip_code_checks_per_10min", "100", "codes checked for one client IP per 10 minutes that were not right (wrong, expired or made up), over all its challenges; a right code is not counted, so people behind one address who sign in never use it up (each challenge also allows only otp_max_attempts)"),
     ("lockout_delay_after", "10", "consecutive failed sign-ins (password or code) before each next attempt must wait, doubling"),
     ("lockout_max_delay_secs", "900", "longest wait between attempts before the lock"),
     ("lockout_lock_after", "100", "consecutive failures that lock the account until a password reset or an admin unlocks it"),

@@ -6,9 +6,9 @@ use super::{AuthService, OrInternal, Who};
 use crate::error::AppError;
 use crate::server::auth::limits::{self, Window};
 use crate::server::client::ClientInfo;
-use crate::server::db::audit_event;
 use crate::server::db::otp_challenge::{self, ChallengeRow, Guess};
 use crate::server::db::user::UserRow;
+use crate::server::db::{audit_event, rate_counter};
 
 /// Whose guess a wrong code is written down against.
 pub(super) struct Guesser<'a> {
@@ -62,6 +62,17 @@ impl AuthService {
         .await
     }
 
+    /// Takes back the count of a code that turned out right: the address's limit is on
+    /// answers that were not, so people behind one address (a carrier's NAT) who sign in never
+    /// use up each other's checks. Counted first all the same, so a burst cannot outrun it.
+    pub(super) async fn right_code_checked(&self, client: &ClientInfo) -> Result<(), AppError> {
+        let limit = self.code_checks_per_ip();
+        let now = self.clock.now_ms();
+        rate_counter::unhit(&self.db, limit.scope, &client.ip_key(), limit.secs, now)
+            .await
+            .or_internal("code check: take back")
+    }
+
     /// The limit on codes checked from one address.
     pub(super) fn code_checks_per_ip(&self) -> Window {
         Window {
@@ -110,7 +121,10 @@ impl AuthService {
             .await
             .or_internal("guess: count")?;
         match guess {
-            Guess::Counted(row) if right(&row) => Ok(Guessed::Right(row)),
+            Guess::Counted(row) if right(&row) => {
+                self.right_code_checked(client).await?;
+                Ok(Guessed::Right(row))
+            }
             Guess::Counted(row) => {
                 if let Some(user) = guesser.user {
                     let who = Who::user(user);

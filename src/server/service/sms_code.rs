@@ -70,8 +70,8 @@ impl AuthService {
             Checked::AddressLimited { window_ends_at } => {
                 Err(self.limit_hit(&per_ip, window_ends_at, now, client).await)
             }
-            // Written by a build before this one; checked the way other answers are (which
-            // counts the address a second time, for these few minutes after an upgrade).
+            // Written by a build before this one; checked the way other answers are, for these
+            // few minutes after an upgrade.
             Checked::Unnamed => {
                 self.verify_steps(challenge_key, typed, SignInMethod::Sms, client)
                     .await

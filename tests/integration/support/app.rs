@@ -286,6 +286,20 @@ impl TestApp {
         panic!("no reset code reached {phone}, or its send did not finish");
     }
 
+    /// Asks for `p`'s password reset from `client`: the answer, and the code it sent.
+    pub async fn forgot(
+        &self,
+        client: &reqwest::Client,
+        p: &Person,
+    ) -> (reqwest::Response, String) {
+        let seen = self.sent_to(p.phone);
+        let res = self
+            .call(client, "forgot_password", &[("username", p.username)])
+            .await;
+        assert_eq!(res.status(), 200);
+        (res, self.reset_code_to(p.phone, seen).await)
+    }
+
     /// Registers and verifies; leaves the client signed in.
     pub async fn sign_up(&self, client: &reqwest::Client, p: &Person) {
         let res = self.register(client, p).await;
