@@ -104,7 +104,7 @@ impl AuthService {
         if !confirmed {
             return Err(AppError::CodeExpired);
         }
-        self.right_code_checked(client).await?;
+        self.right_code_checked(client).await;
         self.ensure_recovery_codes(&user).await?;
         // A factor just set up is the one to offer first.
         user::set_last_method(&self.db, &user.id, SignInMethod::App.stored())
