@@ -343,6 +343,7 @@ async fn a_killed_server_loses_no_answered_registration_and_sessions_outlive_res
         database: "main".into(),
         user: None,
         pass: Default::default(),
+        store_bounds: Default::default(),
     })
     .await
     .unwrap();

@@ -21,6 +21,52 @@ pub struct DatabaseConfig {
     pub database: String,
     pub user: Option<String>,
     pub pass: Secret,
+    pub store_bounds: StoreBounds,
+}
+
+/// How much memory the embedded store may keep, in bytes (a SurrealDB server has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreBounds {
+    /// Writes collect here until it is full, then go to disk as one table file. It also bounds
+    /// the largest transaction.
+    pub write_buffer: u64,
+    /// Blocks of the on-disk tables kept after a read.
+    pub block_cache: u64,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl Default for StoreBounds {
+    /// The registry's defaults (`store_write_buffer_mib`, `store_cache_mib`).
+    fn default() -> Self {
+        StoreBounds {
+            write_buffer: 16 * MIB,
+            block_cache: 16 * MIB,
+        }
+    }
+}
+
+impl StoreBounds {
+    fn load<E: Fn(&str) -> Option<String>>(sources: &Sources<E>) -> Result<Self, ConfigError> {
+        let mib = |key: &str, least: u64| -> Result<u64, ConfigError> {
+            let value: u64 = sources.parse(key)?;
+            if value < least {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    problem: format!("must be at least {least} (MiB)"),
+                });
+            }
+            value.checked_mul(MIB).ok_or_else(|| ConfigError::Invalid {
+                key: key.into(),
+                problem: "is too large".into(),
+            })
+        };
+        Ok(StoreBounds {
+            // The schema goes in as one transaction, and the buffer must hold it.
+            write_buffer: mib("store_write_buffer_mib", 4)?,
+            block_cache: mib("store_cache_mib", 1)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +102,7 @@ impl DatabaseConfig {
             database: sources.raw_setting("database_db").trim().to_string(),
             user: sources.optional("database_user"),
             pass: sources.secret("database_pass")?,
+            store_bounds: StoreBounds::load(sources)?,
         })
     }
 
@@ -124,6 +171,7 @@ mod tests {
             database: "d".into(),
             user: None,
             pass: Secret::default(),
+            store_bounds: StoreBounds::default(),
         };
         // Which store is whose: the path of the on-disk one, and which ones this process owns.
         assert_eq!(
@@ -133,5 +181,28 @@ mod tests {
         assert_eq!(config("mem://").disk_path(), None);
         assert!(config("mem://").is_embedded());
         assert!(!config("ws://db:8000").is_embedded());
+    }
+
+    #[test]
+    fn the_store_bounds_default_to_the_registry_and_refuse_a_buffer_the_schema_cannot_fit() {
+        let load = |pairs: &[(&str, &str)]| {
+            let sources = Sources::new(None, env_of(pairs)).unwrap();
+            DatabaseConfig::load(&sources).map(|c| c.store_bounds)
+        };
+        assert_eq!(load(&[]).unwrap(), StoreBounds::default());
+        let set = load(&[
+            ("DOTP_STORE_WRITE_BUFFER_MIB", "64"),
+            ("DOTP_STORE_CACHE_MIB", "2"),
+        ])
+        .unwrap();
+        assert_eq!((set.write_buffer, set.block_cache), (64 * MIB, 2 * MIB));
+        let small = load(&[("DOTP_STORE_WRITE_BUFFER_MIB", "3")]).unwrap_err();
+        assert!(
+            small.to_string().contains("store_write_buffer_mib"),
+            "{small}"
+        );
+        assert!(small.to_string().contains("at least 4"), "{small}");
+        assert!(load(&[("DOTP_STORE_CACHE_MIB", "0")]).is_err());
+        assert!(load(&[("DOTP_STORE_CACHE_MIB", "99999999999999")]).is_err());
     }
 }

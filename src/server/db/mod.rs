@@ -22,6 +22,7 @@ pub mod sign_in_read;
 pub mod sms_breaker;
 pub mod sms_message;
 pub mod sms_outbox;
+mod store;
 pub mod totp;
 pub mod transactions;
 pub mod user;
@@ -29,16 +30,15 @@ pub mod webauthn_ceremony;
 
 use std::collections::HashMap;
 
-use surrealdb::engine::any::Any;
 use surrealdb::opt::auth::Root;
-use surrealdb::Surreal;
 
 use crate::server::config::DatabaseConfig;
+pub use store::{Store, StoreQuery};
 
 /// Shared, not cloned: each clone of a `Surreal` handle is a new database session, which on a
 /// remote server signs in again (an argon2 check of the root password there). Cloning per
 /// request made every statement over ws:// about 200 ms.
-pub type Db = std::sync::Arc<Surreal<Any>>;
+pub type Db = std::sync::Arc<Store>;
 
 const SCHEMA: &str = include_str!("schema.surql");
 
@@ -113,16 +113,20 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
             }
         }
     }
-    let db = surrealdb::engine::any::connect(config.url.as_str()).await?;
-    if let Some(user) = &config.user {
-        db.signin(Root {
-            username: user.clone(),
-            password: config.pass.expose().to_string(),
-        })
-        .await?;
-    }
-    db.use_ns(config.namespace.as_str())
-        .use_db(config.database.as_str())
+    let db = if config.is_embedded() {
+        Store::Embedded(store::open_embedded(&config.url, config.store_bounds).await?)
+    } else {
+        let db = surrealdb::engine::any::connect(config.url.as_str()).await?;
+        if let Some(user) = &config.user {
+            db.signin(Root {
+                username: user.clone(),
+                password: config.pass.expose().to_string(),
+            })
+            .await?;
+        }
+        Store::Server(db)
+    };
+    db.use_ns_db(config.namespace.as_str(), config.database.as_str())
         .await?;
     // An embedded store belongs to this one process: its schema goes in as one commit rather
     // than ~190 (each an fsync), about 300 ms of a fresh start. On a server, instances started
@@ -234,6 +238,7 @@ pub(crate) async fn memory() -> Db {
         database: "test".into(),
         user: None,
         pass: Default::default(),
+        store_bounds: Default::default(),
     })
     .await
     .expect("in-memory database")

@@ -199,11 +199,11 @@ pub(super) const REPLACE: &str =
      CREATE $challenge_id CONTENT $challenge_row;\n";
 
 pub(super) fn bind_replacement<'a>(
-    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    query: super::StoreQuery<'a>,
     challenge: NewChallenge,
     current_phone_mac: Option<String>,
     sends: i64,
-) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+) -> super::StoreQuery<'a> {
     query
         .bind(("challenge_account", challenge.account.clone()))
         .bind(("challenge_purpose", purpose_name(challenge.purpose)))

@@ -97,9 +97,9 @@ fn start_row(sms: &NewSms<'_>) -> SmsRecord {
 pub(super) const START: &str = "CREATE $sms_id CONTENT $sms_row;\n";
 
 pub(super) fn bind_start<'a>(
-    query: surrealdb::method::Query<'a, surrealdb::engine::any::Any>,
+    query: super::StoreQuery<'a>,
     sms: &NewSms<'_>,
-) -> surrealdb::method::Query<'a, surrealdb::engine::any::Any> {
+) -> super::StoreQuery<'a> {
     query
         .bind(("sms_id", record(sms.key)))
         .bind(("sms_row", start_row(sms)))
