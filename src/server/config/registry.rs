@@ -12,7 +12,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("database_user", "", "root user for a remote SurrealDB server (empty: no sign-in)"),
     ("database_pass", "", "password for database_user"),
     ("store_write_buffer_mib", "16", "embedded store: writes collect in memory up to this many MiB, then go to disk as one table file; bounds the largest transaction (at least 4)"),
-    ("store_cache_mib", "16", "embedded store: MiB of on-disk table blocks kept in memory after a read"),
+    ("store_cache_mib", "2", "embedded store: MiB of on-disk table blocks kept in memory after a read (the system's page cache holds the files as well)"),
     ("data_dir", "data", "where the embedded store and the generated code secret live"),
     ("dev_mode", "", "true enables /dev/outbox and the console provider (loopback addresses only); empty means: on in a debug build unless LEPTOS_ENV=PROD, off in a release binary unless LEPTOS_ENV=DEV"),
     ("cookie_secure", "", "Secure flag on cookies; empty means: on unless dev_mode"),
