@@ -70,6 +70,8 @@ impl<'a> IntoFuture for StoreQuery<'a> {
 /// Opens `surrealkv://PATH[?options]` or `mem://` in this process, the way the SDK's own
 /// `connect` does (version check and migrations before the maintenance tasks write), with
 /// the memory bounds given to SurrealKV.
+/// The SDK marks `unstable_from_datastore` outside its semver promise; Cargo.toml pins the
+/// exact SurrealDB version, and the test below fails if the bounds stop reaching SurrealKV.
 pub(super) async fn open_embedded(
     url: &str,
     bounds: StoreBounds,
