@@ -34,7 +34,7 @@ pub struct StoreBounds {
     pub block_cache: u64,
 }
 
-const MIB: u64 = 1024 * 1024;
+pub const MIB: u64 = 1024 * 1024;
 
 impl Default for StoreBounds {
     /// The registry's defaults (`store_write_buffer_mib`, `store_cache_mib`).
