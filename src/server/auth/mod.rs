@@ -1,6 +1,7 @@
 //! Authentication domain logic, free of the web layer.
 
 mod argon2_memory;
+mod common_passwords;
 pub mod jws;
 pub mod limits;
 pub mod lockout;

@@ -59,7 +59,7 @@ pub fn password(input: &str) -> Result<(), Problem> {
     if length > PASSWORD_MAX {
         return Err(Problem::PasswordTooLong);
     }
-    if passwords::analyzer::is_common_password(input) {
+    if super::common_passwords::contains(input) {
         return Err(Problem::PasswordCommon);
     }
     Ok(())
