@@ -32,8 +32,8 @@ fn scale_username(i: usize) -> String {
 }
 
 /// Waits until process `pid` has used under 5% of a core for 3 s in a row (at most 10 minutes):
-/// a store that has just taken a million records compacts them, and that is not what a sign-in
-/// or the engine's update costs. Returns how long it took.
+/// a store that has just taken a million records may still be compacting them, and that is not
+/// what a sign-in or the engine's update costs. Returns how long it took.
 async fn settled(pid: u32) -> Duration {
     let started = Instant::now();
     let mut quiet = 0;
@@ -123,8 +123,8 @@ pub async fn run(
         }
         let seed_secs = started.elapsed().as_secs_f64();
         eprintln!("    {users} accounts and {challenges} challenges in {seed_secs:.0} s");
-        // The store compacts what was just written, in this process; measured under that, the
-        // engine's rate fell to a third in some runs, and the figure divided by it meant nothing.
+        // The store may still be compacting what was just written, in this process. Right after
+        // seeding, the engine's rate spread 1714–5914/s between runs.
         let store_settle = settled(std::process::id()).await;
         let engine = engine_rate(&db, workers, Duration::from_secs(5)).await;
         (seed_secs, store_settle, engine, keys)
