@@ -3,7 +3,8 @@
 //! other file is checked against: a missing or extra key, or a sentence whose `{{ name }}`
 //! placeholders differ from the English one, stops the build.
 //!
-//! It also links the server with packed relative relocations (see `link_relocations_packed`).
+//! It also links the server with packed relative relocations (see `link_relocations_packed`), and
+//! a release server with its hot code together (see `link_hot_code_together`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
@@ -18,6 +19,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed={DIR}");
     link_relocations_packed();
+    link_hot_code_together();
     let mut config = Config::new(DEFAULT)?.locales_path(DIR).parse_options(
         ParseOptions::default()
             .file_format(FileFormat::Toml)
@@ -50,6 +52,44 @@ fn link_relocations_packed() {
     if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" {
         println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+}
+
+/// Release servers get the functions that run at start-up and on the common requests placed
+/// together (`scripts/link-order.txt`, made by `scripts/link-order.py`): the kernel maps code
+/// in 64 KiB runs around each page touched, so scattered code costs resident memory. Only
+/// where rustc links with its own lld (x86-64 Linux since 1.90); GNU ld has no such option.
+/// Names the list has and the binary lacks are skipped, so a stale list costs only memory.
+fn link_hot_code_together() {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let list = Path::new(&var("CARGO_MANIFEST_DIR")).join("scripts/link-order.txt");
+    println!("cargo::rerun-if-changed={}", list.display());
+    let lld_by_default = var("CARGO_CFG_TARGET_ARCH") == "x86_64"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+        && rustc_minor().is_some_and(|minor| minor >= 90);
+    if var("PROFILE") == "release" && lld_by_default && list.exists() {
+        println!(
+            "cargo::rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+            list.display()
+        );
+        println!("cargo::rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// The minor version of the rustc building this crate (`rustc 1.95.0 (…)` gives 95).
+fn rustc_minor() -> Option<u32> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.split_whitespace()
+        .nth(1)?
+        .split('.')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// The stem of every `.toml` file in `dir`, sorted so the generated code is stable.
