@@ -12,7 +12,15 @@ cd "$(dirname "$0")/.."
 if ! ls target/site/pkg/dynamic_otp*.wasm >/dev/null 2>&1; then
   cargo leptos build
 fi
-cargo bench --no-default-features --features ssr --bench load
+# The server is built as it ships (the command `cargo leptos build --release` runs for it), not
+# as part of the bench: the bench's dev-dependencies would change its dependencies' features,
+# and with them the function names its link order (scripts/link-order.txt) is written in.
+# The bench's own build writes its server to the same path, hence the copy.
+cargo build --release --no-default-features --features ssr --bin dynamic_otp
+mkdir -p target/bench
+cp target/release/dynamic_otp target/bench/dynamic_otp
+BENCH_SERVER="$PWD/target/bench/dynamic_otp" \
+  cargo bench --no-default-features --features ssr --bench load
 if [ "${BENCH_LIGHTHOUSE:-1}" != 0 ]; then
   ./scripts/lighthouse.sh || echo "Lighthouse skipped: build the release site first (./scripts/release.sh)"
 fi
