@@ -353,12 +353,15 @@ fn link_order_coverage() -> Value {
         .lines()
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .collect();
-    let symbols = std::process::Command::new("nm")
+    let symbols = match std::process::Command::new("nm")
         .arg("--defined-only")
         .arg(server_binary())
         .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        .unwrap_or_default();
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        // Without nm the count is unknown, not zero: zero would say the list is stale.
+        _ => return json!({"listed": listed.len(), "found": null}),
+    };
     let found: HashSet<&str> = symbols
         .lines()
         .filter_map(|line| line.split_whitespace().nth(2))
