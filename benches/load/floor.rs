@@ -5,7 +5,8 @@
 //! and the audit row; the address's counter only for answers that are not right), written bare in one transaction, on the same store
 //! from the same workers: no condition, no comparison, nothing read back. What
 //! `transactions::check_code` costs above this is its logic; this much is the engine's price
-//! for the records themselves.
+//! for the records themselves. Under it, the least any sign-in by code must write: the
+//! challenge used and the session made, the same way.
 //!
 //! Figure 1's: a process of its own, like the server, that answers the sign-in's POST by
 //! checking its password against a stored argon2id hash with the app's own hasher, and does
@@ -29,31 +30,57 @@ use super::{address, closed_loop, cpu_seconds, now_ms, PASSWORD};
 /// parallelism max_concurrent max_queue".
 const BARE_SIGN_IN: &str = "DOTP_BENCH_BARE_SIGN_IN";
 
+/// Which of a right check's records a bare transaction writes.
+#[derive(Clone, Copy)]
+pub enum Writes {
+    /// All four: the challenge, the account, the session and the audit row.
+    All,
+    /// The two no sign-in by code can do without: the challenge used, the session made.
+    Least,
+}
+
+const ALL: &str = "BEGIN TRANSACTION;
+     UPDATE $challenge SET attempts += 1, consumed = true;
+     UPDATE $account SET phone_verified = true, last_method = 'sms';
+     CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now,
+         proven_at: $now, expires_at: $now + 3600000, ip: $ip, user_agent: 'bench',
+         methods: ['pwd', 'sms'] };
+     CREATE audit_event CONTENT { at: $now, kind: 'signed_in', account: $account,
+         username: 'bench', masked_phone: '+91******0000', ip: $ip,
+         user_agent: 'bench', detail: 'sms', verified_range: '+9197' };
+     COMMIT TRANSACTION;";
+
+const LEAST: &str = "BEGIN TRANSACTION;
+     UPDATE $challenge SET attempts += 1, consumed = true;
+     CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now,
+         proven_at: $now, expires_at: $now + 3600000, ip: $ip, user_agent: 'bench',
+         methods: ['pwd', 'sms'] };
+     COMMIT TRANSACTION;";
+
 /// Right-code checks' writes a second, over `keys` (challenges `seed_challenges` made, with
 /// their accounts numbered from `first`; used or not, as nothing here reads them).
-pub async fn bare_writes_rate(db: &Db, keys: Vec<String>, first: usize, workers: usize) -> f64 {
+pub async fn bare_writes_rate(
+    db: &Db,
+    keys: Vec<String>,
+    first: usize,
+    workers: usize,
+    writes: Writes,
+) -> f64 {
+    // Sessions named apart, so the two floors write records of their own.
+    let (text, tag) = match writes {
+        Writes::All => (ALL, 'f'),
+        Writes::Least => (LEAST, 'e'),
+    };
     let (db, keys) = (db.clone(), Arc::new(keys));
     let (rate, _) = closed_loop(workers, Duration::from_secs(5), keys.len(), move |i| {
         let (db, keys) = (db.clone(), keys.clone());
         async move {
             let now = now_ms();
-            let account = user::record(&format!("bv{}", first + i));
             let mut res = db
-                .query(
-                    "BEGIN TRANSACTION;
-                     UPDATE $challenge SET attempts += 1, consumed = true;
-                     UPDATE $account SET phone_verified = true, last_method = 'sms';
-                     CREATE $session_id CONTENT { account: $account, created_at: $now, last_seen: $now,
-                         proven_at: $now, expires_at: $now + 3600000, ip: $ip, user_agent: 'bench',
-                         methods: ['pwd', 'sms'] };
-                     CREATE audit_event CONTENT { at: $now, kind: 'signed_in', account: $account,
-                         username: 'bench', masked_phone: '+91******0000', ip: $ip,
-                         user_agent: 'bench', detail: 'sms', verified_range: '+9197' };
-                     COMMIT TRANSACTION;",
-                )
+                .query(text)
                 .bind(("challenge", otp_challenge::record(&keys[i])))
-                .bind(("account", account))
-                .bind(("session_id", session::record(&format!("f{i:063x}"))))
+                .bind(("account", user::record(&format!("bv{}", first + i))))
+                .bind(("session_id", session::record(&format!("{tag}{i:063x}"))))
                 .bind(("now", now))
                 .bind(("ip", address(i)))
                 .into_future()
