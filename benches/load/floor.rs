@@ -11,17 +11,23 @@
 //! Figure 1's: a process of its own, like the server, that answers the sign-in's POST by
 //! checking its password against a stored argon2id hash with the app's own hasher, and does
 //! nothing else: HTTP and the hash, driven by the same load generator on the same cores. What
-//! the server costs above this is its sign-in.
+//! the server costs above this is its sign-in. Above it, the same process doing the least a
+//! sign-in writes around the hash, on a store of its own (`least_sign_in`).
 
 use std::future::IntoFuture;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::serve::ListenerExt;
 use axum::{Form, Router};
+use dynamic_otp::model::CodePurpose;
 use dynamic_otp::server::auth::password::{Argon2Config, PasswordHasher};
-use dynamic_otp::server::db::{otp_challenge, session, user, Db};
+use dynamic_otp::server::db::otp_challenge::{NewChallenge, SignInAs};
+use dynamic_otp::server::db::user::UserRow;
+use dynamic_otp::server::db::{login_guard, otp_challenge, rate_counter, session, user, Db};
 use reqwest::StatusCode;
 
 use super::{address, closed_loop, cpu_seconds, now_ms, PASSWORD};
@@ -105,19 +111,24 @@ pub struct BareSignIns {
 
 /// Starts this binary as the bare sign-in server with the app's hashing settings, drives it
 /// like figure 1 drives the server for `for_`, and stops it.
+///
+/// With `store`, a directory, the bare server also does the least a password sign-in writes,
+/// on an embedded store of its own there (`least_sign_in`).
 pub async fn bare_sign_ins(
     http: &reqwest::Client,
     argon2: &Argon2Config,
     workers: usize,
     for_: Duration,
+    store: Option<&std::path::Path>,
 ) -> BareSignIns {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let a = argon2;
+    let store = store.map_or("-".to_string(), |dir| dir.display().to_string());
     let spec = format!(
-        "{addr} {} {} {} {} {}",
+        "{addr} {} {} {} {} {} {store}",
         a.memory_kib, a.iterations, a.parallelism, a.max_concurrent, a.max_queue
     );
     let mut server = std::process::Command::new(std::env::current_exe().unwrap())
@@ -131,7 +142,7 @@ pub async fn bare_sign_ins(
             started.elapsed() < Duration::from_secs(30),
             "bare server never ready"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let pid = server.id();
     let cpu_before = cpu_seconds(pid);
@@ -179,6 +190,21 @@ pub async fn serve_bare_sign_in_if_asked() {
     };
     let hasher = PasswordHasher::new(&config).expect("argon2 parameters");
     let stored: Arc<str> = hasher.hash(PASSWORD.into()).await.unwrap().into();
+    let app = match parts[6] {
+        "-" => hash_only(hasher, stored),
+        dir => least_sign_in(hasher, &stored, std::path::Path::new(dir)).await,
+    };
+    // Accepted like the server's own connections (`run::no_delay`).
+    let listener = tokio::net::TcpListener::bind(parts[0])
+        .await
+        .unwrap()
+        .tap_io(dynamic_otp::server::run::no_delay);
+    axum::serve(listener, app).await.unwrap();
+    std::process::exit(0);
+}
+
+/// HTTP and the hash, and nothing else.
+fn hash_only(hasher: PasswordHasher, stored: Arc<str>) -> Router {
     let check = move |Form(form): Form<Vec<(String, String)>>| {
         let (hasher, stored) = (hasher.clone(), stored.clone());
         async move {
@@ -192,12 +218,95 @@ pub async fn serve_bare_sign_in_if_asked() {
             }
         }
     };
-    let app = Router::new().route("/api/login", post(check).get(|| async { "" }));
-    // Accepted like the server's own connections (`run::no_delay`).
-    let listener = tokio::net::TcpListener::bind(parts[0])
+    Router::new().route("/api/login", post(check).get(|| async { "" }))
+}
+
+/// The least a password sign-in writes, on a store of its own in `dir` holding the bench's
+/// accounts: before the hash, the address's attempt counted and the account read by its name
+/// (one trip, as `sign_in_read` makes it); after a right password, the code's challenge written
+/// (`otp_challenge::create`, which also spends the account's earlier one). No lockout guard, no
+/// factors, no send limits, no SMS record, no SMS sent, no audit row: what the app does above
+/// this is its own.
+async fn least_sign_in(hasher: PasswordHasher, stored: &str, dir: &std::path::Path) -> Router {
+    let settings = super::settings(dir, "127.0.0.1:9".parse().unwrap());
+    let config = super::load_config(&settings, "127.0.0.1:0");
+    let db = dynamic_otp::server::db::connect(&config.database)
         .await
-        .unwrap()
-        .tap_io(dynamic_otp::server::run::no_delay);
-    axum::serve(listener, app).await.unwrap();
-    std::process::exit(0);
+        .expect("the least sign-in's store opens");
+    db.query(
+        "FOR $i IN 0..$n {
+             CREATE type::record('user', 'bl' + <string> $i) CONTENT {
+                 username: 'bench_user_' + <string> $i, full_name: 'प्रिया पटेल',
+                 phone: '+91980000' + <string> (1000 + $i), email: 'l@example.in',
+                 password_hash: $hash, phone_verified: true, created_at: $now, language: 'en' };
+         }",
+    )
+    .bind(("n", super::SEEDED_USERS as i64))
+    .bind(("hash", stored.to_string()))
+    .bind(("now", now_ms()))
+    .await
+    .unwrap()
+    .check()
+    .unwrap();
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let check = move |headers: HeaderMap, Form(form): Form<Vec<(String, String)>>| {
+        let (hasher, db, next) = (hasher.clone(), db.clone(), next.clone());
+        async move {
+            let field = |name: &str| {
+                form.iter()
+                    .find_map(|(k, v)| (k == name).then(|| v.clone()))
+                    .unwrap_or_default()
+            };
+            let ip = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            let now = now_ms();
+            let counter = rate_counter::window("signin_ip", &ip, 600, now);
+            let mut res = db
+                .query(
+                    "UPSERT $counter SET count = (count ?? 0) + 1, expires_at = $ends RETURN VALUE count;
+                     SELECT * FROM user WHERE username = $username LIMIT 1;",
+                )
+                .bind(("counter", counter.0))
+                .bind(("ends", counter.1))
+                .bind(("username", field("username")))
+                .await
+                .expect("least sign-in: read");
+            let user: Option<UserRow> = res.take(1).expect("least sign-in: the account");
+            let right = hasher
+                .verify(
+                    user.as_ref().map(|u| u.password_hash.clone()),
+                    field("password"),
+                )
+                .await
+                .unwrap_or(false);
+            let Some(user) = user.filter(|_| right) else {
+                return (StatusCode::UNAUTHORIZED, r#"{"error":"sign_in_failed"}"#);
+            };
+            let challenge = NewChallenge {
+                key: format!("{:064x}", next.fetch_add(1, Ordering::Relaxed) + 1),
+                account: user.id.clone(),
+                purpose: CodePurpose::SignIn,
+                phone: user.phone.clone(),
+                code_mac: "least".into(),
+                now,
+                expires_at: now + 300_000,
+                resend_after: now + 30_000,
+                language: "en".into(),
+                sign_in_as: Some(SignInAs {
+                    guard: login_guard::record(&user.username),
+                    username: user.username.clone(),
+                    masked_phone: "+91******0000".into(),
+                    range: "+9198".into(),
+                }),
+            };
+            otp_challenge::create(&db, challenge)
+                .await
+                .expect("least sign-in: the challenge");
+            (StatusCode::OK, r#"{"sent":true}"#)
+        }
+    };
+    Router::new().route("/api/login", post(check).get(|| async { "" }))
 }
