@@ -36,6 +36,9 @@ use super::{address, closed_loop, cpu_seconds, now_ms, PASSWORD};
 /// parallelism max_concurrent max_queue".
 const BARE_SIGN_IN: &str = "DOTP_BENCH_BARE_SIGN_IN";
 
+/// Set beside it for the least sign-in: the directory of its store (a path may hold spaces).
+const LEAST_STORE: &str = "DOTP_BENCH_LEAST_STORE";
+
 /// Which of a right check's records a bare transaction writes.
 #[derive(Clone, Copy)]
 pub enum Writes {
@@ -126,15 +129,16 @@ pub async fn bare_sign_ins(
         .local_addr()
         .unwrap();
     let a = argon2;
-    let store = store.map_or("-".to_string(), |dir| dir.display().to_string());
     let spec = format!(
-        "{addr} {} {} {} {} {} {store}",
+        "{addr} {} {} {} {} {}",
         a.memory_kib, a.iterations, a.parallelism, a.max_concurrent, a.max_queue
     );
-    let mut server = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(BARE_SIGN_IN, spec)
-        .spawn()
-        .expect("the bare sign-in server starts");
+    let mut server = std::process::Command::new(std::env::current_exe().unwrap());
+    server.env(BARE_SIGN_IN, spec);
+    if let Some(dir) = store {
+        server.env(LEAST_STORE, dir);
+    }
+    let mut server = server.spawn().expect("the bare sign-in server starts");
     let url = format!("http://{addr}/api/login");
     let started = Instant::now();
     while http.get(&url).send().await.is_err() {
@@ -190,9 +194,9 @@ pub async fn serve_bare_sign_in_if_asked() {
     };
     let hasher = PasswordHasher::new(&config).expect("argon2 parameters");
     let stored: Arc<str> = hasher.hash(PASSWORD.into()).await.unwrap().into();
-    let app = match parts[6] {
-        "-" => hash_only(hasher, stored),
-        dir => least_sign_in(hasher, &stored, std::path::Path::new(dir)).await,
+    let app = match std::env::var_os(LEAST_STORE) {
+        None => hash_only(hasher, stored),
+        Some(dir) => least_sign_in(hasher, &stored, std::path::Path::new(&dir)).await,
     };
     // Accepted like the server's own connections (`run::no_delay`).
     let listener = tokio::net::TcpListener::bind(parts[0])
