@@ -77,12 +77,31 @@ pub(super) async fn open_embedded(
     url: &str,
     bounds: StoreBounds,
 ) -> Result<Surreal<Local>, surrealdb::Error> {
+    let datastore = build_datastore(url, bounds, Sync::AsConfigured).await?;
+    datastore.start_maintenance_tasks();
+    Surreal::<Local>::unstable_from_datastore(Arc::clone(&datastore), None).await
+}
+
+/// When a commit reaches the disk.
+pub(super) enum Sync {
+    /// As the URL says; every commit by default.
+    AsConfigured,
+    /// When the store is closed, or the OS writes it: only for a store being made (`fresh_store`).
+    Never,
+}
+
+/// The engine, checked and bootstrapped, without its maintenance tasks.
+pub(super) async fn build_datastore(
+    url: &str,
+    bounds: StoreBounds,
+    sync: Sync,
+) -> Result<Arc<Datastore>, surrealdb::Error> {
     let path = if url.starts_with("mem://") {
         "memory"
     } else {
         url
     };
-    let settings = ConfigMap::empty()
+    let mut settings = ConfigMap::empty()
         .with_key_value(
             "surrealkv_max_memtable_size",
             bounds.write_buffer.to_string(),
@@ -93,6 +112,9 @@ pub(super) async fn open_embedded(
         )
         // A read copies the whole block that holds its key: 4 KiB, not the default 64 KiB.
         .with_key_value("surrealkv_block_size", "4096");
+    if let Sync::Never = sync {
+        settings = settings.with_key_value("datastore_sync", "never");
+    }
     let datastore = Datastore::builder()
         .with_config(settings)
         .without_maintenance_tasks()
@@ -101,8 +123,7 @@ pub(super) async fn open_embedded(
         .map_err(engine_error)?;
     datastore.check_version().await.map_err(engine_error)?;
     datastore.bootstrap().await.map_err(engine_error)?;
-    datastore.start_maintenance_tasks();
-    Surreal::<Local>::unstable_from_datastore(Arc::clone(&datastore), None).await
+    Ok(datastore)
 }
 
 /// The engine reports its errors as text only.
