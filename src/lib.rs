@@ -1,4 +1,7 @@
 #![cfg_attr(all(feature = "ssr", not(test)), deny(clippy::unwrap_used))]
+// SurrealDB's query future (`db/fresh_store.rs` boxes it) nests as deep as its own crates allow,
+// with this limit; an optimised build lays it out here.
+#![recursion_limit = "256"]
 //! Dynamic OTP: password + SMS one-time-code sign-in where every user gets the code on the
 //! phone stored for them.
 

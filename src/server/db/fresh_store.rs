@@ -7,9 +7,12 @@
 //! is begun and removed (and synced) only after it is closed, tells a later start that this one
 //! was cut short: that start begins the store again rather than trusting unsynced writes.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 
 use surrealdb_core::dbs::Session;
+use surrealdb_core::kvs::Datastore;
 
 use super::store::{build_datastore, Sync};
 use super::DbError;
@@ -44,14 +47,11 @@ pub(super) async fn make(
     let datastore = build_datastore(&url, bounds, Sync::Never).await?;
     // `USE` makes the namespace and database, as the SDK's `use_ns` does.
     let text = format!("USE NS {} DB {};\n{schema}", quoted(ns), quoted(db));
-    let applied = datastore.execute(&text, &Session::owner(), None).await;
+    let applied = apply(&datastore, &text).await;
     // Closed whatever the schema did: the close releases the store's lock for the next open.
     let closed = datastore.shutdown().await;
     drop(datastore);
-    let results = applied.map_err(|e| surrealdb::Error::internal(e.to_string()))?;
-    if let Some(failed) = results.into_iter().find_map(|r| r.result.err()) {
-        return Err(surrealdb::Error::internal(format!("schema: {failed}")).into());
-    }
+    applied.map_err(surrealdb::Error::internal)?;
     closed.map_err(|e| surrealdb::Error::internal(e.to_string()))?;
     std::fs::remove_file(&marker).map_err(dir_error)?;
     sync_parent(path).map_err(dir_error)
@@ -59,6 +59,26 @@ pub(super) async fn make(
 
 fn quoted(name: &str) -> String {
     format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+}
+
+/// SurrealDB's executor nests deeper than a crate's default limit allows. Boxed as a plain future
+/// in a function no other crate may inline, it is laid out only here, where the limit is raised.
+/// The first statement that failed, as text.
+#[inline(never)]
+fn apply<'a>(
+    datastore: &'a Datastore,
+    text: &'a str,
+) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    Box::pin(async move {
+        let results = datastore
+            .execute(text, &Session::owner(), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        match results.into_iter().find_map(|r| r.result.err()) {
+            Some(failed) => Err(format!("schema: {failed}")),
+            None => Ok(()),
+        }
+    })
 }
 
 fn marker(path: &Path) -> PathBuf {
