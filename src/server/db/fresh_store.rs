@@ -37,10 +37,20 @@ pub(super) async fn make(
         path: path.display().to_string(),
         source,
     };
-    if marker.exists() {
+    let cut_short = marker.exists();
+    // Held until the marker is removed: a second process started on the same new store must
+    // not empty it while this one makes it.
+    let held = std::fs::File::create(&marker).map_err(dir_error)?;
+    if let Err(std::fs::TryLockError::WouldBlock) = held.try_lock() {
+        let busy = std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another process is making the store here",
+        );
+        return Err(dir_error(busy));
+    }
+    if cut_short {
         empty_directory(path).map_err(dir_error)?;
     } else {
-        std::fs::write(&marker, b"").map_err(dir_error)?;
         sync_parent(path).map_err(dir_error)?;
     }
     let url = format!("surrealkv://{}", path.display());
@@ -54,7 +64,9 @@ pub(super) async fn make(
     applied.map_err(surrealdb::Error::internal)?;
     closed.map_err(|e| surrealdb::Error::internal(e.to_string()))?;
     std::fs::remove_file(&marker).map_err(dir_error)?;
-    sync_parent(path).map_err(dir_error)
+    sync_parent(path).map_err(dir_error)?;
+    drop(held);
+    Ok(())
 }
 
 fn quoted(name: &str) -> String {
@@ -223,6 +235,27 @@ mod tests {
         assert_eq!(tables, crate::server::db::TABLES.len());
         assert!(refused);
         drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// While one process makes a store, another started on the same path stops with an error
+    /// and leaves what the first has written alone.
+    #[tokio::test]
+    async fn a_second_process_never_empties_a_store_being_made() {
+        let dir = temp_dir("busy");
+        let path = dir.join("app.db");
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("being-made"), b"data").unwrap();
+        let making = std::fs::File::create(marker(&path)).unwrap();
+        making.try_lock().expect("this test holds the marker");
+        let names = ("test", "test");
+        let refused = make(&path, Default::default(), names, "")
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("another process"), "{refused}");
+        assert!(path.join("being-made").exists(), "nothing was removed");
+        assert!(marker(&path).exists());
+        drop(making);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
