@@ -25,7 +25,8 @@ pub(super) fn needs_making(path: &Path) -> bool {
 }
 
 /// Makes the store at `path` with `schema` applied in namespace `ns`, database `db`, and closes
-/// it, durably. Anything a start cut short left there is removed first.
+/// it, durably. Anything a start cut short left there is removed first. Where the marker cannot
+/// be written, nothing is made here and the usual open makes the store.
 pub(super) async fn make(
     path: &Path,
     bounds: StoreBounds,
@@ -40,7 +41,18 @@ pub(super) async fn make(
     let cut_short = marker.exists();
     // Held until the marker is removed: a second process started on the same new store must
     // not empty it while this one makes it.
-    let held = std::fs::File::create(&marker).map_err(dir_error)?;
+    let held = match std::fs::File::create(&marker) {
+        Ok(file) => file,
+        // Beside a store at a mount point there may be no room to write: it is then made as
+        // any other store, each commit synced.
+        Err(e) => {
+            tracing::warn!(
+                "store made with a sync per commit: {}: {e}",
+                marker.display()
+            );
+            return Ok(());
+        }
+    };
     if let Err(std::fs::TryLockError::WouldBlock) = held.try_lock() {
         let busy = std::io::Error::new(
             std::io::ErrorKind::WouldBlock,
@@ -256,6 +268,22 @@ mod tests {
         assert!(path.join("being-made").exists(), "nothing was removed");
         assert!(marker(&path).exists());
         drop(making);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Where the marker cannot be written (here a directory is in its place; in production, a
+    /// read-only directory above a mounted volume), the store is made as before, each commit
+    /// synced, and the start goes on.
+    #[tokio::test]
+    async fn without_room_for_the_marker_the_store_is_made_as_before() {
+        let dir = temp_dir("nomarker");
+        let path = dir.join("app.db");
+        std::fs::create_dir_all(marker(&path)).unwrap();
+        let db = open(&path).await;
+        let (tables, refused) = tables_and_a_second_name_refused(&db).await;
+        assert_eq!(tables, crate::server::db::TABLES.len());
+        assert!(refused);
+        drop(db);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
