@@ -14,7 +14,7 @@ use std::pin::Pin;
 use surrealdb_core::dbs::Session;
 use surrealdb_core::kvs::Datastore;
 
-use super::store::{build_datastore, Sync};
+use super::store::{build_datastore, engine_error, SyncMode};
 use super::DbError;
 use crate::server::config::StoreBounds;
 
@@ -66,7 +66,7 @@ pub(super) async fn make(
         sync_parent(path).map_err(dir_error)?;
     }
     let url = format!("surrealkv://{}", path.display());
-    let datastore = build_datastore(&url, bounds, Sync::Never).await?;
+    let datastore = build_datastore(&url, bounds, SyncMode::Never).await?;
     // `USE` makes the namespace and database, as the SDK's `use_ns` does.
     let text = format!("USE NS {} DB {};\n{schema}", quoted(ns), quoted(db));
     let applied = apply(&datastore, &text).await;
@@ -74,7 +74,7 @@ pub(super) async fn make(
     let closed = datastore.shutdown().await;
     drop(datastore);
     applied.map_err(surrealdb::Error::internal)?;
-    closed.map_err(|e| surrealdb::Error::internal(e.to_string()))?;
+    closed.map_err(engine_error)?;
     std::fs::remove_file(&marker).map_err(dir_error)?;
     sync_parent(path).map_err(dir_error)?;
     drop(held);
@@ -148,7 +148,6 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::DatabaseConfig;
     use crate::server::db::{connect, Db};
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -161,14 +160,7 @@ mod tests {
     /// Opens the store, waiting out the lock a store dropped just before still holds while its
     /// close finishes in the background.
     async fn open(path: &Path) -> Db {
-        let config = DatabaseConfig {
-            url: format!("surrealkv://{}", path.display()),
-            namespace: "test".into(),
-            database: "test".into(),
-            user: None,
-            pass: Default::default(),
-            store_bounds: Default::default(),
-        };
+        let config = crate::server::db::test_config(&format!("surrealkv://{}", path.display()));
         for _ in 0..100 {
             match connect(&config).await {
                 Ok(db) => return db,
@@ -181,13 +173,14 @@ mod tests {
         panic!("the store's lock was never released")
     }
 
-    /// How many tables there are, and whether the unique index on names refuses a second priya.
-    async fn tables_and_a_second_name_refused(db: &Db) -> (usize, bool) {
+    /// Every table is there, and the unique index on names is live: it refuses a second priya.
+    async fn assert_schema_live(db: &Db) {
         let mut res = db
             .query("RETURN array::len(object::keys((INFO FOR DB).tables))")
             .await
             .unwrap();
         let tables: Option<usize> = res.take(0).unwrap();
+        assert_eq!(tables, Some(crate::server::db::TABLES.len()));
         let account = "CREATE user CONTENT { username: 'priya', full_name: 'प्रिया',
                  phone: $phone, email: 'p@example.in', password_hash: 'x',
                  phone_verified: true, created_at: 0, language: 'en' }";
@@ -197,8 +190,10 @@ mod tests {
             .check()
             .expect("the first account is written");
         let second = db.query(account).bind(("phone", "+919800002222")).await;
-        let refused = second.unwrap().check().is_err();
-        (tables.unwrap_or(0), refused)
+        assert!(
+            second.unwrap().check().is_err(),
+            "the username index refuses a second priya"
+        );
     }
 
     /// A store made on this start has every table and live indexes, leaves no marker, and what
@@ -211,9 +206,7 @@ mod tests {
         let db = open(&path).await;
         assert!(!marker(&path).exists(), "the marker is removed once made");
         assert!(!needs_making(&path));
-        let (tables, refused) = tables_and_a_second_name_refused(&db).await;
-        assert_eq!(tables, crate::server::db::TABLES.len());
-        assert!(refused, "the username index refuses a second priya");
+        assert_schema_live(&db).await;
         drop(db);
         let again = open(&path).await;
         let mut res = again
@@ -243,9 +236,7 @@ mod tests {
         let db = open(&path).await;
         assert!(!path.join("wal").join("left-over").exists());
         assert!(!marker(&path).exists());
-        let (tables, refused) = tables_and_a_second_name_refused(&db).await;
-        assert_eq!(tables, crate::server::db::TABLES.len());
-        assert!(refused);
+        assert_schema_live(&db).await;
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -280,9 +271,7 @@ mod tests {
         let path = dir.join("app.db");
         std::fs::create_dir_all(marker(&path)).unwrap();
         let db = open(&path).await;
-        let (tables, refused) = tables_and_a_second_name_refused(&db).await;
-        assert_eq!(tables, crate::server::db::TABLES.len());
-        assert!(refused);
+        assert_schema_live(&db).await;
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
     }

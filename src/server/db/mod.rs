@@ -115,7 +115,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, DbError> {
         }
     }
     // An embedded store's schema goes in as one commit rather than ~190 (each an fsync), about
-    // 300 ms of a fresh start; a store made now, without an fsync for each index's build.
+    // 300 ms of a fresh start; a store that does not exist yet gets it unsynced (`fresh_store`).
     let schema_in_one = format!("BEGIN TRANSACTION;\n{SCHEMA}\nCOMMIT TRANSACTION;");
     if let Some(path) = config.disk_path().map(std::path::Path::new) {
         if fresh_store::needs_making(path) {
@@ -241,16 +241,22 @@ where
 
 #[cfg(test)]
 pub(crate) async fn memory() -> Db {
-    connect(&DatabaseConfig {
-        url: "mem://".into(),
+    connect(&test_config("mem://"))
+        .await
+        .expect("in-memory database")
+}
+
+/// A store at `url` in namespace and database `test`, with no credentials.
+#[cfg(test)]
+pub(crate) fn test_config(url: &str) -> DatabaseConfig {
+    DatabaseConfig {
+        url: url.into(),
         namespace: "test".into(),
         database: "test".into(),
         user: None,
         pass: Default::default(),
         store_bounds: Default::default(),
-    })
-    .await
-    .expect("in-memory database")
+    }
 }
 
 #[cfg(test)]

@@ -77,13 +77,13 @@ pub(super) async fn open_embedded(
     url: &str,
     bounds: StoreBounds,
 ) -> Result<Surreal<Local>, surrealdb::Error> {
-    let datastore = build_datastore(url, bounds, Sync::AsConfigured).await?;
+    let datastore = build_datastore(url, bounds, SyncMode::AsConfigured).await?;
     datastore.start_maintenance_tasks();
     Surreal::<Local>::unstable_from_datastore(Arc::clone(&datastore), None).await
 }
 
 /// When a commit reaches the disk.
-pub(super) enum Sync {
+pub(super) enum SyncMode {
     /// As the URL says; every commit by default.
     AsConfigured,
     /// When the store is closed, or the OS writes it: only for a store being made (`fresh_store`).
@@ -94,7 +94,7 @@ pub(super) enum Sync {
 pub(super) async fn build_datastore(
     url: &str,
     bounds: StoreBounds,
-    sync: Sync,
+    sync: SyncMode,
 ) -> Result<Arc<Datastore>, surrealdb::Error> {
     let path = if url.starts_with("mem://") {
         "memory"
@@ -112,7 +112,7 @@ pub(super) async fn build_datastore(
         )
         // A read copies the whole block that holds its key: 4 KiB, not the default 64 KiB.
         .with_key_value("surrealkv_block_size", "4096");
-    if let Sync::Never = sync {
+    if let SyncMode::Never = sync {
         settings = settings.with_key_value("datastore_sync", "never");
     }
     let datastore = Datastore::builder()
@@ -127,7 +127,7 @@ pub(super) async fn build_datastore(
 }
 
 /// The engine reports its errors as text only.
-fn engine_error(e: impl std::fmt::Display) -> surrealdb::Error {
+pub(super) fn engine_error(e: impl std::fmt::Display) -> surrealdb::Error {
     surrealdb::Error::internal(e.to_string())
 }
 
