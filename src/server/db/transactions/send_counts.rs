@@ -48,13 +48,13 @@ pub async fn count_send(
     now: i64,
     with: WithSend<'_>,
 ) -> Result<SendCounts, DbError> {
-    // One statement per limit, in order, so the first one used up stops the rest: a refused
-    // send leaves no count behind in any of them.
+    // One statement pair per limit, so the first one used up stops the rest: a refused send
+    // leaves no count behind in any of them.
     let mut sql = String::from("BEGIN TRANSACTION;\n");
     for i in 0..limits.len() {
         sql.push_str(&format!(
-            "IF (UPSERT $c{i} SET count = (count ?? 0) + 1, expires_at = $e{i} RETURN VALUE count)[0] \
-             > $m{i} {{ THROW 'over_limit:{i}:' }};\n"
+            "LET $n{i} = (UPSERT $c{i} SET count = (count ?? 0) + 1, expires_at = $e{i} RETURN VALUE count)[0];\n\
+             IF $n{i} > $m{i} {{ THROW 'over_limit:{i}:' }};\n"
         ));
     }
     if with.challenge.is_some() {
@@ -106,12 +106,12 @@ pub async fn count_send(
     if !errors.is_empty() {
         return Err(first_error(errors, "send counters"));
     }
-    // BEGIN, an IF per limit, the earlier challenge's UPDATE and the new one's CREATE, the
-    // attempt's CREATE, the range's UPSERT, then the RETURN.
+    // BEGIN, a LET and an IF per limit, the challenge's DELETE and CREATE, the attempt's
+    // CREATE, the range's UPSERT, then the RETURN.
     let written =
         if with.challenge.is_some() { 2 } else { 0 } + usize::from(with.first_attempt.is_some());
     let range_sends = if read_range {
-        let sends: Option<i64> = res.take(limits.len() + written + 2)?;
+        let sends: Option<i64> = res.take(2 * limits.len() + written + 2)?;
         Some(sends.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32)
     } else {
         None
