@@ -5,8 +5,8 @@
 # app is built; the check's statements and the schema are read from its source.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-versions=("${@:-3.3.5 4.0.0-beta.1}")
-read -r -a versions <<<"${versions[*]}"
+versions=("$@")
+[ ${#versions[@]} -gt 0 ] || versions=(3.3.5 4.0.0-beta.1)
 for v in "${versions[@]}"; do
   dir="target/engine-versions/$v"
   mkdir -p "$dir/src"
