@@ -157,7 +157,7 @@ async fn a_hundred_concurrent_registrations_of_one_username_or_phone_make_one_ac
 }
 
 /// A browser's parallel requests all touch its session; signing out among them still ends it,
-/// and nothing answers 5xx.
+/// and every request is answered 200.
 #[tokio::test]
 async fn sign_out_amid_a_burst_of_requests_ends_the_session() {
     let app = start_app(&[]).await;
@@ -170,10 +170,11 @@ async fn sign_out_amid_a_burst_of_requests_ends_the_session() {
         })
         .collect();
     let out = app.call(&client, "logout", &[]).await;
-    assert!(out.status().as_u16() < 500, "{}", out.status());
+    assert_eq!(out.status(), 200);
+    // Each lookup finds the user or, after the sign-out, nobody: both are answers, not errors.
     for lookup in lookups {
         let status = lookup.await.unwrap();
-        assert!(status.as_u16() < 500, "{status}");
+        assert_eq!(status, 200);
     }
     let raj = user::find_by_username(&app.db, SEED[0].username)
         .await
