@@ -33,6 +33,7 @@ mod guessing;
 mod hardening;
 mod language;
 mod limits;
+mod malformed;
 mod oidc;
 mod oidc_tokens;
 mod ops;
