@@ -170,6 +170,12 @@ async fn malformed_requests_to_every_server_function_get_4xx_and_change_nothing(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    for path in act_without_arguments {
+        assert!(
+            endpoints.iter().any(|(registered, _)| *registered == path),
+            "{path} is still a registered server function"
+        );
+    }
     let mut rng = Rng(0x5eed_1234_abcd_0042);
     let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
     for case in 0..2400 {
