@@ -106,8 +106,8 @@ pub async fn count_send(
     if !errors.is_empty() {
         return Err(first_error(errors, "send counters"));
     }
-    // BEGIN, a LET and an IF per limit, the challenge's DELETE and CREATE, the attempt's
-    // CREATE, the range's UPSERT, then the RETURN.
+    // BEGIN, a LET and an IF per limit, the earlier challenge's UPDATE and the new one's
+    // CREATE, the attempt's CREATE, the range's UPSERT, then the RETURN.
     let written =
         if with.challenge.is_some() { 2 } else { 0 } + usize::from(with.first_attempt.is_some());
     let range_sends = if read_range {
